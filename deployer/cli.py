@@ -1,0 +1,325 @@
+"""The `deployer` command: thin typer commands over the modules beneath.
+
+Every error becomes one line on stderr and an exit code, in `main`: 0 success, 1 a job
+failed or the system is unhealthy, 2 bad usage, bad config or no database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
+from deployer.errors import Aborted, DeployerError, JobFailed, UsageError
+
+app = typer.Typer(
+    help="Deploy, schedule and run SnapBet's database-native jobs (PL/pgSQL + pg_cron).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="The local PostgreSQL 15 + pg_cron cluster under ./.deployer.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+Dsn = Annotated[Optional[str], typer.Option("--dsn", help="Connection string; default $DATABASE_URL, then `deployer db`.")]
+Env = Annotated[Optional[str], typer.Option("--env", envvar="DEPLOYER_ENV", help="Manifest environment to apply.")]
+ManifestPath = Annotated[
+    Optional[Path], typer.Option("--manifest", envvar="DEPLOYER_MANIFEST", help="Manifest file (default sql/jobs.toml).")
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _manifest(path: Path | None, env: str | None) -> manifest_mod.Manifest:
+    return manifest_mod.load(path, env)
+
+
+@app.command()
+def render(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the rendered SQL into.")] = Path("rendered"),
+    with_app_schema: Annotated[bool, typer.Option("--with-app-schema", help="Also render sql/app.")] = False,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Write the rendered SQL, one file per unit, as deploy would run it."""
+    m = _manifest(manifest, env)
+    units = [(f"app/{r.name[4:]}", r.sql) for r in install.app_units(m)] if with_app_schema else []
+    units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    for name, sql in units:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(sql, encoding="utf-8")
+        output.out.print(str(target), markup=False)
+
+
+@app.command()
+def deploy(
+    plan: Annotated[bool, typer.Option("--plan", help="Show what would change, change nothing.")] = False,
+    with_app_schema: Annotated[
+        bool, typer.Option("--with-app-schema", help="Install the reference SnapBet schema first.")
+    ] = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Install the job set in one transaction and schedule its enabled jobs with pg_cron."""
+    m = _manifest(manifest, env)
+    result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema)
+    if result.empty:
+        output.out.print("no changes", markup=False)
+    for line in result.lines():
+        output.out.print(("would " if plan else "") + line, markup=False)
+    if result.cron_note:
+        output.info(f"warning: jobs not scheduled: {result.cron_note}")
+
+
+@app.command("run")
+def run_cmd(
+    job: Annotated[str, typer.Argument(help="Job name, or `all` for every enabled job.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what a run would do; write nothing.")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Do at most N items.")] = None,
+    now: Annotated[Optional[str], typer.Option("--now", help="The run's moment (ISO 8601; default: now).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every progress notice.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Skip the confirmation some jobs ask for.")] = False,
+    json_out: Json = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Run a job by hand: a dry run, or a real run through jobs.run_job."""
+    m = _manifest(manifest, env)
+    when = run_mod.parse_now(now)
+    run_mod.check_limit(limit)
+    names = [j.name for j in m.jobs.values() if j.enabled] if job == "all" else [m.job(job).name]
+    if not dry_run and not force:
+        _confirm([n for n in names if m.jobs[n].confirm])
+    target = local.resolve_dsn(dsn)
+    results, failed = [], None
+    for name in names:
+        try:
+            if dry_run:
+                result = run_mod.dry_run(target, m, name, when, limit)
+            else:
+                result = _real_run(target, m, name, when, limit, verbose, json_out)
+        except JobFailed as exc:
+            failed = failed or exc
+            result = exc.result
+            if not json_out:
+                output.error(str(exc))
+        results.append(result)
+        if not json_out and result is not None:
+            output.run_summary(result)
+    if json_out:
+        docs = [r.as_json() for r in results if r is not None]
+        output.print_json(docs[0] if job != "all" and docs else docs)
+    if failed is not None:
+        raise typer.Exit(1)
+
+
+def _confirm(names: list[str]) -> None:
+    if not names:
+        return
+    what = ", ".join(names)
+    if not sys.stdin.isatty():
+        raise Aborted(f"{what} changes every user's data: pass --force to run it without a terminal")
+    if not typer.confirm(f"{what} changes every user's data. Run it now?", default=False, err=True):
+        raise Aborted("not confirmed; nothing was run")
+
+
+def _real_run(dsn, m, name, when, limit, verbose, json_out):
+    if verbose:
+        return run_mod.real_run(dsn, m, name, when, limit, progress=output.info)
+    if json_out or not output.err.is_terminal:
+        return run_mod.real_run(dsn, m, name, when, limit)
+    with output.err.status(f"{name}: starting") as spinner:
+        return run_mod.real_run(dsn, m, name, when, limit, progress=lambda text: spinner.update(text))
+
+
+@app.command()
+def history(
+    job: Annotated[Optional[str], typer.Argument(help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs.")] = 20,
+    json_out: Json = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """The latest runs, newest first."""
+    m = _manifest(manifest, env)
+    if limit < 1:
+        raise UsageError(f"--limit must be 1 or more, not {limit}")
+    rows = status_mod.history(local.resolve_dsn(dsn), m, job, limit)
+    if json_out:
+        output.print_json(rows)
+        return
+    output.table(
+        "job executions",
+        ["id", "job", "status", "affected", "batches", "ms", "executed at", "by", "message"],
+        rows,
+        ["id", "job_name", "status", "affected_count", "batches", "duration_ms", "executed_at", "executed_by",
+         "message"],
+    )
+
+
+@app.command("schedule")
+def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+    """Each job's cron expression, what it means, its next run (UTC) and last status."""
+    rows = status_mod.schedule_rows(local.resolve_dsn(dsn), _manifest(manifest, env))
+    if json_out:
+        output.print_json(rows)
+        return
+    output.table(
+        "schedule (pg_cron runs in UTC)",
+        ["job", "cron", "when", "scheduled", "next run", "last status", "last run"],
+        rows,
+        ["job", "schedule", "description", "scheduled", "next_run", "last_status", "last_run"],
+    )
+    if rows and rows[0].get("note"):
+        output.info(f"warning: {rows[0]['note']}")
+
+
+@app.command()
+def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+    """Health: every enabled job deployed, scheduled, and its last run not failed. Exit 1 if not."""
+    report = status_mod.health(local.resolve_dsn(dsn), _manifest(manifest, env))
+    if json_out:
+        output.print_json(report)
+    else:
+        output.out.print("healthy" if report["healthy"] else "unhealthy", markup=False)
+        for problem in report["problems"]:
+            output.out.print(f"  {problem}", markup=False)
+    if not report["healthy"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def uninstall(
+    force: Annotated[bool, typer.Option("--force", help="Do not ask.")] = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Unschedule the job set and drop its schema (history included). App tables stay."""
+    m = _manifest(manifest, env)
+    if not force:
+        _confirm(["uninstall"])
+    for line in install.uninstall(local.resolve_dsn(dsn), m):
+        output.out.print(line, markup=False)
+
+
+@app.command()
+def seed(
+    users: Annotated[int, typer.Option("--users", help="How many users.")] = 1000,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 1,
+    now: Annotated[Optional[str], typer.Option("--now", help="Moment the data is relative to (ISO 8601).")] = None,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Install the reference SnapBet schema if missing and fill it with realistic data."""
+    from deployer import demo
+
+    counts = demo.seed_database(local.resolve_dsn(dsn), _manifest(manifest, env), users, seed_value,
+                                run_mod.parse_now(now))
+    output.table("seeded", ["table", "rows"], [{"table": k, "rows": v} for k, v in counts.items()])
+
+
+@app.command("demo")
+def demo_cmd(
+    users: Annotated[int, typer.Option("--users", help="How many users to seed.")] = 2000,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Start the local cluster, deploy, seed, show the schedule, dry-run then run each job, show history."""
+    from deployer import demo
+
+    demo.run(dsn, _manifest(manifest, env), users)
+
+
+@db_app.command("start")
+def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port for a new cluster.")] = None) -> None:
+    """Start the local cluster (create it first if needed). Idempotent."""
+    cluster = local.default_cluster()
+    started = cluster.start(port)
+    output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the local cluster."""
+    stopped = local.default_cluster().stop()
+    output.out.print("stopped" if stopped else "not running", markup=False)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Whether the local cluster runs. Exit 1 if not."""
+    cluster = local.default_cluster()
+    if cluster.running():
+        output.out.print(f"running {cluster.url()} (data in {cluster.datadir})", markup=False)
+        return
+    output.out.print("not running" if cluster.initialized() else "not created", markup=False)
+    raise typer.Exit(1)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the local cluster's connection URL."""
+    cluster = local.default_cluster()
+    if not cluster.initialized():
+        raise UsageError("no local cluster yet: run `deployer db start`")
+    output.out.print(cluster.url(), markup=False)
+
+
+def _click_exceptions() -> dict[str, tuple[type[BaseException], ...]]:
+    """Click's exception classes; recent typer releases carry their own copy of click."""
+    modules = [click.exceptions]
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
+
+        modules.append(vendored)
+    except ImportError:
+        pass
+    names = ("NoArgsIsHelpError", "UsageError", "Abort")
+    return {n: tuple(getattr(m, n) for m in modules if hasattr(m, n)) for n in names}
+
+
+_CLICK = _click_exceptions()
+
+
+def main() -> None:
+    """Entry point: every error is one line and an exit code, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except DeployerError as exc:
+        output.error(str(exc))
+        sys.exit(exc.exit_code)
+    except _CLICK["NoArgsIsHelpError"] as exc:
+        output.out.print(exc.format_message(), markup=False)
+        sys.exit(0)
+    except _CLICK["UsageError"] as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        output.error(exc.format_message() + hint)
+        sys.exit(2)
+    except _CLICK["Abort"]:
+        output.error("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("DEPLOYER_DEBUG"):
+            raise
+        output.error(f"internal error: {type(exc).__name__}: {exc} (set DEPLOYER_DEBUG=1 for a traceback)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

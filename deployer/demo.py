@@ -1,0 +1,76 @@
+"""`deployer seed` and `deployer demo`: the reference data and the guided tour."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from deployer import install, local, output, run, status
+from deployer import seed as seed_mod
+from deployer.db import connect, translated
+from deployer.manifest import Manifest
+
+
+def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: datetime | None) -> dict[str, int]:
+    """Install the reference schema (idempotent), then seed it in one transaction."""
+    conn = connect(dsn, autocommit=False)
+    try:
+        with translated():
+            install.install_app_schema(conn, manifest)
+            conn.commit()
+        return seed_mod.seed(conn, users=users, seed=seed, now=now, variables=manifest.template_vars())
+    finally:
+        conn.close()
+
+
+def _has_users(dsn: str, manifest: Manifest) -> bool:
+    with connect(dsn) as conn, translated():
+        row = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AS ok", (f'"{manifest.settings["app_schema"]}".users',)
+        ).fetchone()
+        if not row["ok"]:
+            return False
+        return conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{manifest.settings["app_schema"]}".users) AS ok')\
+            .fetchone()["ok"]
+
+
+def run(dsn: str | None, manifest: Manifest, users: int) -> None:
+    step = output.out.rule
+    if dsn is None and not os.environ.get("DATABASE_URL"):
+        step("1. the local PostgreSQL 15 + pg_cron cluster")
+        cluster = local.default_cluster()
+        started = cluster.start()
+        output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
+    target = local.resolve_dsn(dsn)
+
+    step("2. deploy (reference schema included)")
+    plan = install.deploy(target, manifest, with_app_schema=True)
+    for line in plan.lines() or ["no changes"]:
+        output.out.print(line, markup=False)
+
+    step("3. seed")
+    if _has_users(target, manifest):
+        output.out.print("the database already holds users; seeding skipped", markup=False)
+    else:
+        counts = seed_database(target, manifest, users, 1, None)
+        output.out.print(", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
+
+    step("4. schedule")
+    rows = status.schedule_rows(target, manifest)
+    output.table("schedule (pg_cron runs in UTC)", ["job", "cron", "when", "next run"], rows,
+                 ["job", "schedule", "description", "next_run"])
+
+    for job in [j.name for j in manifest.jobs.values() if j.enabled]:
+        step(f"5. {job}: dry run, then the real run")
+        preview = run.dry_run(target, manifest, job, None, None)
+        output.run_summary(preview)
+        result = run.real_run(target, manifest, job, None, None, progress=output.info)
+        output.run_summary(result)
+        if result.affected != preview.affected:
+            output.info(f"note: {job} affected {result.affected}, its dry run said {preview.affected}"
+                        " (the clock moved between the two)")
+
+    step("6. history")
+    rows = status.history(target, manifest, None, 10)
+    output.table("job executions", ["id", "job", "status", "affected", "batches", "ms", "by"], rows,
+                 ["id", "job_name", "status", "affected_count", "batches", "duration_ms", "executed_by"])

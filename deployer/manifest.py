@@ -1,0 +1,185 @@
+"""The manifest (sql/jobs.toml): jobs, schedules, variables, environments.
+
+Everything is validated on load, so a malformed manifest is one clear line before any
+database is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from croniter import croniter
+
+from deployer.errors import ConfigError
+from deployer.render import sql_root
+
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+INTERVAL_RE = re.compile(
+    r"^\s*(\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|min|mins?|minutes?|h|hours?|d|days?|weeks?)\s*)+$"
+)
+LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
+MACROS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@reboot"}
+
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "app_schema": "public",
+    "storage_schema": "storage",
+    "jobs_schema": "jobs",
+    "timezone": "UTC",
+    "lock_timeout": "5s",
+    "max_retries": 3,
+    "retry_backoff_ms": 200,
+}
+JOB_KEYS = {"description", "schedule", "enabled", "batch_size", "time_budget", "confirm", "vars"}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    schedule: str
+    enabled: bool
+    batch_size: int
+    time_budget: str
+    description: str = ""
+    confirm: bool = False
+    vars: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    settings: dict[str, Any]
+    jobs: dict[str, Job]
+    environment: str | None
+    path: Path
+
+    def job(self, name: str) -> Job:
+        try:
+            return self.jobs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.jobs))
+            raise ConfigError(f"unknown job {name!r} (known: {known})") from None
+
+    def template_vars(self, job: Job | None = None) -> dict[str, Any]:
+        """Variables for one template: the settings, then the job's own."""
+        out = dict(self.settings)
+        if job is not None:
+            out.update(job.vars)
+            out.update(job_name=job.name, batch_size=job.batch_size, time_budget=job.time_budget)
+        return out
+
+
+def validate_schedule(expr: Any, where: str) -> str:
+    """A pg_cron 1.4 schedule: five cron fields or one of its @macros (no seconds)."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise ConfigError(f"{where}: schedule must be a cron expression such as '0 * * * *'")
+    expr = " ".join(expr.split())
+    if expr in MACROS:
+        return expr
+    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
+        raise ConfigError(f"{where}: {expr!r} is not a valid five-field cron expression")
+    return expr
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be a positive integer, not {value!r}")
+    return value
+
+
+def _interval(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not INTERVAL_RE.match(value):
+        raise ConfigError(f"{where} must be an interval such as '10 minutes', not {value!r}")
+    return value
+
+
+def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(settings) - set(SETTINGS_DEFAULTS)
+    if unknown:
+        raise ConfigError(f"[settings]: unknown key {sorted(unknown)[0]!r}")
+    out = {**SETTINGS_DEFAULTS, **settings}
+    for key in ("app_schema", "storage_schema", "jobs_schema"):
+        if not isinstance(out[key], str) or not NAME_RE.match(out[key]):
+            raise ConfigError(f"[settings] {key} must be a lower-case SQL name, not {out[key]!r}")
+    if not isinstance(out["timezone"], str) or not re.match(r"^[A-Za-z0-9_+\-/]+$", out["timezone"]):
+        raise ConfigError(f"[settings] timezone must be a zone name such as 'Europe/Paris', not {out['timezone']!r}")
+    if not isinstance(out["lock_timeout"], str) or not LOCK_TIMEOUT_RE.match(out["lock_timeout"]):
+        raise ConfigError(f"[settings] lock_timeout must look like '5s' or '500ms', not {out['lock_timeout']!r}")
+    if isinstance(out["max_retries"], bool) or not isinstance(out["max_retries"], int) or out["max_retries"] < 0:
+        raise ConfigError(f"[settings] max_retries must be an integer >= 0, not {out['max_retries']!r}")
+    _positive_int(out["retry_backoff_ms"], "[settings] retry_backoff_ms")
+    return out
+
+
+def _check_job(name: str, raw: Any, root: Path) -> Job:
+    where = f"[jobs.{name}]"
+    if not NAME_RE.match(name):
+        raise ConfigError(f"{where}: a job name must be a lower-case SQL name")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(raw) - JOB_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    for key in ("schedule", "batch_size", "time_budget"):
+        if key not in raw:
+            raise ConfigError(f"{where}: {key} is missing")
+    if not (root / "jobs" / f"{name}.sql").is_file():
+        raise ConfigError(f"{where}: there is no sql/jobs/{name}.sql")
+    variables = raw.get("vars", {})
+    if not isinstance(variables, dict) or any(isinstance(v, (dict, list)) for v in variables.values()):
+        raise ConfigError(f"{where}.vars must be a table of plain values")
+    for flag in ("enabled", "confirm"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise ConfigError(f"{where} {flag} must be true or false")
+    return Job(
+        name=name,
+        schedule=validate_schedule(raw["schedule"], where),
+        enabled=raw.get("enabled", True),
+        batch_size=_positive_int(raw["batch_size"], f"{where} batch_size"),
+        time_budget=_interval(raw["time_budget"], f"{where} time_budget"),
+        description=str(raw.get("description", "")),
+        confirm=raw.get("confirm", False),
+        vars=dict(variables),
+    )
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load(path: Path | None = None, environment: str | None = None) -> Manifest:
+    """Read, merge the environment's overrides into, and validate the manifest."""
+    root = sql_root()
+    path = path or root / "jobs.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"manifest not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"settings", "jobs", "environments"}
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown table [{sorted(unknown)[0]}]")
+    if environment:
+        envs = data.get("environments", {})
+        if environment not in envs:
+            known = ", ".join(sorted(envs)) or "none"
+            raise ConfigError(f"{path.name}: unknown environment {environment!r} (known: {known})")
+        data = _merge(data, envs[environment])
+    jobs_raw = data.get("jobs", {})
+    if not isinstance(jobs_raw, dict) or not jobs_raw:
+        raise ConfigError(f"{path.name}: no [jobs.<name>] tables")
+    return Manifest(
+        settings=_check_settings(data.get("settings", {})),
+        jobs={name: _check_job(name, raw, root) for name, raw in jobs_raw.items()},
+        environment=environment,
+        path=path,
+    )

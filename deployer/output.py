@@ -1,0 +1,70 @@
+"""Output: rich tables for people, one JSON document for machines, errors as one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """One line on stderr."""
+    first = " ".join(str(message).split())
+    err.print(f"[bold red]error:[/] {first}", markup=True, highlight=False, emoji=False)
+
+
+def info(message: str) -> None:
+    err.print(message, markup=False, highlight=False, emoji=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, default=_default, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S%z")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items()) or "-"
+    return str(value)
+
+
+def table(title: str, columns: list[str], rows: list[dict[str, Any]], keys: list[str] | None = None) -> None:
+    keys = keys or columns
+    grid = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*(_cell(row.get(k)) for k in keys))
+    out.print(grid)
+
+
+def run_summary(result: Any) -> None:
+    """A run, for people."""
+    mode = "dry run" if result.dry_run else "run"
+    out.print(
+        f"{result.job}: {mode} {result.status}, {result.affected} affected"
+        + (f" in {result.batches} batches" if result.batches is not None else "")
+        + f" ({result.duration_ms} ms, now={result.now})",
+        markup=False,
+    )
+    for key, value in (result.details or {}).items():
+        out.print(f"  {key:<16} {_cell(value)}", markup=False)

@@ -1,0 +1,155 @@
+"""Running a job by hand: a dry run in a READ ONLY transaction, or a real run through
+CALL jobs.run_job with progress from its NOTICEs."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+
+from deployer.db import connect, translate, translated
+from deployer.errors import ConfigError, JobFailed, UsageError
+from deployer.manifest import Manifest
+from deployer.render import quote_ident
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    job: str
+    status: str
+    dry_run: bool
+    affected: int
+    details: dict[str, Any]
+    duration_ms: int
+    now: str
+    limit: int | None
+    batches: int | None = None
+    execution_id: int | None = None
+    message: str | None = None
+    error: str | None = None
+    sqlstate: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "notices"}
+        return out
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """--now as ISO 8601; a time without a zone is taken as UTC."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--now {text!r} is not an ISO 8601 time such as 2026-11-30T00:00:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def check_limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit must be 0 or more, not {limit}")
+    return limit
+
+
+def _who() -> str:
+    try:
+        return f"deployer:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "deployer"
+
+
+def _check_deployed(conn: psycopg.Connection, manifest: Manifest, job: str) -> None:
+    js = manifest.settings["jobs_schema"]
+    row = conn.execute(
+        "SELECT to_regprocedure(%s) IS NOT NULL AS ok", (f"{quote_ident((js, job))}(timestamptz, boolean, integer)",)
+    ).fetchone()
+    if not row["ok"]:
+        raise ConfigError(f"job {job!r} is not deployed in this database: run `deployer deploy` first")
+
+
+def dry_run(dsn: str, manifest: Manifest, job: str, now: datetime | None, limit: int | None) -> RunResult:
+    """What a real run at `now` would do, computed in a READ ONLY transaction."""
+    manifest.job(job)
+    conn = connect(dsn, autocommit=False)
+    conn.read_only = True
+    started = time.monotonic()
+    try:
+        with translated():
+            _check_deployed(conn, manifest, job)
+            js = manifest.settings["jobs_schema"]
+            row = conn.execute(
+                f"SELECT {quote_ident((js, job))}(coalesce(%s::timestamptz, now()), true, %s) AS r,"
+                " coalesce(%s::timestamptz, now()) AS now",
+                (now, limit, now),
+            ).fetchone()
+        conn.rollback()
+    finally:
+        conn.close()
+    result = row["r"]
+    return RunResult(
+        job=job, status="succeeded", dry_run=True, affected=int(result.get("affected") or 0),
+        details=result.get("details") or {}, duration_ms=round((time.monotonic() - started) * 1000),
+        now=row["now"].isoformat(), limit=limit,
+    )
+
+
+def real_run(
+    dsn: str, manifest: Manifest, job: str, now: datetime | None, limit: int | None, progress: Progress | None = None
+) -> RunResult:
+    """CALL jobs.run_job; its NOTICEs go to `progress`. Raises JobFailed when the job fails."""
+    manifest.job(job)
+    notices: list[str] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        text = diag.message_primary or ""
+        notices.append(text)
+        if progress is not None:
+            progress(text)
+
+    conn = connect(dsn, autocommit=True, notice=on_notice)
+    js = manifest.settings["jobs_schema"]
+    try:
+        with translated():
+            _check_deployed(conn, manifest, job)
+        failure = None
+        try:
+            conn.execute(
+                f"CALL {quote_ident(js)}.run_job(%s, %s::timestamptz, %s, %s)", (job, now, limit, _who())
+            )
+        except psycopg.OperationalError as exc:
+            if exc.sqlstate is None:
+                raise translate(exc) from None
+            failure = exc
+        except psycopg.Error as exc:
+            failure = exc
+        with translated():
+            row = conn.execute(
+                f"SELECT * FROM {quote_ident(js)}.job_executions"
+                " WHERE job_name = %s AND backend_pid = pg_backend_pid() ORDER BY id DESC LIMIT 1",
+                (job,),
+            ).fetchone()
+    finally:
+        conn.close()
+    if failure is not None and (row is None or row["status"] != "failed"):
+        raise translate(failure)
+    result = RunResult(
+        job=job, status=row["status"], dry_run=False, affected=int(row["affected_count"] or 0),
+        details=row["details"] or {}, duration_ms=int(row["duration_ms"] or 0),
+        now=(row["params"] or {}).get("now") or "", limit=limit, batches=row["batches"],
+        execution_id=row["id"], message=row["message"], error=row["error"], sqlstate=row["sqlstate"],
+        notices=notices,
+    )
+    if failure is not None:
+        raise JobFailed(
+            f"job {job} failed: {row['error']} [SQLSTATE {row['sqlstate']}] (execution {row['id']})",
+            sqlstate=row["sqlstate"],
+        ).with_result(result)
+    return result

@@ -1,0 +1,30 @@
+{#
+  What run_job needs to know about each job, written by the deployer from the manifest.
+  deployed_objects remembers the checksum of every rendered unit, so a deploy that
+  changes nothing touches nothing.
+#}
+CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.job_registry (
+    job_name         text PRIMARY KEY,
+    description      text        NOT NULL DEFAULT '',
+    schedule         text        NOT NULL,
+    enabled          boolean     NOT NULL DEFAULT true,
+    batch_size       integer     NOT NULL CHECK (batch_size > 0),
+    time_budget      interval    NOT NULL,
+    lock_timeout     text        NOT NULL,
+    max_retries      integer     NOT NULL CHECK (max_retries >= 0),
+    retry_backoff_ms integer     NOT NULL CHECK (retry_backoff_ms > 0),
+    confirm          boolean     NOT NULL DEFAULT false,
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON {{ jobs_schema | ident }}.job_registry FROM PUBLIC;
+COMMENT ON TABLE {{ jobs_schema | ident }}.job_registry IS
+    'The deployed jobs and their runner settings (batch size, time budget, lock timeout, retries)';
+
+CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.deployed_objects (
+    unit        text PRIMARY KEY,
+    checksum    text        NOT NULL,
+    deployed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON {{ jobs_schema | ident }}.deployed_objects FROM PUBLIC;
+COMMENT ON TABLE {{ jobs_schema | ident }}.deployed_objects IS
+    'Checksum of each rendered SQL unit the deployer installed';

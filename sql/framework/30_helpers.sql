@@ -1,0 +1,50 @@
+{# Small functions the jobs and the runner share. #}
+CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.week_start(
+    p_now      timestamptz,
+    p_timezone text
+)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    /* Monday 00:00 in p_timezone of the week holding p_now (SPEC 1.3). */
+    SELECT pg_catalog.timezone(p_timezone, pg_catalog.date_trunc('week', pg_catalog.timezone(p_timezone, p_now)))
+$fn$;
+REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.week_start(timestamptz, text) FROM PUBLIC;
+COMMENT ON FUNCTION {{ jobs_schema | ident }}.week_start(timestamptz, text) IS
+    'Start (Monday 00:00 in the given zone) of the week holding the given moment';
+
+CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.merge_details(
+    p_total jsonb,
+    p_batch jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_out jsonb;
+BEGIN
+    /* Adds one batch's details into the run's: numbers are summed key by key, nested
+       objects merged the same way, anything else is taken from the batch. */
+    SELECT coalesce(jsonb_object_agg(
+               key,
+               CASE
+                   WHEN jsonb_typeof(t.value) = 'number' AND jsonb_typeof(b.value) = 'number'
+                       THEN to_jsonb(t.value::numeric + b.value::numeric)
+                   WHEN jsonb_typeof(t.value) = 'object' AND jsonb_typeof(b.value) = 'object'
+                       THEN {{ jobs_schema | ident }}.merge_details(t.value, b.value)
+                   ELSE coalesce(b.value, t.value)
+               END), '{}'::jsonb)
+      INTO v_out
+      FROM jsonb_each(coalesce(p_total, '{}'::jsonb)) AS t
+      FULL JOIN jsonb_each(coalesce(p_batch, '{}'::jsonb)) AS b USING (key);
+    RETURN v_out;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.merge_details(jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION {{ jobs_schema | ident }}.merge_details(jsonb, jsonb) IS
+    'Sum of two job detail documents, key by key (used to total a run over its batches)';

@@ -1,0 +1,163 @@
+{#
+  The runner (SPEC 3). A procedure, because it commits after every batch; Postgres forbids
+  a SET search_path clause on a procedure that commits, so it pins search_path itself at
+  the start of every transaction and schema-qualifies every name.
+#}
+{% set js = jobs_schema | ident %}
+CREATE OR REPLACE PROCEDURE {{ js }}.run_job(
+    p_job         text,
+    p_now         timestamptz DEFAULT NULL,
+    p_limit       integer     DEFAULT NULL,
+    p_executed_by text        DEFAULT NULL
+)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+    v_job        {{ js }}.job_registry%ROWTYPE;
+    v_now        timestamptz := coalesce(p_now, pg_catalog.now());
+    v_started    timestamptz := pg_catalog.clock_timestamp();
+    v_lock_key   bigint      := pg_catalog.hashtextextended('snapbet.jobs.run_job:' || p_job, 0);
+    v_exec_id    bigint;
+    v_status     text        := 'succeeded';
+    v_batches    integer     := 0;
+    v_affected   bigint      := 0;
+    v_details    jsonb       := '{}'::jsonb;
+    v_result     jsonb;
+    v_batch_n    bigint;
+    v_want       integer;
+    v_attempt    integer;
+    v_wait_ms    numeric;
+    ex_state     text;
+    ex_message   text;
+    ex_detail    text;
+    ex_hint      text;
+BEGIN
+    /* Runs job p_job for real at p_now (default: now) in batches of its batch_size,
+       committing after each, until it has nothing left, p_limit items are done, or its
+       time budget is spent (status partial). Records the run in job_executions; on error
+       records it as failed with its SQLSTATE and re-raises. */
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+    -- Guards first.
+    IF p_limit IS NOT NULL AND p_limit < 0 THEN
+        RAISE EXCEPTION 'p_limit must be >= 0, got %', p_limit USING ERRCODE = '22023';
+    END IF;
+    SELECT r.* INTO v_job FROM {{ js }}.job_registry AS r WHERE r.job_name = p_job;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown job "%"', p_job
+            USING ERRCODE = '22023', HINT = 'deploy it first; deployed jobs are listed in ' || {{ (jobs_schema ~ '.job_registry') | literal }};
+    END IF;
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE NOTICE 'job %: skipped, this server is a standby', p_job;
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
+        INSERT INTO {{ js }}.job_executions
+               (job_name, status, success, message, params, executed_by, backend_pid,
+                executed_at, finished_at, duration_ms)
+        VALUES (p_job, 'skipped', true, 'another run of this job is in progress',
+                pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
+                coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(),
+                v_started, pg_catalog.clock_timestamp(), 0);
+        COMMIT;
+        RAISE NOTICE 'job %: skipped, another run of this job is in progress', p_job;
+        RETURN;
+    END IF;
+
+    INSERT INTO {{ js }}.job_executions (job_name, status, params, executed_by, backend_pid, executed_at)
+    VALUES (p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
+            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_started)
+    RETURNING id INTO v_exec_id;
+    COMMIT;
+
+    <<batches>>
+    LOOP
+        v_want := v_job.batch_size;
+        IF p_limit IS NOT NULL THEN
+            v_want := LEAST(v_want, p_limit - v_affected);
+        END IF;
+        EXIT batches WHEN v_want <= 0;
+
+        v_attempt := 0;
+        <<attempts>>
+        LOOP
+            ex_state := NULL;
+            BEGIN
+                PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+                PERFORM pg_catalog.set_config('lock_timeout', v_job.lock_timeout, true);
+                EXECUTE pg_catalog.format('SELECT %I.%I($1, false, $2)', {{ jobs_schema | literal }}, p_job)
+                   INTO v_result
+                  USING v_now, v_want;
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS ex_state   = RETURNED_SQLSTATE,
+                                        ex_message = MESSAGE_TEXT,
+                                        ex_detail  = PG_EXCEPTION_DETAIL,
+                                        ex_hint    = PG_EXCEPTION_HINT;
+            END;
+            EXIT attempts WHEN ex_state IS NULL;
+            ROLLBACK;
+            EXIT attempts WHEN ex_state NOT IN ('40001', '40P01', '55P03') OR v_attempt >= v_job.max_retries;
+            v_attempt := v_attempt + 1;
+            v_wait_ms := v_job.retry_backoff_ms * 2 ^ (v_attempt - 1) * (0.75 + pg_catalog.random() / 2);
+            RAISE NOTICE 'job %: batch % hit % (%), retry % of % in % ms',
+                p_job, v_batches + 1, ex_state, ex_message, v_attempt, v_job.max_retries, round(v_wait_ms);
+            PERFORM pg_catalog.pg_sleep(v_wait_ms / 1000.0);
+        END LOOP attempts;
+
+        IF ex_state IS NOT NULL THEN
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            UPDATE {{ js }}.job_executions
+               SET status = 'failed', success = false, error = ex_message, sqlstate = ex_state,
+                   message = pg_catalog.format('failed in batch %s after %s retries: %s',
+                                               v_batches + 1, v_attempt, ex_message),
+                   affected_count = v_affected, details = v_details, batches = v_batches,
+                   finished_at = pg_catalog.clock_timestamp(),
+                   duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
+             WHERE id = v_exec_id;
+            COMMIT;
+            PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
+            RAISE EXCEPTION USING ERRCODE = ex_state, MESSAGE = ex_message,
+                                  DETAIL = coalesce(ex_detail, ''), HINT = coalesce(ex_hint, '');
+        END IF;
+
+        v_batch_n  := coalesce((v_result ->> 'affected')::bigint, 0);
+        v_batches  := v_batches + 1;
+        v_affected := v_affected + v_batch_n;
+        v_details  := {{ js }}.merge_details(v_details, v_result -> 'details');
+        UPDATE {{ js }}.job_executions
+           SET batches = v_batches, affected_count = v_affected, details = v_details
+         WHERE id = v_exec_id;
+        COMMIT;
+        RAISE NOTICE 'job %: batch % done, % affected, % in total', p_job, v_batches, v_batch_n, v_affected;
+
+        EXIT batches WHEN v_batch_n < v_want;
+        IF pg_catalog.clock_timestamp() - v_started >= v_job.time_budget THEN
+            v_status := 'partial';
+            EXIT batches;
+        END IF;
+    END LOOP batches;
+
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    UPDATE {{ js }}.job_executions
+       SET status = v_status, success = true,
+           affected_count = v_affected, details = v_details, batches = v_batches,
+           message = CASE
+               WHEN v_status = 'partial' THEN pg_catalog.format(
+                   '%s affected in %s batches; stopped at the time budget of %s', v_affected, v_batches, v_job.time_budget)
+               WHEN p_limit IS NOT NULL AND v_affected >= p_limit THEN pg_catalog.format(
+                   '%s affected in %s batches; stopped at the limit', v_affected, v_batches)
+               ELSE pg_catalog.format('%s affected in %s batches', v_affected, v_batches)
+           END,
+           finished_at = pg_catalog.clock_timestamp(),
+           duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
+     WHERE id = v_exec_id;
+    COMMIT;
+    PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
+    RAISE NOTICE 'job %: %, % affected in % batches', p_job, v_status, v_affected, v_batches;
+END
+$proc$;
+
+REVOKE ALL ON PROCEDURE {{ js }}.run_job(text, timestamptz, integer, text) FROM PUBLIC;
+COMMENT ON PROCEDURE {{ js }}.run_job(text, timestamptz, integer, text) IS
+    'Runs a job for real in committed batches with lock_timeout, retries and a time budget; '
+    'records the run in job_executions (skipped when already running, failed with SQLSTATE on error) and re-raises errors';

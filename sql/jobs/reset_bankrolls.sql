@@ -1,0 +1,122 @@
+{#
+  reset_bankrolls (SPEC 2): once per week, every bankroll starts again from its weekly
+  deposit. Idempotent per week, so it can be scheduled hourly and still reset once, at
+  the first run after Monday 00:00 in `timezone`.
+  Variables: app_schema, jobs_schema, timezone, base_bankroll, referral_bonus.
+#}
+{% from "macros/select_apply.sql" import select_apply with context %}
+{% from "macros/job_header.sql" import job_header with context %}
+{% from "macros/revoke_and_comment.sql" import revoke_and_comment with context %}
+{% set app = app_schema | ident %}
+CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.reset_bankrolls(
+    p_now     timestamptz,
+    p_dry_run boolean DEFAULT false,
+    p_limit   integer DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_week_start timestamptz := {{ jobs_schema | ident }}.week_start(p_now, {{ timezone | literal }});
+    v_left       bigint      := p_limit;
+    v_ids        uuid[];
+    v_n          bigint;
+    v_users      bigint;
+    v_details    jsonb       := '{}'::jsonb;
+BEGIN
+    /* For each bankroll not reset since this week's start (or never): balance and
+       weekly_deposit = base_bankroll + referral_bonus x referral_count, counters zeroed,
+       season high/low = the new balance, last_reset = p_now, reset_count + 1, the finished
+       week appended to stats_metadata.weeklyHistory; the user's pending bets are cancelled
+       without refund and a system notification is sent. At most p_limit users.
+       Returns {affected: users reset, details{users, bets_cancelled, notifications}}. */
+{{ job_header() }}
+
+{% call select_apply('users', app ~ '.bankrolls',
+        't.last_reset IS NULL OR t.last_reset < v_week_start', 't.user_id', pk='user_id') %}
+        WITH due AS (
+            SELECT b.user_id, b.last_reset, b.balance, b.weekly_deposit, b.created_at,
+                   {{ base_bankroll | literal }} + {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS deposit,
+                   {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS bonus
+              FROM {{ app }}.bankrolls AS b
+              JOIN {{ app }}.users AS u ON u.id = b.user_id
+             WHERE b.user_id = ANY (v_ids)
+               AND (b.last_reset IS NULL OR b.last_reset < v_week_start)
+               FOR UPDATE OF b
+        ), week AS (
+            -- The finished week, from the bets placed since the last reset.
+            SELECT d.user_id,
+                   count(x.id) AS bets,
+                   count(x.id) FILTER (WHERE x.status = 'won') AS wins,
+                   count(x.id) FILTER (WHERE x.status = 'lost') AS losses,
+                   coalesce(sum(x.actual_win) FILTER (WHERE x.status IN ('won', 'lost', 'push')), 0) AS net
+              FROM due AS d
+              LEFT JOIN {{ app }}.bets AS x
+                ON x.user_id = d.user_id AND (d.last_reset IS NULL OR x.created_at >= d.last_reset)
+             GROUP BY d.user_id
+        )
+        UPDATE {{ app }}.bankrolls AS b
+           SET balance = d.deposit,
+               weekly_deposit = d.deposit,
+               referral_bonus = d.bonus,
+               total_wagered = 0, total_won = 0,
+               win_count = 0, loss_count = 0, push_count = 0,
+               biggest_win = 0, biggest_loss = 0,
+               season_high = d.deposit, season_low = d.deposit,
+               last_reset = p_now,
+               reset_count = coalesce(b.reset_count, 0) + 1,
+               stats_metadata = pg_catalog.jsonb_set(
+                   CASE WHEN pg_catalog.jsonb_typeof(b.stats_metadata) = 'object' THEN b.stats_metadata ELSE '{}'::jsonb END,
+                   '{weeklyHistory}',
+                   CASE WHEN pg_catalog.jsonb_typeof(b.stats_metadata -> 'weeklyHistory') = 'array'
+                        THEN b.stats_metadata -> 'weeklyHistory' ELSE '[]'::jsonb END
+                   || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                          'week_start', pg_catalog.date_trunc('week',
+                              pg_catalog.timezone({{ timezone | literal }}, coalesce(d.last_reset, d.created_at)))::date,
+                          'start_balance', d.weekly_deposit,
+                          'end_balance', d.balance,
+                          'bets', w.bets, 'wins', w.wins, 'losses', w.losses, 'net', w.net))),
+               updated_at = p_now
+          FROM due AS d
+          JOIN week AS w USING (user_id)
+         WHERE b.user_id = d.user_id;
+{% endcall %}
+    v_users := v_n;
+
+    -- Pending bets of the users just reset are cancelled without refund: the balance was reset.
+    IF p_dry_run THEN
+        SELECT count(*) INTO v_n
+          FROM {{ app }}.bets AS x
+         WHERE x.user_id = ANY (v_ids) AND x.status = 'pending';
+    ELSE
+        UPDATE {{ app }}.bets AS x
+           SET status = 'cancelled', actual_win = 0, settled_at = p_now
+         WHERE x.user_id = ANY (v_ids) AND x.status = 'pending'
+           AND EXISTS (SELECT 1 FROM {{ app }}.bankrolls AS b WHERE b.user_id = x.user_id AND b.last_reset = p_now);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    END IF;
+    v_details := v_details || pg_catalog.jsonb_build_object('bets_cancelled', v_n);
+
+    IF p_dry_run THEN
+        v_n := v_users;
+    ELSE
+        INSERT INTO {{ app }}.notifications (user_id, type, data, created_at)
+        SELECT b.user_id, 'system',
+               pg_catalog.jsonb_build_object('kind', 'weekly_reset', 'week_start', v_week_start, 'balance', b.balance),
+               p_now
+          FROM {{ app }}.bankrolls AS b
+         WHERE b.user_id = ANY (v_ids) AND b.last_reset = p_now;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    END IF;
+    v_details := v_details || pg_catalog.jsonb_build_object('notifications', v_n);
+
+    RETURN pg_catalog.jsonb_build_object('affected', v_users, 'details', v_details);
+END
+$fn$;
+{{ revoke_and_comment("reset_bankrolls",
+    "Resets every bankroll not yet reset this week (Monday 00:00 in the configured time zone): new weekly deposit "
+    "with referral bonus, counters zeroed, week appended to stats_metadata.weeklyHistory, pending bets cancelled, "
+    "a system notification. Args: p_now, p_dry_run (write nothing, report the same figures), p_limit (at most this many users). "
+    "Returns {affected, details{users, bets_cancelled, notifications}}.") }}
