@@ -1,0 +1,66 @@
+"""Demo data: render sql/seed/seed.sql and run it in one transaction.
+
+The data is generated set-based inside the database (see the template's header for its
+shape) and is deterministic: the same (users, seed, now) gives the same rows, UUIDs included.
+It satisfies SPEC 1.2 conservation for every user.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from deployer.errors import UsageError
+from deployer.render import render
+
+TEMPLATE = "seed/seed.sql"
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def seed(
+    conn: psycopg.Connection,
+    *,
+    users: int,
+    seed: int,
+    now: datetime | None = None,
+    variables: dict[str, Any],
+) -> dict[str, int]:
+    """Fill an empty app schema with demo data for `users` users; return rows added per table.
+
+    `variables` must hold app_schema and storage_schema. `now` is the moment all the data is
+    relative to (a naive datetime is taken as UTC); None means the database's now(). Refuses
+    with UsageError when users < 1 or when the app schema already holds users, so re-running
+    is safe. Table keys are the app's table names plus "storage.objects".
+    """
+    if isinstance(users, bool) or not isinstance(users, int) or users < 1:
+        raise UsageError(f"--users must be a whole number of at least 1, not {users!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not _INT64_MIN <= seed <= _INT64_MAX:
+        raise UsageError(f"--seed must be a 64-bit whole number, not {seed!r}")
+    rendered = render(TEMPLATE, {**variables, "users": users, "seed": seed, "now": _iso(now)})
+    users_table = sql.Identifier(variables["app_schema"], "users")
+    with conn.transaction():
+        # Serialise concurrent seeds: the second one waits, then sees the first one's users.
+        conn.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(users_table))
+        existing = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(users_table)).fetchone()
+        if existing and existing[0]:
+            raise UsageError(
+                f"the database already holds {existing[0]} users; seed works on an empty app schema"
+            )
+        cur = conn.execute(rendered.sql)
+        while cur.nextset():  # the script's last statement reports the counts
+            pass
+        counts = {str(table): int(added) for table, added in cur.fetchall()}
+    return counts
+
+
+def _iso(now: datetime | None) -> str | None:
+    """ISO-8601 text for the template; a naive datetime is UTC."""
+    if now is None:
+        return None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return now.isoformat()

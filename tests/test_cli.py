@@ -1,0 +1,340 @@
+"""The `deployer` command end to end, as a subprocess against a real database: deploy and
+its idempotence, pg_cron registration, dry and real runs, history, schedule, status, and
+bad input that gets one line and exit code 2 and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests import factories
+from tests.conftest import drop_database, new_database
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def deployer(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None):
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEPLOYER_ENV")}
+    environ["DEPLOYER_ENV"] = "test"
+    if dsn:
+        environ["DATABASE_URL"] = dsn
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "deployer.cli", *args], capture_output=True, text=True,
+                          env=environ, cwd=cwd, stdin=subprocess.DEVNULL, timeout=120)
+
+
+def cron_jobs(admin_dsn: str, database: str) -> list[dict]:
+    with psycopg.connect(admin_dsn, row_factory=dict_row) as c:
+        return c.execute("SELECT jobid, jobname, schedule, command, database, username, active FROM cron.job"
+                         " WHERE database = %s ORDER BY jobid", (database,)).fetchall()
+
+
+def digest(conn) -> str:
+    """One md5 over every app table and the job tables: equal digests, no row changed."""
+    tables = [r["t"] for r in conn.execute(
+        "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables"
+        " WHERE schemaname IN ('public', 'storage', 'jobs') ORDER BY 1").fetchall()]
+    parts = [conn.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS m FROM {t} t"
+                          ).fetchone()["m"] for t in tables]
+    return "".join(parts)
+
+
+def _dbname(conn) -> str:
+    return conn.info.dbname
+
+
+def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(admin_dsn, db, conn):
+    first = deployer("deploy", dsn=db)
+    assert first.returncode == 0, first.stderr
+    assert "schedule jobs.expire_content@" in first.stdout
+    before = cron_jobs(admin_dsn, _dbname(conn))
+    assert [(j["jobname"], j["schedule"], j["active"]) for j in before] == [
+        (f"jobs.expire_content@{_dbname(conn)}", "0 * * * *", True),
+        (f"jobs.reset_bankrolls@{_dbname(conn)}", "5 * * * *", True),
+    ]
+    assert before[0]["command"] == "CALL \"jobs\".run_job('expire_content', p_executed_by => 'pg_cron')"
+    deployed = conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall()
+
+    second = deployer("deploy", dsn=db)
+    assert (second.returncode, second.stdout.strip()) == (0, "no changes")
+    assert cron_jobs(admin_dsn, _dbname(conn)) == before
+    assert conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall() == deployed
+
+
+def test_deploy_plan_shows_changes_and_makes_none(admin_dsn, db, conn):
+    plan = deployer("deploy", "--plan", dsn=db)
+    assert plan.returncode == 0, plan.stderr
+    assert "would schedule jobs.expire_content@" in plan.stdout
+    assert cron_jobs(admin_dsn, _dbname(conn)) == []
+
+
+def test_deploy_follows_the_manifest_when_it_changes(admin_dsn, db, conn, tmp_path):
+    assert deployer("deploy", dsn=db).returncode == 0
+    text = (Path(__file__).parent.parent / "sql" / "jobs.toml").read_text()
+    changed = text.replace('schedule = "0 * * * *"', 'schedule = "*/15 * * * *"').replace(
+        "confirm = true", "confirm = true\nenabled = false", 1).replace("enabled = true\nbatch_size = 2000", "batch_size = 2000")
+    manifest = tmp_path / "jobs.toml"
+    manifest.write_text(changed)
+    result = deployer("deploy", "--manifest", str(manifest), dsn=db)
+    assert result.returncode == 0, result.stderr
+    jobs = cron_jobs(admin_dsn, _dbname(conn))
+    assert [(j["jobname"], j["schedule"]) for j in jobs] == [(f"jobs.expire_content@{_dbname(conn)}", "*/15 * * * *")]
+    registry = conn.execute("SELECT job_name, enabled FROM jobs.job_registry ORDER BY 1").fetchall()
+    assert registry == [{"job_name": "expire_content", "enabled": True},
+                        {"job_name": "reset_bankrolls", "enabled": False}]
+
+
+def test_a_job_removed_from_the_manifest_is_unscheduled_and_dropped(admin_dsn, db, conn, tmp_path):
+    assert deployer("deploy", dsn=db).returncode == 0
+    text = (Path(__file__).parent.parent / "sql" / "jobs.toml").read_text()
+    start = text.index("[jobs.reset_bankrolls]")
+    manifest = tmp_path / "jobs.toml"
+    manifest.write_text(text[:start] + text[text.index("[environments"):])
+    result = deployer("deploy", "--manifest", str(manifest), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert "remove job reset_bankrolls" in result.stdout
+    assert [j["jobname"] for j in cron_jobs(admin_dsn, _dbname(conn))] == [f"jobs.expire_content@{_dbname(conn)}"]
+    assert conn.execute("SELECT to_regprocedure('jobs.reset_bankrolls(timestamptz, boolean, integer)') AS f"
+                        ).fetchone()["f"] is None
+
+
+# Not DROP SCHEMA public: the pg_cron extension itself is recorded in that schema.
+DROP_APP_SCHEMA = """
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+        EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename);
+    END LOOP;
+    FOR r IN SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' LOOP
+        EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
+    END LOOP;
+END $$;
+DROP SCHEMA IF EXISTS storage CASCADE;
+"""
+
+
+def test_deploy_when_pg_cron_lives_in_the_same_database(admin_dsn):
+    """Supabase's layout: pg_cron in the app's own database (here `postgres`): plain job names."""
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA IF NOT EXISTS jobset_probe")  # proves we can write; removed below
+        c.execute("DROP SCHEMA jobset_probe")
+    try:
+        first = deployer("deploy", "--with-app-schema", dsn=admin_dsn)
+        assert first.returncode == 0, first.stderr
+        names = [j["jobname"] for j in cron_jobs(admin_dsn, "postgres")]
+        assert names == ["jobs.expire_content", "jobs.reset_bankrolls"]
+        assert deployer("deploy", dsn=admin_dsn).stdout.strip() == "no changes"
+    finally:
+        result = deployer("uninstall", "--force", dsn=admin_dsn)
+        with psycopg.connect(admin_dsn, autocommit=True) as c:
+            c.execute(DROP_APP_SCHEMA)
+    assert result.returncode == 0, result.stderr
+    assert cron_jobs(admin_dsn, "postgres") == []
+
+
+def test_deploy_onto_an_existing_snapbet_database(admin_dsn, template_dsn):
+    """A database that holds SnapBet's tables but no job set: a plain deploy does everything."""
+    name, dsn = new_database(admin_dsn, "template0")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            from deployer import install, manifest
+            install.install_app_schema(c, manifest.load(environment="test"))
+        result = deployer("deploy", dsn=dsn)
+        assert result.returncode == 0, result.stderr
+        run = deployer("run", "expire_content", "--json", dsn=dsn)
+        assert json.loads(run.stdout)["status"] == "succeeded"
+    finally:
+        drop_database(admin_dsn, name)
+
+
+def test_deploy_onto_a_database_without_snapbet_tables_is_refused(admin_dsn, template_dsn):
+    name, dsn = new_database(admin_dsn, "template0")
+    try:
+        result = deployer("deploy", dsn=dsn)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "lacks SnapBet's tables" in result.stderr
+        with psycopg.connect(dsn) as c:
+            assert c.execute("SELECT to_regnamespace('jobs')").fetchone()[0] is None
+    finally:
+        drop_database(admin_dsn, name)
+
+
+def test_dry_run_json_writes_nothing_and_the_real_run_matches(db, conn):
+    author = factories.user(conn)
+    for hours in (1, 2, 3):
+        post = factories.post(conn, author, created_at=NOW - timedelta(days=1), expires_at=NOW - timedelta(hours=hours))
+        factories.comment(conn, post, author, created_at=NOW - timedelta(hours=5))
+    factories.post(conn, author, created_at=NOW - timedelta(days=1), expires_at=NOW + timedelta(hours=1))
+    before = digest(conn)
+    dry = deployer("run", "expire_content", "--dry-run", "--json", "--now", NOW.isoformat(), dsn=db)
+    assert dry.returncode == 0, dry.stderr
+    preview = json.loads(dry.stdout)
+    assert {k: preview[k] for k in ("job", "status", "dry_run", "affected")} == {
+        "job": "expire_content", "status": "succeeded", "dry_run": True, "affected": 6}
+    assert preview["details"] == {"posts": 3, "picks": 0, "stories": 0, "messages": 0, "comments": 3,
+                                  "hard_deleted": 0}
+    assert isinstance(preview["duration_ms"], int)
+    assert digest(conn) == before
+
+    real = deployer("run", "expire_content", "--json", "--now", NOW.isoformat(), dsn=db)
+    assert real.returncode == 0, real.stderr
+    result = json.loads(real.stdout)
+    assert (result["dry_run"], result["status"], result["affected"]) == (False, "succeeded", 6)
+    assert result["details"] == preview["details"]
+    assert result["execution_id"] == conn.execute("SELECT max(id) AS m FROM jobs.job_executions").fetchone()["m"]
+
+
+def test_run_shows_progress_from_the_notices(db, conn):
+    factories.expired_posts(conn, NOW, 3)
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 1 WHERE job_name = 'expire_content'")
+    result = deployer("run", "expire_content", "--verbose", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert "batch 3 done, 1 affected, 3 in total" in result.stderr
+    assert "expire_content: run succeeded, 3 affected in 4 batches" in result.stdout
+
+
+def test_a_failed_job_exits_1_with_one_line(db, conn):
+    factories.expired_posts(conn, NOW, 1)
+    conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'boom' USING ERRCODE = 'SB001'; END $$;
+                    CREATE TRIGGER boom BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.boom()""")
+    result = deployer("run", "expire_content", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 1
+    assert "job expire_content failed: boom [SQLSTATE SB001]" in result.stderr
+    assert "Traceback" not in result.stderr
+    as_json = deployer("run", "expire_content", "--json", "--now", NOW.isoformat(), dsn=db)
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["status"] == "failed"
+    assert json.loads(as_json.stdout)["sqlstate"] == "SB001"
+
+
+def test_reset_bankrolls_refuses_without_a_terminal_unless_forced(db, conn):
+    user = factories.user(conn)
+    factories.bankroll(conn, user, balance=5000, last_reset=NOW - timedelta(days=8))
+    refused = deployer("run", "reset_bankrolls", "--now", NOW.isoformat(), dsn=db)
+    assert refused.returncode == 2
+    assert "--force" in refused.stderr and refused.stderr.count("\n") == 1
+    assert conn.execute("SELECT balance FROM public.bankrolls").fetchone()["balance"] == 5000
+    forced = deployer("run", "reset_bankrolls", "--force", "--now", NOW.isoformat(), dsn=db)
+    assert forced.returncode == 0, forced.stderr
+    assert conn.execute("SELECT balance FROM public.bankrolls").fetchone()["balance"] == 100000
+    dry = deployer("run", "reset_bankrolls", "--dry-run", "--json", "--now", NOW.isoformat(), dsn=db)
+    assert (dry.returncode, json.loads(dry.stdout)["affected"]) == (0, 0)
+
+
+def test_run_all_runs_every_enabled_job(db, conn):
+    result = deployer("run", "all", "--force", "--json", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert [r["job"] for r in json.loads(result.stdout)] == ["expire_content", "reset_bankrolls"]
+
+
+def test_history_schedule_and_status(db, conn):
+    assert deployer("deploy", dsn=db).returncode == 0
+    assert deployer("run", "expire_content", "--now", NOW.isoformat(), dsn=db).returncode == 0
+    history = json.loads(deployer("history", "expire_content", "--json", dsn=db).stdout)
+    assert [(h["job_name"], h["status"], h["executed_by"].startswith("deployer")) for h in history] == [
+        ("expire_content", "succeeded", True)]
+    schedule = json.loads(deployer("schedule", "--json", dsn=db).stdout)
+    by_job = {row["job"]: row for row in schedule}
+    assert by_job["expire_content"]["description"] == "Every hour"
+    assert by_job["expire_content"]["scheduled"] is True and by_job["expire_content"]["in_sync"] is True
+    assert by_job["expire_content"]["last_status"] == "succeeded"
+    next_run = datetime.fromisoformat(by_job["expire_content"]["next_run"])
+    assert next_run.minute == 0 and next_run > datetime.now(timezone.utc)
+    assert by_job["reset_bankrolls"]["last_status"] is None
+    table = deployer("schedule", dsn=db)
+    assert "At 5 minutes past the hour" in table.stdout
+    status = deployer("status", dsn=db)
+    assert (status.returncode, status.stdout.splitlines()[0]) == (0, "healthy")
+
+
+def test_status_is_unhealthy_after_a_failure_or_without_schedule(db, conn):
+    status = deployer("status", "--json", dsn=db)
+    assert status.returncode == 1
+    assert json.loads(status.stdout)["problems"][0].startswith("expire_content: not scheduled")
+    conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('expire_content', 'failed', false)")
+    assert deployer("deploy", dsn=db).returncode == 0
+    status = deployer("status", "--json", dsn=db)
+    assert status.returncode == 1
+    assert json.loads(status.stdout)["problems"] == ["expire_content: last run failed"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("run", "nope"), "unknown job 'nope'"),
+    (("run", "expire_content", "--limit", "-1"), "--limit must be 0 or more"),
+    (("run", "expire_content", "--limit", "x"), "Invalid value for '--limit'"),
+    (("run", "expire_content", "--now", "yesterday"), "is not an ISO 8601 time"),
+    (("run", "expire_content", "--nope"), "No such option: --nope"),
+    (("history", "nope"), "unknown job 'nope'"),
+    (("deploy", "--env", "nowhere"), "unknown environment 'nowhere'"),
+])
+def test_bad_input_gets_one_line_and_exit_2_and_changes_nothing(db, conn, args, message):
+    factories.expired_posts(conn, NOW, 1)
+    before = digest(conn)
+    result = deployer(*args, dsn=db)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert digest(conn) == before
+
+
+@pytest.mark.parametrize(("manifest", "message"), [
+    ('[jobs.x\n', "not valid TOML"),
+    ('[jobs.expire_content]\nschedule = "61 * * * *"\nbatch_size = 10\ntime_budget = "1 minute"\n',
+     "not a valid five-field cron expression"),
+    ('[jobs.expire_content]\nschedule = "* * * * * *"\nbatch_size = 10\ntime_budget = "1 minute"\n',
+     "not a valid five-field cron expression"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = -5\ntime_budget = "1 minute"\n',
+     "batch_size must be a positive integer"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "soon"\n',
+     "time_budget must be an interval"),
+    ('[jobs.no_such_job]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "1 minute"\n',
+     "there is no sql/jobs/no_such_job.sql"),
+    ('[settings]\napp_schema = "x; drop table users"\n[jobs.expire_content]\nschedule = "0 * * * *"\n'
+     'batch_size = 5\ntime_budget = "1 minute"\n', "app_schema must be a lower-case SQL name"),
+])
+def test_a_malformed_manifest_gets_one_line_and_exit_2(db, conn, tmp_path, manifest, message):
+    path = tmp_path / "jobs.toml"
+    path.write_text(manifest)
+    before = digest(conn)
+    result = deployer("deploy", "--manifest", str(path), env={"DEPLOYER_ENV": ""}, dsn=db)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert digest(conn) == before
+
+
+@pytest.mark.parametrize("dsn", [
+    "postgresql://postgres@127.0.0.1:1/postgres",
+    "postgresql://postgres@127.0.0.1:5/postgres?connect_timeout=1",
+    "not a dsn at all",
+])
+def test_an_unreachable_database_gets_one_line_and_exit_2(dsn):
+    result = deployer("run", "expire_content", "--dry-run", "--dsn", dsn)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and ("cannot connect" in result.stderr or "invalid" in result.stderr)
+
+
+def test_without_any_database_it_says_how_to_get_one(tmp_path):
+    result = deployer("history", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "deployer db start" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_render_writes_the_sql_deploy_would_run(tmp_path):
+    result = deployer("render", "--out", str(tmp_path / "out"), "--with-app-schema")
+    assert result.returncode == 0, result.stderr
+    rendered = (tmp_path / "out" / "jobs" / "expire_content.sql").read_text()
+    assert 'CREATE OR REPLACE FUNCTION "jobs".expire_content(' in rendered
+    assert "'3 hours'::interval" in rendered and "'30 days'::interval" in rendered
+    assert "{{" not in rendered and "{#" not in rendered
+    assert (tmp_path / "out" / "app" / "20_users.sql").is_file()
+    assert (tmp_path / "out" / "framework" / "40_run_job.sql").is_file()

@@ -1,0 +1,46 @@
+"""The one test that waits for a real pg_cron tick (about a minute): pg_cron itself runs a
+scheduled job through jobs.run_job, and the run lands in job_executions."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from deployer import install
+from tests import factories
+
+
+@pytest.mark.slow
+def test_pg_cron_runs_a_scheduled_job_that_logs_to_job_executions(admin_dsn, db, conn, test_manifest):
+    now = datetime.now(timezone.utc)
+    author = factories.user(conn)
+    post = factories.post(conn, author, created_at=now - timedelta(days=2), expires_at=now - timedelta(hours=1))
+    every_minute = dataclasses.replace(
+        test_manifest,
+        jobs={"expire_content": dataclasses.replace(test_manifest.jobs["expire_content"], schedule="* * * * *"),
+              "reset_bankrolls": dataclasses.replace(test_manifest.jobs["reset_bankrolls"], enabled=False)},
+    )
+    install.deploy(db, every_minute)
+
+    deadline = time.monotonic() + 130
+    row = None
+    while time.monotonic() < deadline:
+        row = conn.execute("SELECT * FROM jobs.job_executions WHERE executed_by = 'pg_cron'"
+                           " AND status <> 'running' ORDER BY id LIMIT 1").fetchone()
+        if row:
+            break
+        time.sleep(1)
+    assert row is not None, "pg_cron did not run the job within two minutes"
+    assert (row["job_name"], row["status"], row["affected_count"]) == ("expire_content", "succeeded", 1)
+    assert conn.execute("SELECT deleted_at IS NOT NULL AS gone FROM public.posts WHERE id = %s",
+                        (post,)).fetchone()["gone"] is True
+    with psycopg.connect(admin_dsn, row_factory=dict_row) as admin:
+        details = admin.execute(
+            "SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid)"
+            " WHERE j.database = %s ORDER BY d.runid LIMIT 1", (conn.info.dbname,)).fetchone()
+    assert details is not None and details["status"] == "succeeded"

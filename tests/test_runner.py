@@ -1,0 +1,307 @@
+"""jobs.run_job (SPEC 3): batches and commits, limits, the time budget, retries, failures
+that leave a row behind, skipping a concurrent run, and who may execute what."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from tests import factories
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def _last_execution(conn, job: str = "expire_content") -> dict:
+    return conn.execute(
+        "SELECT * FROM jobs.job_executions WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,)
+    ).fetchone()
+
+
+def _deleted(conn, ids) -> list[bool]:
+    rows = conn.execute(
+        "SELECT id, deleted_at IS NOT NULL AS gone FROM public.posts WHERE id = ANY(%s)", (list(ids),)
+    ).fetchall()
+    state = {r["id"]: r["gone"] for r in rows}
+    return [state[i] for i in ids]
+
+
+def _set(conn, **values) -> None:
+    for key, value in values.items():
+        conn.execute(f"UPDATE jobs.job_registry SET {key} = %s WHERE job_name = 'expire_content'", (value,))
+
+
+def test_runs_in_batches_and_sums_their_details(conn):
+    factories.expired_posts(conn, NOW, 5)
+    _set(conn, batch_size=2)
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("succeeded", True, 5, 3)
+    assert row["details"]["posts"] == 5 and row["details"]["comments"] == 0
+    assert row["finished_at"] is not None and row["duration_ms"] >= 0
+    assert row["params"]["now"].startswith("2026-11-30T12:00:00")
+    assert [n for n in notices if " done, " in n] == [
+        "job expire_content: batch 1 done, 2 affected, 2 in total",
+        "job expire_content: batch 2 done, 2 affected, 4 in total",
+        "job expire_content: batch 3 done, 1 affected, 5 in total",
+    ]
+
+
+def test_every_batch_is_committed_on_its_own(conn):
+    """The xmin of rows of different batches differ: each batch was its own transaction."""
+    ids = factories.expired_posts(conn, NOW, 4)
+    _set(conn, batch_size=2)
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    xmins = conn.execute("SELECT count(DISTINCT xmin::text) AS n FROM public.posts WHERE id = ANY(%s)",
+                         (ids,)).fetchone()["n"]
+    assert xmins == 2
+
+
+def test_limit_stops_the_run_and_says_so(conn):
+    ids = factories.expired_posts(conn, NOW, 5)
+    _set(conn, batch_size=2)
+    conn.execute("CALL jobs.run_job('expire_content', %s, 3)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["affected_count"], row["batches"]) == ("succeeded", 3, 2)
+    assert "stopped at the limit" in row["message"]
+    assert _deleted(conn, ids) == [True, True, True, False, False]  # oldest expiry first
+
+
+def test_zero_limit_does_nothing(conn):
+    ids = factories.expired_posts(conn, NOW, 2)
+    conn.execute("CALL jobs.run_job('expire_content', %s, 0)", (NOW,))
+    assert _last_execution(conn)["affected_count"] == 0
+    assert _deleted(conn, ids) == [False, False]
+
+
+def test_time_budget_ends_the_run_as_partial(conn):
+    ids = factories.expired_posts(conn, NOW, 3)
+    _set(conn, batch_size=1, time_budget="0 seconds")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("partial", True, 1, 1)
+    assert "time budget" in row["message"]
+    assert _deleted(conn, ids) == [True, False, False]
+
+
+POISON = """
+CREATE FUNCTION public.poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.caption = 'poison' AND NEW.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'poisoned post %', NEW.id USING ERRCODE = 'SB999', HINT = 'remove the poison';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER poison BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.poison();
+"""
+
+
+def test_failure_leaves_a_failed_row_and_keeps_earlier_batches(conn):
+    ids = factories.expired_posts(conn, NOW, 4)
+    conn.execute("UPDATE public.posts SET caption = 'poison' WHERE id = %s", (ids[2],))
+    conn.execute(POISON)
+    _set(conn, batch_size=2)
+    with pytest.raises(psycopg.Error) as raised:
+        conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    assert raised.value.sqlstate == "SB999"
+    assert raised.value.diag.message_hint == "remove the poison"
+    row = _last_execution(conn)
+    assert (row["status"], row["success"], row["sqlstate"]) == ("failed", False, "SB999")
+    assert row["error"].startswith("poisoned post")
+    assert (row["batches"], row["affected_count"]) == (1, 2)
+    assert row["finished_at"] is not None
+    assert _deleted(conn, ids) == [True, True, False, False]
+
+
+def test_transient_error_is_retried_with_backoff(conn):
+    ids = factories.expired_posts(conn, NOW, 2)
+    conn.execute("""
+        CREATE SEQUENCE public.flaky_calls;
+        CREATE FUNCTION public.flaky() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF nextval('public.flaky_calls') = 1 THEN
+                RAISE EXCEPTION 'could not serialize' USING ERRCODE = '40001';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER flaky BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.flaky();
+    """)
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["affected_count"]) == ("succeeded", 2)
+    assert _deleted(conn, ids) == [True, True]
+    assert any("hit 40001" in n and "retry 1 of 3" in n for n in notices)
+
+
+def test_transient_error_that_persists_fails_after_the_retries(conn):
+    factories.expired_posts(conn, NOW, 1)
+    conn.execute("""
+        CREATE FUNCTION public.deadlocked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$;
+        CREATE TRIGGER deadlocked BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.deadlocked();
+    """)
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    with pytest.raises(psycopg.errors.DeadlockDetected):
+        conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["sqlstate"]) == ("failed", "40P01")
+    assert "after 3 retries" in row["message"]
+    assert sum("retry" in n for n in notices) == 3
+
+
+def test_lock_timeout_applies_per_batch_and_is_retried(db, conn):
+    ids = factories.expired_posts(conn, NOW, 1)
+    _set(conn, lock_timeout="100ms", max_retries=1)
+    with psycopg.connect(db) as holder:
+        holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+        assert time.monotonic() - started < 5
+    row = _last_execution(conn)
+    assert (row["status"], row["sqlstate"]) == ("failed", "55P03")
+    assert _deleted(conn, ids) == [False]
+
+
+def test_a_run_while_the_same_job_runs_is_skipped(db, conn):
+    ids = factories.expired_posts(conn, NOW, 1)
+    _set(conn, lock_timeout="20s")
+    errors = []
+
+    def first_run() -> None:
+        try:
+            with psycopg.connect(db, autocommit=True) as c:
+                c.execute("CALL jobs.run_job('expire_content', %s, NULL, 'first')", (NOW,))
+        except Exception as exc:  # noqa: BLE001 - reported through the list
+            errors.append(exc)
+
+    with psycopg.connect(db) as holder:
+        holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
+        thread = threading.Thread(target=first_run)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not conn.execute("SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
+                               ).fetchone()["n"]:
+            assert time.monotonic() < deadline, "the first run never started"
+            time.sleep(0.05)
+        conn.execute("CALL jobs.run_job('expire_content', %s, NULL, 'second')", (NOW,))
+        skipped = _last_execution(conn)
+        holder.rollback()
+    thread.join(30)
+    assert errors == []
+    assert (skipped["status"], skipped["executed_by"], skipped["affected_count"]) == ("skipped", "second", 0)
+    rows = conn.execute("SELECT executed_by, status, affected_count FROM jobs.job_executions ORDER BY id").fetchall()
+    assert rows == [
+        {"executed_by": "first", "status": "succeeded", "affected_count": 1},
+        {"executed_by": "second", "status": "skipped", "affected_count": 0},
+    ]
+
+
+def test_other_jobs_are_not_blocked_by_a_running_job(conn):
+    with psycopg.connect(conn.info.dsn, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtextextended('snapbet.jobs.run_job:expire_content', 0))")
+        conn.execute("CALL jobs.run_job('reset_bankrolls', %s)", (NOW,))
+        conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    statuses = conn.execute("SELECT job_name, status FROM jobs.job_executions ORDER BY id").fetchall()
+    assert statuses == [{"job_name": "reset_bankrolls", "status": "succeeded"},
+                        {"job_name": "expire_content", "status": "skipped"}]
+
+
+def test_unknown_job_and_negative_limit_are_refused(conn):
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match='unknown job "nope"'):
+        conn.execute("CALL jobs.run_job('nope')")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_limit must be >= 0"):
+        conn.execute("CALL jobs.run_job('expire_content', NULL, -1)")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_limit must be >= 0"):
+        conn.execute("SELECT jobs.expire_content(now(), true, -1)")
+    assert conn.execute("SELECT count(*) AS n FROM jobs.job_executions").fetchone()["n"] == 0
+
+
+def test_default_now_is_the_transaction_time(conn):
+    conn.execute("CALL jobs.run_job('expire_content')")
+    row = _last_execution(conn)
+    recorded = datetime.fromisoformat(row["params"]["now"])
+    assert abs(recorded - row["executed_at"]) < timedelta(seconds=5)
+
+
+def test_search_path_of_the_caller_cannot_redirect_a_job(conn):
+    """A table named like the app's in a schema earlier on the caller's search_path is ignored."""
+    ids = factories.expired_posts(conn, NOW, 1)
+    conn.execute("CREATE SCHEMA evil; CREATE TABLE evil.posts (LIKE public.posts INCLUDING ALL)")
+    conn.execute("SET search_path = evil, public")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    assert _deleted(conn, ids) == [True]
+
+
+def test_nothing_is_executable_by_public(conn):
+    conn.execute("CREATE ROLE jobset_nobody LOGIN")
+    try:
+        rows = conn.execute("""
+            SELECT p.proname, has_function_privilege('jobset_nobody', p.oid, 'EXECUTE') AS can
+              FROM pg_proc p WHERE p.pronamespace = 'jobs'::regnamespace ORDER BY 1
+        """).fetchall()
+        assert {r["proname"] for r in rows} >= {"run_job", "expire_content", "reset_bankrolls"}
+        assert [r for r in rows if r["can"]] == []
+        usage = conn.execute("SELECT has_schema_privilege('jobset_nobody', 'jobs', 'USAGE') AS u").fetchone()
+        assert usage["u"] is False
+    finally:
+        conn.execute("DROP ROLE jobset_nobody")
+
+
+def test_functions_are_documented(conn):
+    rows = conn.execute("""
+        SELECT p.proname, obj_description(p.oid, 'pg_proc') AS doc
+          FROM pg_proc p WHERE p.pronamespace = 'jobs'::regnamespace
+    """).fetchall()
+    assert rows and all(r["doc"] for r in rows), [r["proname"] for r in rows if not r["doc"]]
+
+
+def test_plpgsql_check_finds_no_error_in_any_function(conn):
+    conn.execute("CREATE EXTENSION plpgsql_check")
+    rows = conn.execute("""
+        SELECT p.proname, c.level, c.message
+          FROM pg_proc p
+          JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
+          CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid) c
+         WHERE p.pronamespace = 'jobs'::regnamespace AND p.prokind = 'f' AND c.level = 'error'
+    """).fetchall()
+    assert rows == []
+
+
+def test_execution_row_survives_a_killed_session(db, conn):
+    """A run whose backend dies keeps its `running` row and backend_pid (cleanup marks it abandoned)."""
+    ids = factories.expired_posts(conn, NOW, 1)
+    _set(conn, lock_timeout="30s")
+    with psycopg.connect(db) as holder:
+        holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
+        runner = psycopg.connect(db, autocommit=True, row_factory=dict_row)
+        pid = runner.info.backend_pid
+        thread = threading.Thread(
+            target=_swallow, args=(runner.execute, "CALL jobs.run_job('expire_content', %s)", (NOW,))
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not conn.execute("SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
+                               ).fetchone()["n"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        thread.join(10)
+    row = _last_execution(conn)
+    assert (row["status"], row["backend_pid"]) == ("running", pid)
+
+
+def _swallow(fn, *args) -> None:
+    try:
+        fn(*args)
+    except psycopg.Error:
+        pass

@@ -1,0 +1,141 @@
+"""No database: rendering, quoting, the manifest, argument parsing, the installed wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from deployer import manifest, render, run, status
+from deployer.errors import ConfigError, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("value", "quoted"), [
+    ("users", '"users"'),
+    ('we"ird', '"we""ird"'),
+    ("x; DROP TABLE users; --", '"x; DROP TABLE users; --"'),
+    (("jobs", "run_job"), '"jobs"."run_job"'),
+])
+def test_ident_filter_quotes_identifiers(value, quoted):
+    assert render.quote_ident(value) == quoted
+
+
+@pytest.mark.parametrize(("value", "quoted"), [
+    ("it's", "'it''s'"),
+    ("'; DROP TABLE users; --", "'''; DROP TABLE users; --'"),
+    (42, "42"),
+    (True, "true"),
+    (None, "NULL"),
+    ({"a": 1}, "'{\"a\": 1}'::jsonb"),
+])
+def test_literal_filter_quotes_values(value, quoted):
+    assert render.quote_literal(value) == quoted
+
+
+@pytest.mark.parametrize("bad", ["", "a\x00b", 3])
+def test_ident_filter_refuses_non_identifiers(bad):
+    with pytest.raises(ConfigError):
+        render.quote_ident(bad)
+
+
+def test_interval_filter_types_its_literal():
+    assert render.quote_interval("3 hours") == "'3 hours'::interval"
+    with pytest.raises(ConfigError):
+        render.quote_interval(3)
+
+
+def test_a_missing_variable_names_the_template_and_the_variable():
+    m = manifest.load()
+    variables = m.template_vars(m.job("expire_content"))
+    del variables["pick_grace"]
+    with pytest.raises(ConfigError, match=r"jobs/expire_content.sql: 'pick_grace' is undefined"):
+        render.render("jobs/expire_content.sql", variables)
+
+
+def test_every_template_renders_without_leftover_jinja():
+    m = manifest.load()
+    for name in ["framework/40_run_job.sql", "jobs/expire_content.sql", "jobs/reset_bankrolls.sql"]:
+        job = m.jobs.get(Path(name).stem)
+        sql = render.render(name, m.template_vars(job)).sql
+        assert "{{" not in sql and "{%" not in sql and "{#" not in sql
+
+
+def test_manifest_environment_overrides_settings():
+    assert manifest.load().settings["lock_timeout"] == "5s"
+    test = manifest.load(environment="test")
+    assert (test.settings["lock_timeout"], test.settings["retry_backoff_ms"]) == ("2s", 20)
+    assert test.settings["app_schema"] == "public"
+
+
+def test_manifest_jobs_and_their_variables():
+    m = manifest.load()
+    assert list(m.jobs) == ["expire_content", "reset_bankrolls"]
+    assert m.job("expire_content").vars == {"pick_grace": "3 hours", "hard_delete_after": "30 days"}
+    assert m.job("reset_bankrolls").confirm is True
+    with pytest.raises(ConfigError, match="unknown job 'nope'"):
+        m.job("nope")
+
+
+@pytest.mark.parametrize("expr", ["0 * * * *", "*/15 2-4 * * 1-5", "@daily", "  5  *  * * * "])
+def test_valid_schedules(expr):
+    assert manifest.validate_schedule(expr, "x") == " ".join(expr.split())
+
+
+@pytest.mark.parametrize("expr", ["61 * * * *", "* * * *", "* * * * * *", "30 seconds", "", 5])
+def test_invalid_schedules(expr):
+    with pytest.raises(ConfigError):
+        manifest.validate_schedule(expr, "x")
+
+
+def test_unknown_keys_in_the_manifest_are_errors(tmp_path):
+    path = tmp_path / "jobs.toml"
+    path.write_text('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 1\ntime_budget = "1 minute"\n'
+                    'batchsize = 3\n')
+    with pytest.raises(ConfigError, match="unknown key 'batchsize'"):
+        manifest.load(path)
+
+
+def test_parse_now():
+    assert run.parse_now("2026-11-30T00:00:00Z") == datetime(2026, 11, 30, tzinfo=timezone.utc)
+    assert run.parse_now("2026-11-30 01:00").tzinfo == timezone.utc
+    assert run.parse_now(None) is None
+    with pytest.raises(UsageError):
+        run.parse_now("next monday")
+    with pytest.raises(UsageError):
+        run.check_limit(-1)
+
+
+def test_next_run_and_description():
+    after = datetime(2026, 11, 29, 10, 7, tzinfo=timezone.utc)
+    assert status.next_run("5 * * * *", after) == datetime(2026, 11, 29, 11, 5, tzinfo=timezone.utc)
+    assert status.next_run("@daily", after) == datetime(2026, 11, 30, tzinfo=timezone.utc)
+    assert status.describe("0 3 * * *") == "At 03:00 AM"
+
+
+def test_the_installed_wheel_carries_its_sql(tmp_path):
+    """A non-editable install finds sql/ inside the package, not in the checkout."""
+    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "deployer/sql/jobs.toml" in names and "deployer/sql/jobs/expire_content.sql" in names
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
+                    str(wheel)], check=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out_dir = tmp_path / "rendered"
+    probe = subprocess.run(
+        [sys.executable, "-c", "import deployer.render as r, deployer.cli as c, sys; print(r.sql_root());"
+         " sys.argv = ['deployer', 'render', '--out', sys.argv[1]]; c.main()", str(out_dir)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.splitlines()[0] == str(target / "deployer" / "sql")
+    assert (out_dir / "jobs" / "reset_bankrolls.sql").read_text().startswith("CREATE OR REPLACE FUNCTION")
