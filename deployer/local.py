@@ -36,12 +36,11 @@ SETTINGS = {
 
 
 def bindir() -> Path:
-    """The PostgreSQL 15 server binaries, or a one-line error naming the packages."""
-    candidates = [os.environ.get("DEPLOYER_PG_BINDIR"), "/usr/lib/postgresql/15/bin"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "postgres").is_file():
-            return Path(candidate)
-    raise LocalClusterError(f"PostgreSQL 15 server not found: install it with `apt-get install {PACKAGES}`")
+    """The PostgreSQL 15 server binaries ($DEPLOYER_PG_BINDIR, else Debian's place)."""
+    candidate = Path(os.environ.get("DEPLOYER_PG_BINDIR") or "/usr/lib/postgresql/15/bin")
+    if (candidate / "postgres").is_file() and (candidate / "initdb").is_file():
+        return candidate
+    raise LocalClusterError(f"PostgreSQL 15 server not found in {candidate}: install it with `apt-get install {PACKAGES}`")
 
 
 def _check_pg_cron(bins: Path) -> None:
