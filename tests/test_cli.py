@@ -333,7 +333,7 @@ def test_render_writes_the_sql_deploy_would_run(tmp_path):
     result = deployer("render", "--out", str(tmp_path / "out"), "--with-app-schema")
     assert result.returncode == 0, result.stderr
     rendered = (tmp_path / "out" / "jobs" / "expire_content.sql").read_text()
-    assert 'CREATE OR REPLACE FUNCTION "jobs".expire_content(' in rendered
+    assert 'CREATE OR REPLACE FUNCTION "jobs"."expire_content"(' in rendered
     assert "'3 hours'::interval" in rendered and "'30 days'::interval" in rendered
     assert "{{" not in rendered and "{#" not in rendered
     assert (tmp_path / "out" / "app" / "20_users.sql").is_file()

@@ -4,36 +4,24 @@
   the first run after Monday 00:00 in `timezone`.
   Variables: app_schema, jobs_schema, timezone, base_bankroll, referral_bonus.
 #}
-{% from "macros/select_apply.sql" import select_apply with context %}
-{% from "macros/job_header.sql" import job_header with context %}
-{% from "macros/revoke_and_comment.sql" import revoke_and_comment with context %}
+{% from "macros/job_function.sql" import job_function with context %}
+{% from "macros/select_apply.sql" import select_apply %}
 {% set app = app_schema | ident %}
-CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.reset_bankrolls(
-    p_now     timestamptz,
-    p_dry_run boolean DEFAULT false,
-    p_limit   integer DEFAULT NULL
-)
-RETURNS jsonb
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
+{% set declare %}
     v_week_start timestamptz := {{ jobs_schema | ident }}.week_start(p_now, {{ timezone | literal }});
     v_left       bigint      := p_limit;
     v_ids        uuid[];
     v_n          bigint;
     v_users      bigint;
     v_details    jsonb       := '{}'::jsonb;
-BEGIN
-    /* For each bankroll not reset since this week's start (or never): balance and
-       weekly_deposit = base_bankroll + referral_bonus x referral_count, counters zeroed,
-       season high/low = the new balance, last_reset = p_now, reset_count + 1, the finished
-       week appended to stats_metadata.weeklyHistory; the user's pending bets are cancelled
-       without refund and a system notification is sent. At most p_limit users.
-       Returns {affected: users reset, details{users, bets_cancelled, notifications}}. */
-{{ job_header() }}
-
+{% endset %}
+{% call job_function("reset_bankrolls",
+    "For each bankroll not reset since this week's start (Monday 00:00 in the configured time zone) or "
+    "never: balance = weekly_deposit = base_bankroll + referral_bonus x referral_count, counters zeroed, "
+    "season high/low = the new balance, last_reset = p_now, reset_count + 1, the finished week appended "
+    "to stats_metadata.weeklyHistory; the user's pending bets are cancelled without refund and a system "
+    "notification is sent. At most p_limit users. With p_dry_run it writes nothing and returns the same "
+    "figures. Returns {affected: users reset, details{users, bets_cancelled, notifications}}.", declare) %}
 {% call select_apply('users', app ~ '.bankrolls',
         't.last_reset IS NULL OR t.last_reset < v_week_start', 't.user_id', pk='user_id') %}
         WITH due AS (
@@ -113,10 +101,4 @@ BEGIN
     v_details := v_details || pg_catalog.jsonb_build_object('notifications', v_n);
 
     RETURN pg_catalog.jsonb_build_object('affected', v_users, 'details', v_details);
-END
-$fn$;
-{{ revoke_and_comment("reset_bankrolls",
-    "Resets every bankroll not yet reset this week (Monday 00:00 in the configured time zone): new weekly deposit "
-    "with referral bonus, counters zeroed, week appended to stats_metadata.weeklyHistory, pending bets cancelled, "
-    "a system notification. Args: p_now, p_dry_run (write nothing, report the same figures), p_limit (at most this many users). "
-    "Returns {affected, details{users, bets_cancelled, notifications}}.") }}
+{% endcall %}

@@ -12,7 +12,7 @@
       INTO v_ids
       FROM (SELECT t.{{ pk }}
               FROM {{ table }} AS t
-             WHERE {{ rule }}
+             WHERE ({{ rule }})
              ORDER BY {{ order }}
              LIMIT v_left) AS c;
     IF p_dry_run THEN
