@@ -1,0 +1,304 @@
+"""expire_content (SPEC 2, 2.1): every rule at its boundary, called directly with a fixed `now`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests import factories
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # a Monday
+US = timedelta(microseconds=1)
+DAY = timedelta(days=1)
+GRACE = timedelta(hours=3)  # pick_grace
+HARD = timedelta(days=30)  # hard_delete_after
+DETAIL_KEYS = {"posts", "picks", "stories", "messages", "comments", "hard_deleted"}
+TOUCHED = ("public.posts", "public.comments", "public.reactions", "public.pick_actions", "public.stories",
+           "public.messages")
+
+
+def run(conn, now: datetime = NOW, *, dry_run: bool = False, limit: int | None = None) -> dict:
+    return conn.execute(
+        "SELECT jobs.expire_content(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)
+    ).fetchone()["r"]
+
+
+def deleted_at(conn, table: str, row_id) -> datetime | None:
+    row = conn.execute(f"SELECT deleted_at FROM public.{table} WHERE id = %s", (row_id,)).fetchone()
+    assert row is not None, f"{table} {row_id} was hard-deleted"
+    return row["deleted_at"]
+
+
+def exists(conn, table: str, row_id) -> bool:
+    return conn.execute(f"SELECT count(*) AS n FROM public.{table} WHERE id = %s", (row_id,)).fetchone()["n"] == 1
+
+
+def live_post(conn, author, *, post_type: str = "content", expires_at: datetime, deleted_at=None):
+    """A content or outcome post created a day before it expires."""
+    make = factories.outcome if post_type == "outcome" else factories.post
+    return make(conn, author, created_at=expires_at - DAY, expires_at=expires_at, deleted_at=deleted_at)
+
+
+def _row(conn, table: str, *, author, chat_id, expires_at: datetime, deleted_at=None):
+    """A story or message expiring at `expires_at`."""
+    if table == "stories":
+        return factories.story(conn, author, created_at=expires_at - DAY, expires_at=expires_at,
+                               deleted_at=deleted_at)
+    return factories.message(conn, chat_id, author, created_at=expires_at - DAY, expires_at=expires_at,
+                             deleted_at=deleted_at)
+
+
+# --- content and outcome posts --------------------------------------------------------------
+
+@pytest.mark.parametrize("post_type", ["content", "outcome"])
+def test_post_expiring_exactly_now_is_soft_deleted_at_now(conn, post_type):
+    post_id = live_post(conn, factories.user(conn), post_type=post_type, expires_at=NOW)
+    result = run(conn)
+    assert deleted_at(conn, "posts", post_id) == NOW
+    assert result["details"]["posts"] == 1 and result["affected"] == 1
+
+
+@pytest.mark.parametrize("post_type", ["content", "outcome"])
+def test_post_expiring_1us_after_now_is_kept(conn, post_type):
+    post_id = live_post(conn, factories.user(conn), post_type=post_type, expires_at=NOW + US)
+    result = run(conn)
+    assert deleted_at(conn, "posts", post_id) is None
+    assert result["affected"] == 0
+
+
+# --- picks: the game's start plus the 3 h grace, not the post's expiry ------------------------
+
+@pytest.mark.parametrize("started_ago", [timedelta(hours=2, minutes=59), GRACE - US], ids=["2h59m", "3h-1us"])
+def test_pick_whose_game_started_less_than_3h_ago_is_kept_although_the_post_expired(conn, started_ago):
+    pick_id = factories.pick(conn, factories.user(conn), commence_time=NOW - started_ago,
+                             created_at=NOW - 2 * DAY, expires_at=NOW - DAY)
+    result = run(conn)
+    assert deleted_at(conn, "posts", pick_id) is None
+    assert result["details"]["picks"] == 0 and result["affected"] == 0
+
+
+def test_pick_whose_game_started_exactly_3h_ago_is_soft_deleted_although_the_post_has_not_expired(conn):
+    pick_id = factories.pick(conn, factories.user(conn), commence_time=NOW - GRACE,
+                             created_at=NOW - DAY, expires_at=NOW + DAY)
+    result = run(conn)
+    assert deleted_at(conn, "posts", pick_id) == NOW
+    assert result["details"]["picks"] == 1 and result["details"]["posts"] == 0
+
+
+def test_pick_without_a_game_follows_its_expiry(conn):
+    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_pick_bet_check")
+    author = factories.user(conn)
+    expired = factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW)
+    not_yet = factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW + US)
+    result = run(conn)
+    assert deleted_at(conn, "posts", expired) == NOW
+    assert deleted_at(conn, "posts", not_yet) is None
+    assert result["details"]["picks"] == 1 and result["details"]["posts"] == 0
+
+
+# --- stories and messages -------------------------------------------------------------------
+
+@pytest.mark.parametrize("table", ["stories", "messages"])
+def test_story_or_message_expiring_exactly_now_is_soft_deleted_and_1us_later_kept(conn, table):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    expired = _row(conn, table, author=author, chat_id=chat_id, expires_at=NOW)
+    not_yet = _row(conn, table, author=author, chat_id=chat_id, expires_at=NOW + US)
+    result = run(conn)
+    assert deleted_at(conn, table, expired) == NOW
+    assert deleted_at(conn, table, not_yet) is None
+    assert result["details"][table] == 1 and result["affected"] == 1
+
+
+# --- comments of soft-deleted posts ---------------------------------------------------------
+
+def test_comments_of_a_post_soft_deleted_in_this_run_are_soft_deleted(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW - US)
+    comments = [factories.comment(conn, post_id, author, created_at=NOW - DAY) for _ in range(2)]
+    result = run(conn)
+    assert [deleted_at(conn, "comments", c) for c in comments] == [NOW, NOW]
+    assert result["details"]["comments"] == 2 and result["affected"] == 3
+
+
+def test_comments_of_a_pick_soft_deleted_in_this_run_are_soft_deleted(conn):
+    author = factories.user(conn)
+    pick_id = factories.pick(conn, author, commence_time=NOW - GRACE, created_at=NOW - DAY, expires_at=NOW + DAY)
+    comment_id = factories.comment(conn, pick_id, author, created_at=NOW - DAY)
+    result = run(conn)
+    assert deleted_at(conn, "comments", comment_id) == NOW
+    assert result["details"]["comments"] == 1
+
+
+def test_comments_of_a_post_soft_deleted_by_an_earlier_run_are_soft_deleted(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW - DAY, deleted_at=NOW - 2 * timedelta(hours=1))
+    comment_id = factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY)
+    result = run(conn)
+    assert deleted_at(conn, "comments", comment_id) == NOW
+    assert deleted_at(conn, "posts", post_id) == NOW - 2 * timedelta(hours=1)
+    assert result["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "comments": 1}
+
+
+def test_comments_of_live_posts_are_kept(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW + US)
+    pick_id = factories.pick(conn, author, commence_time=NOW - GRACE + US, created_at=NOW - DAY, expires_at=NOW - US)
+    comments = [factories.comment(conn, p, author, created_at=NOW - DAY) for p in (post_id, pick_id)]
+    result = run(conn)
+    assert [deleted_at(conn, "comments", c) for c in comments] == [None, None]
+    assert result["affected"] == 0
+
+
+# --- what is already deleted ----------------------------------------------------------------
+
+def test_already_soft_deleted_rows_keep_their_deleted_at(conn):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    earlier = NOW - 5 * DAY
+    post_id = live_post(conn, author, expires_at=NOW - 6 * DAY, deleted_at=earlier)
+    pick_id = factories.pick(conn, author, commence_time=NOW - 7 * DAY, created_at=NOW - 8 * DAY,
+                             expires_at=NOW - 6 * DAY, deleted_at=earlier)
+    comment_id = factories.comment(conn, post_id, author, created_at=NOW - 7 * DAY, deleted_at=earlier)
+    story_id = _row(conn, "stories", author=author, chat_id=chat_id, expires_at=NOW - 6 * DAY, deleted_at=earlier)
+    message_id = _row(conn, "messages", author=author, chat_id=chat_id, expires_at=NOW - 6 * DAY,
+                      deleted_at=earlier)
+    assert run(conn, dry_run=True)["affected"] == 0
+    result = run(conn)
+    for table, row_id in [("posts", post_id), ("posts", pick_id), ("comments", comment_id),
+                          ("stories", story_id), ("messages", message_id)]:
+        assert deleted_at(conn, table, row_id) == earlier, table
+    assert result["affected"] == 0
+
+
+# --- hard delete: strictly more than 30 days ------------------------------------------------
+
+@pytest.mark.parametrize("table", ["posts", "stories", "messages", "comments"])
+def test_row_soft_deleted_exactly_30_days_ago_is_kept(conn, table):
+    row_id = _soft_deleted(conn, table, NOW - HARD)
+    result = run(conn)
+    assert deleted_at(conn, table, row_id) == NOW - HARD
+    assert result["details"]["hard_deleted"] == 0 and result["affected"] == 0
+
+
+@pytest.mark.parametrize("table", ["posts", "stories", "messages", "comments"])
+def test_row_soft_deleted_1us_more_than_30_days_ago_is_hard_deleted(conn, table):
+    row_id = _soft_deleted(conn, table, NOW - HARD - US)
+    result = run(conn)
+    assert not exists(conn, table, row_id)
+    assert result["details"]["hard_deleted"] == 1 and result["affected"] == 1
+
+
+def _soft_deleted(conn, table: str, when: datetime):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    if table == "posts":
+        return live_post(conn, author, expires_at=when - DAY, deleted_at=when)
+    if table == "comments":
+        post_id = live_post(conn, author, expires_at=NOW + DAY)
+        return factories.comment(conn, post_id, author, created_at=when - DAY, deleted_at=when)
+    return _row(conn, table, author=author, chat_id=chat_id, expires_at=when - DAY, deleted_at=when)
+
+
+def test_hard_deleting_a_post_cascades_to_its_comments_and_reactions(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW - HARD - DAY, deleted_at=NOW - HARD - US)
+    live_comment = factories.comment(conn, post_id, author, created_at=NOW - 40 * DAY)
+    recent_comment = factories.comment(conn, post_id, author, created_at=NOW - 40 * DAY, deleted_at=NOW - DAY)
+    reactions = [factories.reaction(conn, post_id, author, created_at=NOW - 40 * DAY) for _ in range(2)]
+    result = run(conn)
+    assert not exists(conn, "posts", post_id)
+    assert not any(exists(conn, "comments", c) for c in (live_comment, recent_comment))
+    assert not any(exists(conn, "reactions", r) for r in reactions)
+    # The live comment is soft-deleted first (its post is deleted), then goes with the post.
+    assert result["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "comments": 1, "hard_deleted": 1}
+
+
+# --- the report -----------------------------------------------------------------------------
+
+def test_details_count_each_rule_and_affected_is_their_sum(conn):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    expired_post = live_post(conn, author, expires_at=NOW - timedelta(hours=1))
+    live_post(conn, author, post_type="outcome", expires_at=NOW)
+    live_post(conn, author, expires_at=NOW + timedelta(hours=1))  # kept
+    for started in (GRACE, GRACE + DAY):
+        factories.pick(conn, author, commence_time=NOW - started, created_at=NOW - 2 * DAY, expires_at=NOW + DAY)
+    factories.pick(conn, author, commence_time=NOW - timedelta(hours=1), created_at=NOW - DAY,
+                   expires_at=NOW - US)  # kept: game too recent
+    for offset in (timedelta(0), timedelta(hours=2), timedelta(hours=5)):
+        _row(conn, "stories", author=author, chat_id=chat_id, expires_at=NOW - offset)
+    _row(conn, "messages", author=author, chat_id=chat_id, expires_at=NOW - DAY)
+    _row(conn, "messages", author=author, chat_id=chat_id, expires_at=NOW + DAY)  # kept
+    for _ in range(4):
+        factories.comment(conn, expired_post, author, created_at=NOW - DAY)
+    _soft_deleted(conn, "stories", NOW - 31 * DAY)
+    _soft_deleted(conn, "messages", NOW - 40 * DAY)
+
+    result = run(conn)
+
+    assert result["details"] == {"posts": 2, "picks": 2, "stories": 3, "messages": 1, "comments": 4,
+                                 "hard_deleted": 2}
+    assert result["affected"] == 14 == sum(result["details"].values())
+
+
+def test_empty_tables_give_zero(conn):
+    assert run(conn) == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0)}
+
+
+def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    post_id = live_post(conn, author, expires_at=NOW)
+    factories.comment(conn, post_id, author, created_at=NOW - DAY)
+    factories.pick(conn, author, commence_time=NOW - GRACE, created_at=NOW - DAY, expires_at=NOW + DAY)
+    _row(conn, "stories", author=author, chat_id=chat_id, expires_at=NOW)
+    _row(conn, "messages", author=author, chat_id=chat_id, expires_at=NOW)
+    _soft_deleted(conn, "posts", NOW - 31 * DAY)
+    assert run(conn)["affected"] == 6
+    before = factories.digest(conn, *TOUCHED)
+
+    again = run(conn)
+
+    assert again == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0)}
+    assert factories.digest(conn, *TOUCHED) == before
+
+
+# --- p_limit --------------------------------------------------------------------------------
+
+def test_limit_bounds_the_total_across_rules(conn):
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    factories.expired_posts(conn, NOW, 4)
+    for _ in range(3):
+        _row(conn, "stories", author=author, chat_id=chat_id, expires_at=NOW - DAY)
+    result = run(conn, limit=5)
+    assert result["affected"] == 5
+    assert result["details"]["posts"] == 4 and result["details"]["stories"] == 1
+    deleted = conn.execute(
+        "SELECT (SELECT count(*) FROM public.posts WHERE deleted_at = %(now)s)"
+        " + (SELECT count(*) FROM public.stories WHERE deleted_at = %(now)s) AS n", {"now": NOW}
+    ).fetchone()["n"]
+    assert deleted == 5
+    assert run(conn)["affected"] == 2  # the rest is left for the next call
+
+
+def test_limit_zero_changes_nothing(conn):
+    factories.expired_posts(conn, NOW, 2)
+    before = factories.digest(conn, *TOUCHED)
+    assert run(conn, limit=0)["affected"] == 0
+    assert factories.digest(conn, *TOUCHED) == before
+
+
+# --- the real runner ------------------------------------------------------------------------
+
+def test_run_job_records_the_same_figures_as_a_direct_call(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW)
+    factories.comment(conn, post_id, author, created_at=NOW - DAY)
+    _soft_deleted(conn, "stories", NOW - 31 * DAY)
+    predicted = run(conn, dry_run=True)
+
+    conn.execute("CALL jobs.run_job('expire_content', %s::timestamptz)", (NOW,))
+
+    row = conn.execute(
+        "SELECT * FROM jobs.job_executions WHERE job_name = 'expire_content' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert (row["status"], row["success"], row["affected_count"]) == ("succeeded", True, 3)
+    assert row["details"] == predicted["details"]
+    assert deleted_at(conn, "posts", post_id) == NOW
