@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from deployer import install, local, output, run, status
+from deployer import install, local, output, status
+from deployer import run as runner
 from deployer import seed as seed_mod
 from deployer.db import connect, translated
 from deployer.manifest import Manifest
@@ -18,7 +19,7 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
         with translated():
             install.install_app_schema(conn, manifest)
             conn.commit()
-        return seed_mod.seed(conn, users=users, seed=seed, now=now, variables=manifest.template_vars())
+            return seed_mod.seed(conn, users=users, seed=seed, now=now, variables=manifest.template_vars())
     finally:
         conn.close()
 
@@ -63,9 +64,9 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
     now = datetime.now(timezone.utc)  # one moment for the dry and the real run, so they agree
     for job in [j.name for j in manifest.jobs.values() if j.enabled]:
         step(f"5. {job}: dry run, then the real run")
-        preview = run.dry_run(target, manifest, job, now, None)
+        preview = runner.dry_run(target, manifest, job, now, None)
         output.run_summary(preview)
-        result = run.real_run(target, manifest, job, now, None, progress=output.info)
+        result = runner.real_run(target, manifest, job, now, None, progress=output.info)
         output.run_summary(result)
         verdict = "matches" if (result.affected, result.details) == (preview.affected, preview.details) else "differs"
         output.out.print(f"the real run {verdict} its dry run", markup=False)

@@ -59,6 +59,11 @@ def check_limit(limit: int | None) -> int | None:
     return limit
 
 
+def _iso(text: str | None) -> str:
+    """A timestamp as Python writes it, so dry and real runs print the same text."""
+    return datetime.fromisoformat(text).isoformat() if text else ""
+
+
 def _who() -> str:
     try:
         return f"deployer:{getpass.getuser()}"
@@ -143,7 +148,7 @@ def real_run(
     result = RunResult(
         job=job, status=row["status"], dry_run=False, affected=int(row["affected_count"] or 0),
         details=row["details"] or {}, duration_ms=int(row["duration_ms"] or 0),
-        now=(row["params"] or {}).get("now") or "", limit=limit, batches=row["batches"],
+        now=_iso((row["params"] or {}).get("now")), limit=limit, batches=row["batches"],
         execution_id=row["id"], message=row["message"], error=row["error"], sqlstate=row["sqlstate"],
         notices=notices,
     )

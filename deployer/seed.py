@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from deployer.errors import UsageError
 from deployer.render import render
@@ -31,10 +32,14 @@ def seed(
 ) -> dict[str, int]:
     """Fill an empty app schema with demo data for `users` users; return rows added per table.
 
-    `variables` must hold app_schema and storage_schema. `now` is the moment all the data is
-    relative to (a naive datetime is taken as UTC); None means the database's now(). Refuses
-    with UsageError when users < 1 or when the app schema already holds users, so re-running
-    is safe. Table keys are the app's table names plus "storage.objects".
+    `variables` must hold app_schema and storage_schema; an optional `timezone` (default UTC)
+    says where weeks start on Monday 00:00. `now` is the moment all the data is relative to
+    (a naive datetime is taken as UTC); None means the database's now(). Refuses with
+    UsageError when users < 1 or when the app schema already holds users, so re-running is
+    safe. Table keys are the app's table names plus "storage.objects".
+
+    The seed runs in its own transaction (a savepoint if `conn` is already in one, whose
+    SET LOCAL settings then last until that transaction ends). psycopg errors propagate.
     """
     if isinstance(users, bool) or not isinstance(users, int) or users < 1:
         raise UsageError(f"--users must be a whole number of at least 1, not {users!r}")
@@ -42,15 +47,15 @@ def seed(
         raise UsageError(f"--seed must be a 64-bit whole number, not {seed!r}")
     rendered = render(TEMPLATE, {**variables, "users": users, "seed": seed, "now": _iso(now)})
     users_table = sql.Identifier(variables["app_schema"], "users")
-    with conn.transaction():
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         # Serialise concurrent seeds: the second one waits, then sees the first one's users.
-        conn.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(users_table))
-        existing = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(users_table)).fetchone()
+        cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(users_table))
+        existing = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(users_table)).fetchone()
         if existing and existing[0]:
             raise UsageError(
                 f"the database already holds {existing[0]} users; seed works on an empty app schema"
             )
-        cur = conn.execute(rendered.sql)
+        cur.execute(rendered.sql)
         while cur.nextset():  # the script's last statement reports the counts
             pass
         counts = {str(table): int(added) for table, added in cur.fetchall()}

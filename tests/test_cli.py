@@ -338,3 +338,24 @@ def test_render_writes_the_sql_deploy_would_run(tmp_path):
     assert "{{" not in rendered and "{#" not in rendered
     assert (tmp_path / "out" / "app" / "20_users.sql").is_file()
     assert (tmp_path / "out" / "framework" / "40_run_job.sql").is_file()
+
+
+def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_dsn):
+    name, dsn = new_database(admin_dsn, "template0")
+    try:
+        result = deployer("demo", "--users", "60", "--dsn", dsn)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        for step in ("2. deploy", "3. seed", "4. schedule", "5. expire_content", "5. reset_bankrolls", "6. history"):
+            assert step in out
+        assert out.count("the real run matches its dry run") == 2
+        with psycopg.connect(dsn, row_factory=dict_row) as c:
+            runs = c.execute("SELECT job_name, status FROM jobs.job_executions ORDER BY id").fetchall()
+            assert runs == [{"job_name": "expire_content", "status": "succeeded"},
+                            {"job_name": "reset_bankrolls", "status": "succeeded"}]
+            assert c.execute("SELECT count(*) AS n FROM public.users").fetchone()["n"] == 60
+        again = deployer("demo", "--users", "60", "--dsn", dsn)
+        assert again.returncode == 0, again.stderr
+        assert "seeding skipped" in again.stdout and "no changes" in again.stdout
+    finally:
+        drop_database(admin_dsn, name)
