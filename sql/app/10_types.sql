@@ -1,68 +1,8 @@
-{# Enum types. CREATE TYPE has no IF NOT EXISTS, so each one is created in a DO block
-   guarded by a pg_type lookup in the app schema. #}
+{# Enum types, each created only when missing (see macros/create_enum.sql). #}
+{% from "macros/create_enum.sql" import create_enum %}
 -- SnapBet enum types.
-
-DO $type$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_catalog.pg_type t
-          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = {{ app_schema | literal }} AND t.typname = 'game_status'
-    ) THEN
-        CREATE TYPE {{ app_schema | ident }}.game_status AS ENUM ('scheduled', 'live', 'completed', 'cancelled');
-    END IF;
-END
-$type$;
-
-DO $type$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_catalog.pg_type t
-          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = {{ app_schema | literal }} AND t.typname = 'bet_type'
-    ) THEN
-        CREATE TYPE {{ app_schema | ident }}.bet_type AS ENUM ('spread', 'total', 'moneyline');
-    END IF;
-END
-$type$;
-
-DO $type$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_catalog.pg_type t
-          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = {{ app_schema | literal }} AND t.typname = 'bet_status'
-    ) THEN
-        CREATE TYPE {{ app_schema | ident }}.bet_status AS ENUM ('pending', 'won', 'lost', 'push', 'cancelled');
-    END IF;
-END
-$type$;
-
-DO $type$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_catalog.pg_type t
-          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = {{ app_schema | literal }} AND t.typname = 'chat_type'
-    ) THEN
-        CREATE TYPE {{ app_schema | ident }}.chat_type AS ENUM ('dm', 'group');
-    END IF;
-END
-$type$;
-
-DO $type$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_catalog.pg_type t
-          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = {{ app_schema | literal }} AND t.typname = 'pick_action'
-    ) THEN
-        CREATE TYPE {{ app_schema | ident }}.pick_action AS ENUM ('tail', 'fade');
-    END IF;
-END
-$type$;
+{{ create_enum(app_schema, 'game_status', ['scheduled', 'live', 'completed', 'cancelled']) }}
+{{ create_enum(app_schema, 'bet_type', ['spread', 'total', 'moneyline']) }}
+{{ create_enum(app_schema, 'bet_status', ['pending', 'won', 'lost', 'push', 'cancelled']) }}
+{{ create_enum(app_schema, 'chat_type', ['dm', 'group']) }}
+{{ create_enum(app_schema, 'pick_action', ['tail', 'fade']) }}
