@@ -55,8 +55,11 @@
 {% for table in ['comments', 'posts', 'stories', 'messages'] %}
 {% call select_apply('hard_deleted_' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
                      't.deleted_at, t.id') %}
-        DELETE FROM {{ app }}.{{ table | ident }} AS t
-         WHERE t.id = ANY (v_ids) AND t.deleted_at < v_cutoff;
+        w AS (
+            DELETE FROM {{ app }}.{{ table | ident }} AS t
+             USING c
+             WHERE t.id = c.id AND t.deleted_at < v_cutoff
+            RETURNING t.id)
 {% endcall %}
     v_hard := v_hard + v_n;
 {% endfor %}

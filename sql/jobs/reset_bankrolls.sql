@@ -24,14 +24,14 @@
     "figures. Returns {affected: users reset, details{users, bets_cancelled, notifications}}.", declare) %}
 {% call select_apply('users', app ~ '.bankrolls',
         't.last_reset IS NULL OR t.last_reset < v_week_start', 't.user_id', pk='user_id') %}
-        WITH due AS (
+        due AS (
             SELECT b.user_id, b.last_reset, b.balance, b.weekly_deposit, b.created_at,
                    {{ base_bankroll | literal }} + {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS deposit,
                    {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS bonus
-              FROM {{ app }}.bankrolls AS b
+              FROM c
+              JOIN {{ app }}.bankrolls AS b ON b.user_id = c.user_id
               JOIN {{ app }}.users AS u ON u.id = b.user_id
-             WHERE b.user_id = ANY (v_ids)
-               AND (b.last_reset IS NULL OR b.last_reset < v_week_start)
+             WHERE b.last_reset IS NULL OR b.last_reset < v_week_start
                FOR UPDATE OF b
         ), week AS (
             -- The finished week, from the bets placed since the last reset.
@@ -44,7 +44,7 @@
               LEFT JOIN {{ app }}.bets AS x
                 ON x.user_id = d.user_id AND (d.last_reset IS NULL OR x.created_at >= d.last_reset)
              GROUP BY d.user_id
-        )
+        ), w AS (
         UPDATE {{ app }}.bankrolls AS b
            SET balance = d.deposit,
                weekly_deposit = d.deposit,
@@ -65,40 +65,39 @@
                               pg_catalog.timezone({{ timezone | literal }}, coalesce(d.last_reset, d.created_at)))::date,
                           'start_balance', d.weekly_deposit,
                           'end_balance', d.balance,
-                          'bets', w.bets, 'wins', w.wins, 'losses', w.losses, 'net', w.net))),
+                          'bets', k.bets, 'wins', k.wins, 'losses', k.losses, 'net', k.net))),
                updated_at = p_now
           FROM due AS d
-          JOIN week AS w USING (user_id)
-         WHERE b.user_id = d.user_id;
+          JOIN week AS k USING (user_id)
+         WHERE b.user_id = d.user_id
+        RETURNING b.user_id)
 {% endcall %}
     v_users := v_n;
 
-    -- Pending bets of the users just reset are cancelled without refund: the balance was reset.
+    -- Pending bets of the users just reset (v_ids) are cancelled without refund: the
+    -- balance was reset.
     IF p_dry_run THEN
         SELECT count(*) INTO v_n
-          FROM {{ app }}.bets AS x
-         WHERE x.user_id = ANY (v_ids) AND x.status = 'pending';
+          FROM pg_catalog.unnest(v_ids) AS r(user_id)
+          JOIN {{ app }}.bets AS x ON x.user_id = r.user_id AND x.status = 'pending';
     ELSE
         UPDATE {{ app }}.bets AS x
            SET status = 'cancelled', actual_win = 0, settled_at = p_now
-         WHERE x.user_id = ANY (v_ids) AND x.status = 'pending'
-           AND EXISTS (SELECT 1 FROM {{ app }}.bankrolls AS b WHERE b.user_id = x.user_id AND b.last_reset = p_now);
+          FROM pg_catalog.unnest(v_ids) AS r(user_id)
+         WHERE x.user_id = r.user_id AND x.status = 'pending';
         GET DIAGNOSTICS v_n = ROW_COUNT;
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('bets_cancelled', v_n);
 
-    IF p_dry_run THEN
-        v_n := v_users;
-    ELSE
+    IF NOT p_dry_run THEN
         INSERT INTO {{ app }}.notifications (user_id, type, data, created_at)
         SELECT b.user_id, 'system',
                pg_catalog.jsonb_build_object('kind', 'weekly_reset', 'week_start', v_week_start, 'balance', b.balance),
                p_now
-          FROM {{ app }}.bankrolls AS b
-         WHERE b.user_id = ANY (v_ids) AND b.last_reset = p_now;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
+          FROM pg_catalog.unnest(v_ids) AS r(user_id)
+          JOIN {{ app }}.bankrolls AS b ON b.user_id = r.user_id;
     END IF;
-    v_details := v_details || pg_catalog.jsonb_build_object('notifications', v_n);
+    v_details := v_details || pg_catalog.jsonb_build_object('notifications', v_users);
 
     RETURN pg_catalog.jsonb_build_object('affected', v_users, 'details', v_details);
 {% endcall %}

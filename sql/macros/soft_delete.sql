@@ -1,11 +1,14 @@
 {#
-  select_apply whose write is a soft delete: deleted_at = p_now on the selected rows
-  that are still not deleted.
+  select_apply whose write is a soft delete: deleted_at = p_now on the candidates that
+  are still not deleted.
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% macro soft_delete(key, table, rule, order) %}
 {% call select_apply(key, table, rule, order) %}
-        UPDATE {{ table }} AS t SET deleted_at = p_now
-         WHERE t.id = ANY (v_ids) AND t.deleted_at IS NULL;
+        w AS (
+            UPDATE {{ table }} AS t SET deleted_at = p_now
+              FROM c
+             WHERE t.id = c.id AND t.deleted_at IS NULL
+            RETURNING t.id)
 {% endcall %}
 {% endmacro %}
