@@ -36,7 +36,7 @@
                 FROM " ~ app ~ ".bets AS b JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
                WHERE b.id = t.bet_id),
              t.expires_at <= p_now)",
-        't.id') }}
+        't.expires_at, t.id') }}
     v_post_ids := v_post_ids || v_ids;
 
 {{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', 't.expires_at, t.id') }}
@@ -48,7 +48,7 @@
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
               WHERE p.id = t.post_id AND (p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)))',
-        't.id') }}
+        't.post_id, t.id') }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.

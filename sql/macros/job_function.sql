@@ -1,6 +1,7 @@
 {#
   The frame every job function shares (SPEC 3): the signature
-  jobs.<name>(p_now, p_dry_run, p_limit) RETURNS jsonb with a pinned search_path, the
+  jobs.<name>(p_now, p_dry_run, p_limit) RETURNS jsonb with a pinned search_path and JIT
+  off (batches are small; JIT compiled every statement of a batch for ~140 ms), the
   `comment` both at the top of the body and in COMMENT ON FUNCTION (what \df+ shows), a
   guard on p_limit, then the caller's statements; not executable by PUBLIC.
   `declare` is the text of the DECLARE section (set it with {% set declare %}…{% endset %}).
@@ -15,6 +16,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $fn$
 DECLARE
 {{ declare }}
