@@ -9,11 +9,14 @@ from deployer import install, local, output, status
 from deployer import run as runner
 from deployer import seed as seed_mod
 from deployer.db import connect, translated
+from deployer.errors import UsageError
 from deployer.manifest import Manifest
 
 
 def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: datetime | None) -> dict[str, int]:
     """Install the reference schema (idempotent), then seed it in one transaction."""
+    if users < 1:
+        raise UsageError(f"--users must be a whole number of at least 1, not {users}")
     conn = connect(dsn, autocommit=False)
     try:
         with translated():

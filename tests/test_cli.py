@@ -276,6 +276,8 @@ def test_status_is_unhealthy_after_a_failure_or_without_schedule(db, conn):
     (("run", "expire_content", "--nope"), "No such option: --nope"),
     (("history", "nope"), "unknown job 'nope'"),
     (("deploy", "--env", "nowhere"), "unknown environment 'nowhere'"),
+    (("seed", "--users", "0"), "--users must be a whole number of at least 1"),
+    (("history", "--limit", "0"), "--limit must be 1 or more"),
 ])
 def test_bad_input_gets_one_line_and_exit_2_and_changes_nothing(db, conn, args, message):
     factories.expired_posts(conn, NOW, 1)
