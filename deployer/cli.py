@@ -63,13 +63,15 @@ def deploy(
     with_app_schema: Annotated[
         bool, typer.Option("--with-app-schema", help="Install the reference SnapBet schema first.")
     ] = False,
+    no_schedule: Annotated[bool, typer.Option("--no-schedule", help="Install only; leave pg_cron as it is.")] = False,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
     """Install the job set in one transaction and schedule its enabled jobs with pg_cron."""
     m = _manifest(manifest, env)
-    result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema)
+    result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema,
+                            with_schedule=not no_schedule)
     if result.empty:
         output.out.print("no changes", markup=False)
     for line in result.lines():

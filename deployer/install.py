@@ -110,7 +110,9 @@ def _check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
         )
 
 
-def make_plan(conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget) -> Plan:
+def make_plan(
+    conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True
+) -> Plan:
     js = manifest.settings["jobs_schema"]
     deployed = _deployed(conn, js)
     units = job_units(manifest)
@@ -118,8 +120,8 @@ def make_plan(conn: psycopg.Connection, manifest: Manifest, target: schedule.Cro
     plan.drops = sorted(
         name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
     )
-    plan.cron = schedule.plan(manifest, target)
-    plan.cron_note = target.why
+    plan.cron = schedule.plan(manifest, target) if with_schedule else []
+    plan.cron_note = target.why if with_schedule else ""
     return plan
 
 
@@ -150,8 +152,11 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
         )
 
 
-def deploy(dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False) -> Plan:
-    """Deploy in one transaction. With dry=True compute and return the plan only."""
+def deploy(
+    dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True
+) -> Plan:
+    """Deploy in one transaction. With dry=True compute and return the plan only; with
+    with_schedule=False leave pg_cron as it is."""
     conn = connect(dsn, autocommit=False)
     target = None
     try:
@@ -162,7 +167,7 @@ def deploy(dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: 
             if not (with_app_schema and dry):
                 _check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
-            plan = make_plan(conn, manifest, target)
+            plan = make_plan(conn, manifest, target, with_schedule)
             if dry:
                 conn.rollback()
                 return plan
@@ -184,22 +189,24 @@ def deploy(dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: 
 
 
 def uninstall(dsn: str, manifest: Manifest) -> list[str]:
-    """Unschedule our cron jobs and drop the jobs schema. SnapBet's tables are left alone."""
+    """Unschedule our cron jobs and drop the jobs schema. SnapBet's tables are left alone.
+    pg_cron's side commits first: a schema left behind is mended by a deploy, a cron job
+    left calling a dropped procedure would fail every hour."""
     conn = connect(dsn, autocommit=False)
     target = None
     try:
         with translated():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
             target = schedule.locate(conn, dsn)
-            ours = schedule.owned(manifest, target)
-            changes = [schedule.CronChange("unschedule", job) for job in ours.values()]
+            changes = [schedule.CronChange("unschedule", job) for job in schedule.owned(manifest, target)]
             schedule.apply(changes, target)
+            if not target.local and target.available:
+                target.conn.commit()
             js = manifest.settings["jobs_schema"]
             exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL AS ok", (quote_ident(js),)).fetchone()["ok"]
             if exists:
                 conn.execute(f"DROP SCHEMA {quote_ident(js)} CASCADE")
             conn.commit()
-            if not target.local and target.available:
-                target.conn.commit()
         return [c.describe() for c in changes] + ([f"drop schema {js}"] if exists else [])
     finally:
         if target is not None:

@@ -15,12 +15,9 @@ from typing import Any
 from croniter import croniter
 
 from deployer.errors import ConfigError
-from deployer.render import sql_root
+from deployer.render import INTERVAL_RE, make_env, render, sql_root
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-INTERVAL_RE = re.compile(
-    r"^\s*(\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|min|mins?|minutes?|h|hours?|d|days?|weeks?)\s*)+$"
-)
 LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
 MACROS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@reboot"}
 
@@ -130,6 +127,9 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
     variables = raw.get("vars", {})
     if not isinstance(variables, dict) or any(isinstance(v, (dict, list)) for v in variables.values()):
         raise ConfigError(f"{where}.vars must be a table of plain values")
+    clash = sorted(set(variables) & (set(SETTINGS_DEFAULTS) | {"job_name", "batch_size", "time_budget"}))
+    if clash:
+        raise ConfigError(f"{where}.vars: {clash[0]!r} is a setting, not a job variable")
     for flag in ("enabled", "confirm"):
         if not isinstance(raw.get(flag, False), bool):
             raise ConfigError(f"{where} {flag} must be true or false")
@@ -177,9 +177,15 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     jobs_raw = data.get("jobs", {})
     if not isinstance(jobs_raw, dict) or not jobs_raw:
         raise ConfigError(f"{path.name}: no [jobs.<name>] tables")
-    return Manifest(
+    manifest = Manifest(
         settings=_check_settings(data.get("settings", {})),
         jobs={name: _check_job(name, raw, root) for name, raw in jobs_raw.items()},
         environment=environment,
         path=path,
     )
+    # Render every job once: a variable of the wrong shape is a config error now,
+    # not a failure in pg_cron every hour.
+    env = make_env(root)
+    for job in manifest.jobs.values():
+        render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
+    return manifest

@@ -8,6 +8,7 @@ Every value that comes from configuration reaches SQL through one of the filters
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,12 +71,25 @@ def quote_literal(value: Any) -> str:
     raise ConfigError(f"cannot render {type(value).__name__} {value!r} as SQL")
 
 
+INTERVAL_RE = re.compile(
+    r"^\s*(\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|min|mins?|minutes?|h|hours?|d|days?|weeks?)\s*)+$"
+)
+
+
 def quote_interval(value: Any) -> str:
-    """A literal typed as interval: ``'3 hours'::interval``."""
+    """A literal typed as interval: ``'3 hours'::interval``; the text is checked first."""
     _defined(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not INTERVAL_RE.match(value):
         raise ConfigError(f"an interval must be text such as '3 hours', not {value!r}")
     return quote_literal(value) + "::interval"
+
+
+def quote_integer(value: Any) -> str:
+    """A whole number >= 0 (amounts in cents, counts)."""
+    _defined(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"expected a whole number >= 0, not {value!r}")
+    return str(value)
 
 
 class _Undefined(jinja2.StrictUndefined):
@@ -104,6 +118,7 @@ def make_env(root: Path | None = None) -> jinja2.Environment:
     env.filters["ident"] = quote_ident
     env.filters["literal"] = quote_literal
     env.filters["interval"] = quote_interval
+    env.filters["integer"] = quote_integer
     return env
 
 

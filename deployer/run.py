@@ -53,9 +53,12 @@ def parse_now(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+INT4_MAX = 2**31 - 1
+
+
 def check_limit(limit: int | None) -> int | None:
-    if limit is not None and limit < 0:
-        raise UsageError(f"--limit must be 0 or more, not {limit}")
+    if limit is not None and not 0 <= limit <= INT4_MAX:
+        raise UsageError(f"--limit must be from 0 to {INT4_MAX}, not {limit}")
     return limit
 
 
@@ -136,15 +139,20 @@ def real_run(
         except psycopg.Error as exc:
             failure = exc
         with translated():
+            # This session's run: same backend, and not an older session's row whose pid was reused.
             row = conn.execute(
                 f"SELECT * FROM {quote_ident(js)}.job_executions"
-                " WHERE job_name = %s AND backend_pid = pg_backend_pid() ORDER BY id DESC LIMIT 1",
+                " WHERE job_name = %s AND backend_pid = pg_backend_pid()"
+                " AND executed_at >= (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
+                " ORDER BY id DESC LIMIT 1",
                 (job,),
             ).fetchone()
     finally:
         conn.close()
     if failure is not None and (row is None or row["status"] != "failed"):
         raise translate(failure)
+    if row is None:
+        raise UsageError(f"job {job} was not run: {notices[-1] if notices else 'the server recorded no run'}")
     result = RunResult(
         job=job, status=row["status"], dry_run=False, affected=int(row["affected_count"] or 0),
         details=row["details"] or {}, duration_ms=int(row["duration_ms"] or 0),

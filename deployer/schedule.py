@@ -102,33 +102,41 @@ def cron_name(manifest: Manifest, job: str, target: CronTarget) -> str:
     return name if target.local else f"{name}@{target.database}"
 
 
-def owned(manifest: Manifest, target: CronTarget) -> dict[str, CronJob]:
-    """Our cron jobs as pg_cron has them now."""
+def owned(manifest: Manifest, target: CronTarget) -> list[CronJob]:
+    """Our cron jobs as pg_cron has them now, oldest first."""
     if not target.available:
-        return {}
+        return []
     with translated():
         rows = target.conn.execute(
             "SELECT jobid, jobname, schedule, command, database, active FROM cron.job"
-            " WHERE database = %s AND starts_with(command, %s) ORDER BY jobid",
+            " WHERE database = %s AND username = current_user AND starts_with(command, %s) ORDER BY jobid",
             (target.database, command_prefix(manifest)),
         ).fetchall()
-    return {
-        r["jobname"]: CronJob(r["jobname"], r["schedule"], r["command"], r["database"], r["active"], r["jobid"])
-        for r in rows
-    }
+    return [CronJob(r["jobname"], r["schedule"], r["command"], r["database"], r["active"], r["jobid"]) for r in rows]
+
+
+def by_name(jobs: list[CronJob]) -> dict[str, CronJob]:
+    """The first (oldest) cron job of each name."""
+    out: dict[str, CronJob] = {}
+    for job in jobs:
+        out.setdefault(job.name, job)
+    return out
 
 
 def plan(manifest: Manifest, target: CronTarget) -> list[CronChange]:
-    """What to change in pg_cron: schedule what differs, unschedule what is ours and unlisted."""
+    """What to change in pg_cron: schedule what differs, unschedule every other job of ours
+    (unlisted, disabled, unnamed or duplicate), matched by jobid."""
     if not target.available:
         return []
     want, have = desired(manifest, target), owned(manifest, target)
+    current = by_name(have)
     changes = []
     for name, job in want.items():
-        current = have.get(name)
-        if current is None or (current.schedule, current.command, current.active) != (job.schedule, job.command, True):
+        now = current.get(name)
+        if now is None or (now.schedule, now.command, now.active) != (job.schedule, job.command, True):
             changes.append(CronChange("schedule", job))
-    changes += [CronChange("unschedule", job) for name, job in have.items() if name not in want]
+    kept = {current[name].jobid for name in want if name in current}
+    changes += [CronChange("unschedule", job) for job in have if job.jobid not in kept]
     return changes
 
 

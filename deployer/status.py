@@ -67,7 +67,7 @@ def schedule_rows(dsn: str, manifest: Manifest) -> list[dict[str, Any]]:
         with translated():
             js = _require_jobs_schema(conn, manifest)
             target = schedule.locate(conn, dsn)
-            cron = schedule.owned(manifest, target)
+            cron = schedule.by_name(schedule.owned(manifest, target))
             last = {
                 r["job_name"]: r
                 for r in conn.execute(

@@ -47,10 +47,8 @@ def template_dsn(admin_dsn: str, test_manifest: manifest.Manifest) -> str:
     with _admin(admin_dsn) as conn:
         conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
     dsn = dsn_for_database(admin_dsn, TEMPLATE)
-    install.deploy(dsn, test_manifest, with_app_schema=True)
-    # pg_cron must never connect to the template, or cloning it would fail.
-    with _admin(admin_dsn) as conn:
-        conn.execute("DELETE FROM cron.job WHERE database = %s", (TEMPLATE,))
+    # Not scheduled: pg_cron must never connect to the template, or cloning it would fail.
+    install.deploy(dsn, test_manifest, with_app_schema=True, with_schedule=False)
     return dsn
 
 

@@ -3,7 +3,9 @@
 JOBSET_TEST_PG picks the provider: `docker` (testcontainers, image built from pg_cron/),
 `local` (a throwaway cluster from the system binaries, via deployer.local), or unset:
 docker when a Docker engine answers, local otherwise. JOBSET_TEST_DSN uses an existing
-server instead (it must preload pg_cron with cron.database_name = postgres).
+server instead: a disposable one, since the tests create and drop databases on it and
+deploy into its `postgres` database (it must preload pg_cron with
+cron.database_name = postgres).
 """
 
 from __future__ import annotations

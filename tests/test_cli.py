@@ -69,6 +69,26 @@ def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(
     assert conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall() == deployed
 
 
+def test_deploy_no_schedule_installs_without_touching_pg_cron(admin_dsn, db, conn):
+    result = deployer("deploy", "--no-schedule", dsn=db)
+    assert result.returncode == 0 and "schedule" not in result.stdout.replace("--no-schedule", "")
+    assert cron_jobs(admin_dsn, _dbname(conn)) == []
+    assert conn.execute("SELECT count(*) AS n FROM jobs.job_registry").fetchone()["n"] == 2
+
+
+def test_deploy_unschedules_strays_of_its_own(admin_dsn, db, conn):
+    """Another cron job calling our runner in this database (an old name) is ours and goes."""
+    assert deployer("deploy", dsn=db).returncode == 0
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute("SELECT cron.schedule_in_database('an-old-name', '0 * * * *', %s, %s)",
+                  ("CALL \"jobs\".run_job('expire_content')", _dbname(conn)))
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 3
+    result = deployer("deploy", dsn=db)
+    assert result.returncode == 0 and "unschedule" in result.stdout
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 2
+    assert deployer("deploy", dsn=db).stdout.strip() == "no changes"
+
+
 def test_deploy_plan_shows_changes_and_makes_none(admin_dsn, db, conn):
     plan = deployer("deploy", "--plan", dsn=db)
     assert plan.returncode == 0, plan.stderr
@@ -199,7 +219,7 @@ def test_run_shows_progress_from_the_notices(db, conn):
     result = deployer("run", "expire_content", "--verbose", "--now", NOW.isoformat(), dsn=db)
     assert result.returncode == 0, result.stderr
     assert "batch 3 done, 1 affected, 3 in total" in result.stderr
-    assert "expire_content: run succeeded, 3 affected in 4 batches" in result.stdout
+    assert "expire_content: run succeeded, 3 affected in 4 batches" in result.stdout  # 1 + 1 + 1 + empty
 
 
 def test_a_failed_job_exits_1_with_one_line(db, conn):
@@ -237,40 +257,53 @@ def test_run_all_runs_every_enabled_job(db, conn):
     assert [r["job"] for r in json.loads(result.stdout)] == ["expire_content", "reset_bankrolls"]
 
 
-def test_history_schedule_and_status(db, conn):
-    assert deployer("deploy", dsn=db).returncode == 0
+def yearly(tmp_path: Path) -> str:
+    """The manifest with every job at 00:00 on 1 January: deployed for real, never ticking
+    during a test run (whose assertions count runs)."""
+    text = (Path(__file__).parent.parent / "sql" / "jobs.toml").read_text()
+    path = tmp_path / "yearly.toml"
+    path.write_text(text.replace('schedule = "0 * * * *"', 'schedule = "0 0 1 1 *"').replace(
+        'schedule = "5 * * * *"', 'schedule = "5 0 1 1 *"'))
+    return str(path)
+
+
+def test_history_schedule_and_status(db, conn, tmp_path):
+    manifest = yearly(tmp_path)
+    assert deployer("deploy", "--manifest", manifest, dsn=db).returncode == 0
     assert deployer("run", "expire_content", "--now", NOW.isoformat(), dsn=db).returncode == 0
     history = json.loads(deployer("history", "expire_content", "--json", dsn=db).stdout)
     assert [(h["job_name"], h["status"], h["executed_by"].startswith("deployer")) for h in history] == [
         ("expire_content", "succeeded", True)]
-    schedule = json.loads(deployer("schedule", "--json", dsn=db).stdout)
+    schedule = json.loads(deployer("schedule", "--json", "--manifest", manifest, dsn=db).stdout)
     by_job = {row["job"]: row for row in schedule}
-    assert by_job["expire_content"]["description"] == "Every hour"
+    assert by_job["expire_content"]["description"] == "At 12:00 AM, on day 1 of the month, only in January"
     assert by_job["expire_content"]["scheduled"] is True and by_job["expire_content"]["in_sync"] is True
     assert by_job["expire_content"]["last_status"] == "succeeded"
     next_run = datetime.fromisoformat(by_job["expire_content"]["next_run"])
-    assert next_run.minute == 0 and next_run > datetime.now(timezone.utc)
+    assert (next_run.month, next_run.day, next_run.hour) == (1, 1, 0) and next_run > datetime.now(timezone.utc)
     assert by_job["reset_bankrolls"]["last_status"] is None
-    table = deployer("schedule", dsn=db)
-    assert "At 5 minutes past the hour" in table.stdout
-    status = deployer("status", dsn=db)
+    table = deployer("schedule", "--manifest", manifest, dsn=db)
+    assert "At 12:05 AM" in table.stdout and "5 0 1 1 *" in table.stdout
+    status = deployer("status", "--manifest", manifest, dsn=db)
     assert (status.returncode, status.stdout.splitlines()[0]) == (0, "healthy")
 
 
-def test_status_is_unhealthy_after_a_failure_or_without_schedule(db, conn):
-    status = deployer("status", "--json", dsn=db)
+def test_status_is_unhealthy_after_a_failure_or_without_schedule(db, conn, tmp_path):
+    manifest = yearly(tmp_path)
+    status = deployer("status", "--json", "--manifest", manifest, dsn=db)
     assert status.returncode == 1
     assert json.loads(status.stdout)["problems"][0].startswith("expire_content: not scheduled")
     conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('expire_content', 'failed', false)")
-    assert deployer("deploy", dsn=db).returncode == 0
-    status = deployer("status", "--json", dsn=db)
+    assert deployer("deploy", "--manifest", manifest, dsn=db).returncode == 0
+    status = deployer("status", "--json", "--manifest", manifest, dsn=db)
     assert status.returncode == 1
     assert json.loads(status.stdout)["problems"] == ["expire_content: last run failed"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("run", "nope"), "unknown job 'nope'"),
-    (("run", "expire_content", "--limit", "-1"), "--limit must be 0 or more"),
+    (("run", "expire_content", "--limit", "-1"), "--limit must be from 0 to 2147483647"),
+    (("run", "expire_content", "--limit", "3000000000"), "--limit must be from 0 to 2147483647"),
     (("run", "expire_content", "--limit", "x"), "Invalid value for '--limit'"),
     (("run", "expire_content", "--now", "yesterday"), "is not an ISO 8601 time"),
     (("run", "expire_content", "--nope"), "No such option: --nope"),
@@ -303,6 +336,14 @@ def test_bad_input_gets_one_line_and_exit_2_and_changes_nothing(db, conn, args, 
      "there is no sql/jobs/no_such_job.sql"),
     ('[settings]\napp_schema = "x; drop table users"\n[jobs.expire_content]\nschedule = "0 * * * *"\n'
      'batch_size = 5\ntime_budget = "1 minute"\n', "app_schema must be a lower-case SQL name"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "1 minute"\n'
+     '[jobs.expire_content.vars]\npick_grace = "banana"\nhard_delete_after = "30 days"\n',
+     "an interval must be text such as '3 hours', not 'banana'"),
+    ('[jobs.reset_bankrolls]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "1 minute"\n'
+     '[jobs.reset_bankrolls.vars]\nbase_bankroll = -1\nreferral_bonus = 10000\n',
+     "expected a whole number >= 0, not -1"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "1 minute"\n'
+     '[jobs.expire_content.vars]\napp_schema = "elsewhere"\n', "'app_schema' is a setting, not a job variable"),
 ])
 def test_a_malformed_manifest_gets_one_line_and_exit_2(db, conn, tmp_path, manifest, message):
     path = tmp_path / "jobs.toml"
@@ -352,7 +393,8 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
             assert step in out
         assert out.count("the real run matches its dry run") == 2
         with psycopg.connect(dsn, row_factory=dict_row) as c:
-            runs = c.execute("SELECT job_name, status FROM jobs.job_executions ORDER BY id").fetchall()
+            runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
+                             " WHERE executed_by <> 'pg_cron' ORDER BY id").fetchall()
             assert runs == [{"job_name": "expire_content", "status": "succeeded"},
                             {"job_name": "reset_bankrolls", "status": "succeeded"}]
             assert c.execute("SELECT count(*) AS n FROM public.users").fetchone()["n"] == 60

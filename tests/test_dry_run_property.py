@@ -85,7 +85,8 @@ def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: in
     ).fetchone()
     assert (row["status"], row["affected_count"]) == ("succeeded", full["affected"])
     assert row["details"] == full["details"]
-    assert row["batches"] == full["affected"] // BATCH + 1  # full batches, then a short one that ends the run
+    # batches until one finds nothing: the full ones, a short one if any, then an empty one
+    assert row["batches"] == -(-full["affected"] // BATCH) + 1
     assert call(conn, job, now, True, None)["affected"] == 0, "the runner left work undone"
     return full
 

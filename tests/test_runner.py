@@ -42,7 +42,8 @@ def test_runs_in_batches_and_sums_their_details(conn):
     conn.add_notice_handler(lambda d: notices.append(d.message_primary))
     conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     row = _last_execution(conn)
-    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("succeeded", True, 5, 3)
+    # 2 + 2 + 1, then an empty batch that says there is nothing left
+    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("succeeded", True, 5, 4)
     assert row["details"]["posts"] == 5 and row["details"]["comments"] == 0
     assert row["finished_at"] is not None and row["duration_ms"] >= 0
     assert row["params"]["now"].startswith("2026-11-30T12:00:00")
@@ -50,6 +51,7 @@ def test_runs_in_batches_and_sums_their_details(conn):
         "job expire_content: batch 1 done, 2 affected, 2 in total",
         "job expire_content: batch 2 done, 2 affected, 4 in total",
         "job expire_content: batch 3 done, 1 affected, 5 in total",
+        "job expire_content: batch 4 done, 0 affected, 5 in total",
     ]
 
 
@@ -161,12 +163,16 @@ def test_transient_error_that_persists_fails_after_the_retries(conn):
 def test_lock_timeout_applies_per_batch_and_is_retried(db, conn):
     ids = factories.expired_posts(conn, NOW, 1)
     _set(conn, lock_timeout="100ms", max_retries=1)
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
     with psycopg.connect(db) as holder:
         holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
         started = time.monotonic()
         with pytest.raises(psycopg.errors.LockNotAvailable):
             conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
         assert time.monotonic() - started < 5
+    assert [n for n in notices if "retry" in n] == [n for n in notices if "hit 55P03" in n and "retry 1 of 1" in n]
+    assert len([n for n in notices if "retry" in n]) == 1
     row = _last_execution(conn)
     assert (row["status"], row["sqlstate"]) == ("failed", "55P03")
     assert _deleted(conn, ids) == [False]
@@ -208,12 +214,53 @@ def test_a_run_while_the_same_job_runs_is_skipped(db, conn):
 
 def test_other_jobs_are_not_blocked_by_a_running_job(conn):
     with psycopg.connect(conn.info.dsn, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(hashtextextended('snapbet.jobs.run_job:expire_content', 0))")
+        other.execute("SELECT pg_advisory_lock(hashtextextended('jobs.run_job:expire_content', 0))")
         conn.execute("CALL jobs.run_job('reset_bankrolls', %s)", (NOW,))
         conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     statuses = conn.execute("SELECT job_name, status FROM jobs.job_executions ORDER BY id").fetchall()
     assert statuses == [{"job_name": "reset_bankrolls", "status": "succeeded"},
                         {"job_name": "expire_content", "status": "skipped"}]
+
+
+def test_a_cancelled_run_leaves_a_failed_row_and_releases_the_job(db, conn):
+    """statement_timeout (query_canceled, which WHEN OTHERS does not catch) still records the failure."""
+    ids = factories.expired_posts(conn, NOW, 1)
+    _set(conn, lock_timeout="30s")
+    with psycopg.connect(db) as holder:
+        holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
+        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as runner:
+            runner.execute("SET statement_timeout = '500ms'")
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                runner.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+            row = _last_execution(conn)
+            assert (row["status"], row["sqlstate"]) == ("failed", "57014")
+            holder.rollback()
+            # The same session still open: its lock on the job was released, so a run elsewhere is not skipped.
+            conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    assert _last_execution(conn)["status"] == "succeeded"
+    assert _deleted(conn, ids) == [True]
+
+
+def test_a_call_inside_a_transaction_block_fails_before_taking_the_job(db, conn):
+    with psycopg.connect(db) as caller:  # not autocommit: CALL runs inside BEGIN
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            caller.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+        caller.rollback()
+        held = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = %s",
+                            (caller.info.backend_pid,)).fetchone()["n"]
+        assert held == 0
+    assert conn.execute("SELECT count(*) AS n FROM jobs.job_executions").fetchone()["n"] == 0
+
+
+def test_a_failure_keeps_the_constraint_name(conn):
+    ids = factories.expired_posts(conn, NOW, 1)
+    conn.execute("ALTER TABLE public.posts ADD CONSTRAINT never_deleted CHECK (deleted_at IS NULL) NOT VALID")
+    with pytest.raises(psycopg.errors.CheckViolation) as raised:
+        conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    assert raised.value.diag.constraint_name == "never_deleted"
+    assert raised.value.diag.table_name == "posts"
+    assert _last_execution(conn)["sqlstate"] == "23514"
+    assert _deleted(conn, ids) == [False]
 
 
 def test_unknown_job_and_negative_limit_are_refused(conn):
@@ -272,7 +319,7 @@ def test_plpgsql_check_finds_no_error_in_any_function(conn):
           FROM pg_proc p
           JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
           CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid) c
-         WHERE p.pronamespace = 'jobs'::regnamespace AND p.prokind = 'f' AND c.level = 'error'
+         WHERE p.pronamespace = 'jobs'::regnamespace AND p.prokind IN ('f', 'p') AND c.level = 'error'
     """).fetchall()
     assert rows == []
 

@@ -14,14 +14,23 @@ CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.job_executions (
     executed_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     executed_by    text
 );
+-- status is added without a default first, so rows already in a seed table are given the
+-- status their `success` says rather than 'running'.
 ALTER TABLE {{ jobs_schema | ident }}.job_executions
-    ADD COLUMN IF NOT EXISTS status      text NOT NULL DEFAULT 'running',
+    ADD COLUMN IF NOT EXISTS status      text,
     ADD COLUMN IF NOT EXISTS finished_at timestamptz,
     ADD COLUMN IF NOT EXISTS params      jsonb NOT NULL DEFAULT '{}',
     ADD COLUMN IF NOT EXISTS error       text,
     ADD COLUMN IF NOT EXISTS sqlstate    text,
     ADD COLUMN IF NOT EXISTS batches     integer NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS backend_pid integer;
+UPDATE {{ jobs_schema | ident }}.job_executions
+   SET status = CASE WHEN success IS FALSE THEN 'failed' ELSE 'succeeded' END
+ WHERE status IS NULL;
+ALTER TABLE {{ jobs_schema | ident }}.job_executions
+    ALTER COLUMN status SET DEFAULT 'running',
+    ALTER COLUMN status SET NOT NULL,
+    ALTER COLUMN success DROP NOT NULL;
 
 DO $do$
 BEGIN

@@ -16,7 +16,7 @@ DECLARE
     v_job        {{ js }}.job_registry%ROWTYPE;
     v_now        timestamptz := coalesce(p_now, pg_catalog.now());
     v_started    timestamptz := pg_catalog.clock_timestamp();
-    v_lock_key   bigint      := pg_catalog.hashtextextended('snapbet.jobs.run_job:' || p_job, 0);
+    v_lock_key   bigint;
     v_exec_id    bigint;
     v_status     text        := 'succeeded';
     v_batches    integer     := 0;
@@ -31,6 +31,11 @@ DECLARE
     ex_message   text;
     ex_detail    text;
     ex_hint      text;
+    ex_column    text;
+    ex_constraint text;
+    ex_datatype  text;
+    ex_table     text;
+    ex_schema    text;
 BEGIN
     /* Runs job p_job for real at p_now (default: now) in batches of its batch_size,
        committing after each, until it has nothing left, p_limit items are done, or its
@@ -51,6 +56,11 @@ BEGIN
         RAISE NOTICE 'job %: skipped, this server is a standby', p_job;
         RETURN;
     END IF;
+    -- Inside a caller's transaction block this COMMIT fails (2D000) before any lock is taken.
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    v_lock_key := pg_catalog.hashtextextended(
+        pg_catalog.concat({{ (jobs_schema ~ '.run_job:') | literal }}, p_job), 0);
     IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
         INSERT INTO {{ js }}.job_executions
                (job_name, status, success, message, params, executed_by, backend_pid,
@@ -69,6 +79,7 @@ BEGIN
             coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_started)
     RETURNING id INTO v_exec_id;
     COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
     <<batches>>
     LOOP
@@ -88,24 +99,32 @@ BEGIN
                 EXECUTE pg_catalog.format('SELECT %I.%I($1, false, $2)', {{ jobs_schema | literal }}, p_job)
                    INTO v_result
                   USING v_now, v_want;
-            EXCEPTION WHEN OTHERS THEN
-                GET STACKED DIAGNOSTICS ex_state   = RETURNED_SQLSTATE,
-                                        ex_message = MESSAGE_TEXT,
-                                        ex_detail  = PG_EXCEPTION_DETAIL,
-                                        ex_hint    = PG_EXCEPTION_HINT;
+                v_batch_n := coalesce((v_result OPERATOR(pg_catalog.->>) 'affected')::bigint, 0);
+                v_details := {{ js }}.merge_details(v_details, v_result OPERATOR(pg_catalog.->) 'details');
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                -- query_canceled too: a statement_timeout or a cancel must leave a failed row.
+                GET STACKED DIAGNOSTICS ex_state      = RETURNED_SQLSTATE,
+                                        ex_message    = MESSAGE_TEXT,
+                                        ex_detail     = PG_EXCEPTION_DETAIL,
+                                        ex_hint       = PG_EXCEPTION_HINT,
+                                        ex_column     = COLUMN_NAME,
+                                        ex_constraint = CONSTRAINT_NAME,
+                                        ex_datatype   = PG_DATATYPE_NAME,
+                                        ex_table      = TABLE_NAME,
+                                        ex_schema     = SCHEMA_NAME;
             END;
             EXIT attempts WHEN ex_state IS NULL;
             ROLLBACK;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             EXIT attempts WHEN ex_state NOT IN ('40001', '40P01', '55P03') OR v_attempt >= v_job.max_retries;
             v_attempt := v_attempt + 1;
             v_wait_ms := v_job.retry_backoff_ms * 2 ^ (v_attempt - 1) * (0.75 + pg_catalog.random() / 2);
             RAISE NOTICE 'job %: batch % hit % (%), retry % of % in % ms',
-                p_job, v_batches + 1, ex_state, ex_message, v_attempt, v_job.max_retries, round(v_wait_ms);
+                p_job, v_batches + 1, ex_state, ex_message, v_attempt, v_job.max_retries, pg_catalog.round(v_wait_ms);
             PERFORM pg_catalog.pg_sleep(v_wait_ms / 1000.0);
         END LOOP attempts;
 
         IF ex_state IS NOT NULL THEN
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             UPDATE {{ js }}.job_executions
                SET status = 'failed', success = false, error = ex_message, sqlstate = ex_state,
                    message = pg_catalog.format('failed in batch %s after %s retries: %s',
@@ -115,29 +134,35 @@ BEGIN
                    duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
              WHERE id = v_exec_id;
             COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
+            -- Re-raised as it came: SQLSTATE, message and every field a caller may read
+            -- (RAISE takes no NULL option; an empty field reads as absent).
             RAISE EXCEPTION USING ERRCODE = ex_state, MESSAGE = ex_message,
-                                  DETAIL = coalesce(ex_detail, ''), HINT = coalesce(ex_hint, '');
+                                  DETAIL = coalesce(ex_detail, ''), HINT = coalesce(ex_hint, ''),
+                                  COLUMN = coalesce(ex_column, ''), CONSTRAINT = coalesce(ex_constraint, ''),
+                                  DATATYPE = coalesce(ex_datatype, ''), TABLE = coalesce(ex_table, ''),
+                                  SCHEMA = coalesce(ex_schema, '');
         END IF;
 
-        v_batch_n  := coalesce((v_result ->> 'affected')::bigint, 0);
         v_batches  := v_batches + 1;
         v_affected := v_affected + v_batch_n;
-        v_details  := {{ js }}.merge_details(v_details, v_result -> 'details');
         UPDATE {{ js }}.job_executions
            SET batches = v_batches, affected_count = v_affected, details = v_details
          WHERE id = v_exec_id;
         COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         RAISE NOTICE 'job %: batch % done, % affected, % in total', p_job, v_batches, v_batch_n, v_affected;
 
-        EXIT batches WHEN v_batch_n < v_want;
+        -- Done when a batch finds nothing: a batch that wrote fewer rows than it asked for
+        -- may have lost candidates to the app's own writes while more remain.
+        EXIT batches WHEN v_batch_n = 0;
         IF pg_catalog.clock_timestamp() - v_started >= v_job.time_budget THEN
             v_status := 'partial';
             EXIT batches;
         END IF;
     END LOOP batches;
 
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     UPDATE {{ js }}.job_executions
        SET status = v_status, success = true,
            affected_count = v_affected, details = v_details, batches = v_batches,

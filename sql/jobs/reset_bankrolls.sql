@@ -26,8 +26,8 @@
         't.last_reset IS NULL OR t.last_reset < v_week_start', 't.user_id', pk='user_id') %}
         due AS (
             SELECT b.user_id, b.last_reset, b.balance, b.weekly_deposit, b.created_at,
-                   {{ base_bankroll | literal }} + {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS deposit,
-                   {{ referral_bonus | literal }} * coalesce(u.referral_count, 0) AS bonus
+                   {{ base_bankroll | integer }} + {{ referral_bonus | integer }} * coalesce(u.referral_count, 0) AS deposit,
+                   {{ referral_bonus | integer }} * coalesce(u.referral_count, 0) AS bonus
               FROM c
               JOIN {{ app }}.bankrolls AS b ON b.user_id = c.user_id
               JOIN {{ app }}.users AS u ON u.id = b.user_id
