@@ -176,6 +176,32 @@ def test_deploy_onto_an_existing_snapbet_database(admin_dsn, template_dsn):
         drop_database(admin_dsn, name)
 
 
+def test_deploy_keeps_history_of_an_existing_job_executions_table(admin_dsn, template_dsn):
+    """SnapBet's own job_executions (the seed's columns) is extended; its rows keep their outcome."""
+    name, dsn = new_database(admin_dsn, "template0")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            from deployer import install, manifest
+            install.install_app_schema(c, manifest.load(environment="test"))
+            c.execute("""
+                CREATE SCHEMA jobs;
+                CREATE TABLE jobs.job_executions (
+                    id bigserial PRIMARY KEY, job_name text NOT NULL, success boolean NOT NULL,
+                    message text, affected_count int DEFAULT 0, duration_ms int, details jsonb,
+                    executed_at timestamptz DEFAULT now(), executed_by text);
+                INSERT INTO jobs.job_executions (job_name, success) VALUES ('expire_content', true),
+                                                                         ('expire_content', false);
+            """)
+        assert deployer("deploy", "--no-schedule", dsn=dsn).returncode == 0
+        assert deployer("run", "expire_content", dsn=dsn).returncode == 0
+        with psycopg.connect(dsn, row_factory=dict_row) as c:
+            rows = c.execute("SELECT success, status FROM jobs.job_executions ORDER BY id").fetchall()
+        assert rows == [{"success": True, "status": "succeeded"}, {"success": False, "status": "failed"},
+                        {"success": True, "status": "succeeded"}]
+    finally:
+        drop_database(admin_dsn, name)
+
+
 def test_deploy_onto_a_database_without_snapbet_tables_is_refused(admin_dsn, template_dsn):
     name, dsn = new_database(admin_dsn, "template0")
     try:
