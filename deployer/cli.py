@@ -113,6 +113,10 @@ def run_cmd(
             result = exc.result
             if not json_out:
                 output.error(str(exc))
+        except DeployerError:
+            if json_out and results:  # what already ran is still reported
+                output.print_json([r.as_json() for r in results if r is not None])
+            raise
         results.append(result)
         if not json_out and result is not None:
             output.run_summary(result)
@@ -196,6 +200,27 @@ def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: M
         for problem in report["problems"]:
             output.out.print(f"  {problem}", markup=False)
     if not report["healthy"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+    """Render everything and check every function with plpgsql_check against the database,
+    inside a transaction that is rolled back. Exit 1 on an error."""
+    from deployer import lint as lint_mod
+
+    report = lint_mod.lint(local.resolve_dsn(dsn), _manifest(manifest, env))
+    if json_out:
+        output.print_json({"checked": report.checked, "note": report.note,
+                           "findings": [f.__dict__ for f in report.findings]})
+    else:
+        for finding in report.findings:
+            output.out.print(str(finding), markup=False)
+        if report.note:
+            output.info(f"note: {report.note}")
+        output.out.print(f"{len(report.checked)} functions checked, {len(report.errors)} errors, "
+                         f"{len(report.findings) - len(report.errors)} warnings", markup=False)
+    if report.errors:
         raise typer.Exit(1)
 
 

@@ -95,7 +95,7 @@ def _deployed(conn: psycopg.Connection, js: str) -> dict[str, str]:
     return {r["unit"]: r["checksum"] for r in rows}
 
 
-def _check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
+def check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
     schema = manifest.settings["app_schema"]
     rows = conn.execute(
         "SELECT t FROM unnest(%s::text[]) AS t"
@@ -165,7 +165,7 @@ def deploy(
             if with_app_schema and not dry:
                 install_app_schema(conn, manifest)
             if not (with_app_schema and dry):
-                _check_app_tables(conn, manifest)
+                check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
             plan = make_plan(conn, manifest, target, with_schedule)
             if dry:

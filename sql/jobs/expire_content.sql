@@ -13,7 +13,7 @@
     v_pick_cut  timestamptz := p_now - {{ pick_grace | interval }};
     v_left      bigint      := p_limit;
     v_ids       uuid[];
-    v_post_ids  uuid[]      := '{}';
+    v_post_ids  uuid[]      := '{}'::uuid[];
     v_n         bigint;
     v_hard      bigint      := 0;
     v_details   jsonb       := '{}'::jsonb;
