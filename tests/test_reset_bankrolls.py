@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
 
 from deployer import install
