@@ -448,3 +448,40 @@ def test_lint_finds_a_column_the_jobs_need_but_the_database_lacks(db, conn):
     errors = [f for f in findings if f["level"] == "error"]
     assert [f["function"].split("(")[0] for f in errors] == ["jobs.expire_content"]
     assert 'column t.expires_at does not exist' in errors[0]["message"] and errors[0]["sqlstate"] == "42703"
+
+
+def _on_a_terminal(args: list[str], dsn: str, answer: bytes) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its stdin/stdout, answer its question."""
+    import pty
+
+    master, slave = pty.openpty()
+    environ = {**os.environ, "DATABASE_URL": dsn, "DEPLOYER_ENV": "test"}
+    proc = subprocess.Popen([sys.executable, "-m", "deployer.cli", *args], stdin=slave, stdout=slave,
+                            stderr=slave, env=environ, close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while b"[y/N]" not in seen:
+            seen += os.read(master, 1024)
+        os.write(master, answer)
+        while True:
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    return proc.wait(timeout=60), seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("answer", "code", "balance"), [(b"n\n", 2, 5000), (b"y\n", 0, 100000)])
+def test_reset_bankrolls_asks_on_a_terminal(db, conn, answer, code, balance):
+    user = factories.user(conn)
+    factories.bankroll(conn, user, balance=5000, last_reset=NOW - timedelta(days=8))
+    returncode, screen = _on_a_terminal(["run", "reset_bankrolls", "--now", NOW.isoformat()], db, answer)
+    assert "reset_bankrolls changes every user's data. Run it now?" in screen
+    assert returncode == code, screen
+    assert conn.execute("SELECT balance FROM public.bankrolls").fetchone()["balance"] == balance
