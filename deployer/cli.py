@@ -48,7 +48,7 @@ def render(
 ) -> None:
     """Write the rendered SQL, one file per unit, as deploy would run it."""
     m = _manifest(manifest, env)
-    units = [(f"app/{r.name[4:]}", r.sql) for r in install.app_units(m)] if with_app_schema else []
+    units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
     units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
     for name, sql in units:
         target = out / name

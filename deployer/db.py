@@ -75,6 +75,15 @@ def translated() -> Iterator[None]:
         raise translate(exc) from None
 
 
+_LOOKUPS = {"table": "to_regclass", "function": "to_regprocedure", "schema": "to_regnamespace"}
+
+
+def exists(conn: psycopg.Connection, kind: str, name: str) -> bool:
+    """Whether a table, function (with its argument types) or schema of that (quoted) name exists."""
+    row = conn.execute(f"SELECT {_LOOKUPS[kind]}(%s) IS NOT NULL AS ok", (name,)).fetchone()
+    return bool(row["ok"] if isinstance(row, dict) else row[0])
+
+
 def dsn_for_database(dsn: str, dbname: str) -> str:
     """The same server and credentials, another database."""
     info = psycopg.conninfo.conninfo_to_dict(dsn)

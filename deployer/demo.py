@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from deployer import install, local, output, status
 from deployer import run as runner
 from deployer import seed as seed_mod
-from deployer.db import connect, translated
+from deployer.db import connect, exists, translated
+from deployer.render import quote_ident
 from deployer.errors import UsageError
 from deployer.manifest import Manifest
 
@@ -20,7 +21,7 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
     conn = connect(dsn, autocommit=False)
     try:
         with translated():
-            install.install_app_schema(conn, manifest)
+            install.install_app_schema(conn, manifest.template_vars())
             conn.commit()
             return seed_mod.seed(conn, users=users, seed=seed, now=now, variables=manifest.template_vars())
     finally:
@@ -28,14 +29,11 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
 
 
 def _has_users(dsn: str, manifest: Manifest) -> bool:
+    users = quote_ident((manifest.settings["app_schema"], "users"))
     with connect(dsn) as conn, translated():
-        row = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AS ok", (f'"{manifest.settings["app_schema"]}".users',)
-        ).fetchone()
-        if not row["ok"]:
+        if not exists(conn, "table", users):
             return False
-        return conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{manifest.settings["app_schema"]}".users) AS ok')\
-            .fetchone()["ok"]
+        return conn.execute(f"SELECT EXISTS (SELECT 1 FROM {users}) AS ok").fetchone()["ok"]
 
 
 def run(dsn: str | None, manifest: Manifest, users: int) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from deployer import schedule
-from deployer.db import connect, translated
+from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
 from deployer.render import Rendered, make_env, quote_ident, render, sql_root
@@ -56,11 +56,12 @@ class Plan:
         return out
 
 
-def app_units(manifest: Manifest) -> list[Rendered]:
-    """The reference SnapBet schema (sql/app), in file-name order."""
+def app_units(variables: dict) -> list[Rendered]:
+    """The reference SnapBet schema (sql/app), in file-name order; needs app_schema and
+    storage_schema."""
     env = make_env()
     names = sorted(p.name for p in (sql_root() / "app").glob("*.sql"))
-    return [render(f"app/{name}", manifest.template_vars(), env) for name in names]
+    return [render(f"app/{name}", variables, env) for name in names]
 
 
 def job_units(manifest: Manifest) -> list[Unit]:
@@ -88,8 +89,7 @@ def job_units(manifest: Manifest) -> list[Unit]:
 
 
 def _deployed(conn: psycopg.Connection, js: str) -> dict[str, str]:
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS ok", (f"{quote_ident(js)}.deployed_objects",)).fetchone()["ok"]
-    if not exists:
+    if not exists(conn, "table", f"{quote_ident(js)}.deployed_objects"):
         return {}
     rows = conn.execute(f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()
     return {r["unit"]: r["checksum"] for r in rows}
@@ -125,9 +125,9 @@ def make_plan(
     return plan
 
 
-def install_app_schema(conn: psycopg.Connection, manifest: Manifest) -> int:
+def install_app_schema(conn: psycopg.Connection, variables: dict) -> int:
     """Install the reference schema (idempotent). Returns the number of files run."""
-    files = app_units(manifest)
+    files = app_units(variables)
     with translated():
         for rendered in files:
             conn.execute(rendered.sql)
@@ -163,7 +163,7 @@ def deploy(
         with translated():
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
             if with_app_schema and not dry:
-                install_app_schema(conn, manifest)
+                install_app_schema(conn, manifest.template_vars())
             if not (with_app_schema and dry):
                 check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
@@ -203,11 +203,11 @@ def uninstall(dsn: str, manifest: Manifest) -> list[str]:
             if not target.local and target.available:
                 target.conn.commit()
             js = manifest.settings["jobs_schema"]
-            exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL AS ok", (quote_ident(js),)).fetchone()["ok"]
-            if exists:
+            present = exists(conn, "schema", quote_ident(js))
+            if present:
                 conn.execute(f"DROP SCHEMA {quote_ident(js)} CASCADE")
             conn.commit()
-        return [c.describe() for c in changes] + ([f"drop schema {js}"] if exists else [])
+        return [c.describe() for c in changes] + ([f"drop schema {js}"] if present else [])
     finally:
         if target is not None:
             target.close()

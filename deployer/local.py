@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployer.db import connect
 from deployer.errors import LocalClusterError
 
 PACKAGES = "postgresql-15 postgresql-15-cron postgresql-15-plpgsql-check"
@@ -176,8 +177,6 @@ class Cluster:
         return True
 
     def _create_pg_cron(self) -> None:
-        from deployer.db import connect  # the bottom layer; imported late to keep start cheap
-
         deadline = time.monotonic() + 30
         while True:
             try:

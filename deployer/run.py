@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from deployer.db import connect, translate, translated
+from deployer.db import connect, exists, translate, translated
 from deployer.errors import ConfigError, JobFailed, UsageError
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
@@ -76,10 +76,7 @@ def _who() -> str:
 
 def _check_deployed(conn: psycopg.Connection, manifest: Manifest, job: str) -> None:
     js = manifest.settings["jobs_schema"]
-    row = conn.execute(
-        "SELECT to_regprocedure(%s) IS NOT NULL AS ok", (f"{quote_ident((js, job))}(timestamptz, boolean, integer)",)
-    ).fetchone()
-    if not row["ok"]:
+    if not exists(conn, "function", f"{quote_ident((js, job))}(timestamptz, boolean, integer)"):
         raise ConfigError(f"job {job!r} is not deployed in this database: run `deployer deploy` first")
 
 

@@ -9,7 +9,7 @@ from cron_descriptor import get_description
 from croniter import croniter
 
 from deployer import schedule
-from deployer.db import connect, translated
+from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
@@ -22,8 +22,7 @@ HISTORY_COLUMNS = (
 
 def _require_jobs_schema(conn, manifest: Manifest) -> str:
     js = manifest.settings["jobs_schema"]
-    ok = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS ok", (f"{quote_ident(js)}.job_executions",)).fetchone()
-    if not ok["ok"]:
+    if not exists(conn, "table", f"{quote_ident(js)}.job_executions"):
         raise ConfigError("the job set is not deployed in this database: run `deployer deploy` first")
     return js
 

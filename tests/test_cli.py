@@ -15,20 +15,11 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests import factories
+from tests import factories, support
 from tests.conftest import drop_database, new_database
+from tests.support import cli as deployer
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
-
-
-def deployer(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None):
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEPLOYER_ENV")}
-    environ["DEPLOYER_ENV"] = "test"
-    if dsn:
-        environ["DATABASE_URL"] = dsn
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "deployer.cli", *args], capture_output=True, text=True,
-                          env=environ, cwd=cwd, stdin=subprocess.DEVNULL, timeout=120)
 
 
 def cron_jobs(admin_dsn: str, database: str) -> list[dict]:
@@ -37,14 +28,9 @@ def cron_jobs(admin_dsn: str, database: str) -> list[dict]:
                          " WHERE database = %s ORDER BY jobid", (database,)).fetchall()
 
 
-def digest(conn) -> str:
-    """One md5 over every app table and the job tables: equal digests, no row changed."""
-    tables = [r["t"] for r in conn.execute(
-        "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables"
-        " WHERE schemaname IN ('public', 'storage', 'jobs') ORDER BY 1").fetchall()]
-    parts = [conn.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS m FROM {t} t"
-                          ).fetchone()["m"] for t in tables]
-    return "".join(parts)
+def digest(conn) -> dict[str, str | None]:
+    """An md5 of every app table and job table: equal digests, no row changed."""
+    return factories.digest(conn, *support.all_tables(conn))
 
 
 def _dbname(conn) -> str:
@@ -167,7 +153,7 @@ def test_deploy_onto_an_existing_snapbet_database(admin_dsn, template_dsn):
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             from deployer import install, manifest
-            install.install_app_schema(c, manifest.load(environment="test"))
+            install.install_app_schema(c, manifest.load(environment="test").template_vars())
         result = deployer("deploy", dsn=dsn)
         assert result.returncode == 0, result.stderr
         run = deployer("run", "expire_content", "--json", dsn=dsn)
@@ -182,7 +168,7 @@ def test_deploy_keeps_history_of_an_existing_job_executions_table(admin_dsn, tem
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             from deployer import install, manifest
-            install.install_app_schema(c, manifest.load(environment="test"))
+            install.install_app_schema(c, manifest.load(environment="test").template_vars())
             c.execute("""
                 CREATE SCHEMA jobs;
                 CREATE TABLE jobs.job_executions (

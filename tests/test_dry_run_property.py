@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
+from tests.support import call_job
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # a Monday
 MONDAY = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)  # its week's start
@@ -57,10 +58,6 @@ POST = st.fixed_dictionaries({
 EXPIRING = st.fixed_dictionaries({"expires": around(timedelta(0), spread=2 * DAY), "deleted": DELETED})
 
 
-def call(conn, job: str, now: datetime, dry_run: bool, limit: int | None) -> dict:
-    return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
-
-
 def reset_tables(conn) -> None:
     conn.execute("TRUNCATE public.users, public.games, public.chats, jobs.job_executions CASCADE")
     conn.execute("UPDATE jobs.job_registry SET batch_size = %s", (BATCH,))
@@ -68,15 +65,15 @@ def reset_tables(conn) -> None:
 
 def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: int, tables: tuple[str, ...]) -> dict:
     before = factories.digest(conn, *tables)
-    full = call(conn, job, now, True, None)
-    limited = call(conn, job, now, True, limit)
+    full = call_job(conn, job, now, True, None)
+    limited = call_job(conn, job, now, True, limit)
     assert factories.digest(conn, *tables) == before, "a dry run changed rows"
     assert limited["affected"] == min(limit, full["affected"])
 
     with conn.transaction(force_rollback=True):
-        assert call(conn, job, now, False, limit) == limited
+        assert call_job(conn, job, now, False, limit) == limited
     with conn.transaction(force_rollback=True):
-        assert call(conn, job, now, False, None) == full
+        assert call_job(conn, job, now, False, None) == full
     assert factories.digest(conn, *tables) == before
 
     conn.execute("CALL jobs.run_job(%s, %s::timestamptz)", (job, now))
@@ -87,7 +84,7 @@ def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: in
     assert row["details"] == full["details"]
     # batches until one finds nothing: the full ones, a short one if any, then an empty one
     assert row["batches"] == -(-full["affected"] // BATCH) + 1
-    assert call(conn, job, now, True, None)["affected"] == 0, "the runner left work undone"
+    assert call_job(conn, job, now, True, None)["affected"] == 0, "the runner left work undone"
     return full
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests import factories
+from tests.support import call_job
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # a Monday
 US = timedelta(microseconds=1)
@@ -19,9 +20,7 @@ TOUCHED = ("public.posts", "public.comments", "public.reactions", "public.pick_a
 
 
 def run(conn, now: datetime = NOW, *, dry_run: bool = False, limit: int | None = None) -> dict:
-    return conn.execute(
-        "SELECT jobs.expire_content(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)
-    ).fetchone()["r"]
+    return call_job(conn, "expire_content", now, dry_run, limit)
 
 
 def deleted_at(conn, table: str, row_id) -> datetime | None:

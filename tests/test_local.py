@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -13,11 +10,7 @@ import psycopg
 import pytest
 
 
-def deployer(*args: str, cwd: Path, env: dict | None = None):
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "deployer.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, env=environ, timeout=120)
+from tests.support import cli as deployer
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from deployer import install
 from tests import factories
+from tests.support import call_job
 
 MONDAY = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)  # this week's start (UTC)
 NOW = MONDAY + timedelta(hours=12)
@@ -21,9 +22,7 @@ TOUCHED = ("public.bankrolls", "public.bets", "public.notifications")
 
 
 def run(conn, now: datetime = NOW, *, dry_run: bool = False, limit: int | None = None) -> dict:
-    return conn.execute(
-        "SELECT jobs.reset_bankrolls(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)
-    ).fetchone()["r"]
+    return call_job(conn, "reset_bankrolls", now, dry_run, limit)
 
 
 def bankroll(conn, user_id) -> dict:

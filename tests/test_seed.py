@@ -13,8 +13,9 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from deployer.errors import UsageError
-from deployer.render import render, sql_root
+from deployer.install import install_app_schema
 from deployer.seed import seed
+from tests import factories
 
 VARIABLES = {"app_schema": "public", "storage_schema": "storage"}
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=timezone.utc)  # a Wednesday
@@ -44,23 +45,10 @@ TABLES = {
     "storage.objects": "{storage}.objects",
 }
 
-# SPEC 1.2: for every user, balance = weekly_deposit - stakes of the bets placed since
-# last_reset (every bet when it is NULL) + (stake + actual_win) of those no longer pending.
-# One row per violating user; a user without a bankroll violates it too.
-CONSERVATION_VIOLATIONS = """
-SELECT u.id, br.balance, br.weekly_deposit - a.staked + a.returned AS expected
-  FROM {app}.users u
-  LEFT JOIN {app}.bankrolls br ON br.user_id = u.id
- CROSS JOIN LATERAL (
-        SELECT coalesce(sum(b.stake), 0) AS staked,
-               coalesce(sum(b.stake + b.actual_win) FILTER (WHERE b.status <> 'pending'), 0)
-                   AS returned
-          FROM {app}.bets b
-         WHERE b.user_id = u.id
-           AND (br.last_reset IS NULL OR b.created_at >= br.last_reset)
-       ) a
- WHERE br.user_id IS NULL
-    OR br.balance IS DISTINCT FROM br.weekly_deposit - a.staked + a.returned
+# Every user has a bankroll (SPEC 1.2 conservation itself is factories.conservation_violations).
+USERS_WITHOUT_BANKROLL = """
+SELECT u.id FROM {app}.users u
+ WHERE NOT EXISTS (SELECT 1 FROM {app}.bankrolls br WHERE br.user_id = u.id)
 """
 
 # Settled bets whose status or actual_win disagree with SPEC 2 settle_games, re-derived
@@ -140,11 +128,6 @@ def digest(conn, app: str = "public", storage: str = "storage") -> dict[str, str
     }
 
 
-def install_app_schema(conn, variables: dict[str, str]) -> None:
-    for path in sorted((sql_root() / "app").glob("*.sql")):
-        conn.execute(render(f"app/{path.name}", variables).sql)
-
-
 # -- refusals -------------------------------------------------------------------------------
 
 
@@ -182,7 +165,8 @@ def test_counts_are_the_rows_of_every_table(conn):
 
 def test_conservation_holds_for_every_user(conn):
     run_seed(conn)
-    assert query(conn, CONSERVATION_VIOLATIONS) == []
+    assert factories.conservation_violations(conn) == []
+    assert query(conn, USERS_WITHOUT_BANKROLL) == []
     low, high = query(conn, "SELECT min(balance), max(balance) FROM {app}.bankrolls")[0]
     assert low >= 0
     assert high > low
@@ -313,7 +297,8 @@ def test_weeks_start_on_monday_in_the_configured_timezone(conn):
         datetime(2025, 3, 3, 5, tzinfo=timezone.utc),
         None,
     }
-    assert query(conn, CONSERVATION_VIOLATIONS) == []
+    assert factories.conservation_violations(conn) == []
+    assert query(conn, USERS_WITHOUT_BANKROLL) == []
 
 
 def test_every_job_finds_work(conn):

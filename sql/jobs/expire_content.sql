@@ -53,8 +53,8 @@
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
 {% for table in ['comments', 'posts', 'stories', 'messages'] %}
-{% call select_apply('hard_deleted_' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
-                     't.deleted_at, t.id') %}
+{% call select_apply('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
+                     't.deleted_at, t.id', record=false) %}
         w AS (
             DELETE FROM {{ app }}.{{ table | ident }} AS t
              USING c
@@ -63,9 +63,7 @@
 {% endcall %}
     v_hard := v_hard + v_n;
 {% endfor %}
-    v_details := v_details
-        - 'hard_deleted_comments' - 'hard_deleted_posts' - 'hard_deleted_stories' - 'hard_deleted_messages'
-        || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
+    v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
     RETURN pg_catalog.jsonb_build_object(
         'affected', (SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details)),

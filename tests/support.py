@@ -1,0 +1,33 @@
+"""Helpers the test modules share that are not rows (those are in factories.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+
+def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None):
+    """Run `deployer` as a subprocess with no terminal: the manifest's `test` environment,
+    the database `dsn` (else none from the caller's environment), extra `env`."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEPLOYER_ENV")}
+    environ["DEPLOYER_ENV"] = "test"
+    if dsn:
+        environ["DATABASE_URL"] = dsn
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "deployer.cli", *args], capture_output=True, text=True,
+                          env=environ, cwd=cwd, stdin=subprocess.DEVNULL, timeout=120)
+
+
+def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None) -> dict:
+    """A job function called directly: its {affected, details}."""
+    return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
+
+
+def all_tables(conn) -> list[str]:
+    """Every table of the app, storage and jobs schemas."""
+    return [r["t"] for r in conn.execute(
+        "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables"
+        " WHERE schemaname IN ('public', 'storage', 'jobs') ORDER BY 1").fetchall()]
