@@ -6,12 +6,12 @@ failed or the system is unhealthy, 2 bad usage, bad config or no database.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
@@ -170,6 +170,7 @@ def history(
         ["id", "job_name", "status", "affected_count", "batches", "duration_ms", "executed_at", "executed_by",
          "message"],
     )
+    output.failures(rows)
 
 
 @app.command("schedule")
@@ -305,14 +306,14 @@ def db_url() -> None:
 
 
 def _click_exceptions() -> dict[str, tuple[type[BaseException], ...]]:
-    """Click's exception classes; recent typer releases carry their own copy of click."""
-    modules = [click.exceptions]
-    try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
-
-        modules.append(vendored)
-    except ImportError:
-        pass
+    """Click's exception classes: typer's own copy of click (recent releases carry one and no
+    longer install click), and click itself when typer uses it."""
+    modules = []
+    for name in ("typer.exceptions", "typer._click.exceptions", "click.exceptions"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError:
+            pass
     names = ("NoArgsIsHelpError", "UsageError", "Abort")
     return {n: tuple(getattr(m, n) for m in modules if hasattr(m, n)) for n in names}
 

@@ -57,6 +57,18 @@ def table(title: str, columns: list[str], rows: list[dict[str, Any]], keys: list
     out.print(grid)
 
 
+def failures(rows: list[dict[str, Any]]) -> None:
+    """Below a history table: each failed run's error, SQLSTATE and where it was raised,
+    innermost frame first."""
+    for row in rows:
+        if row.get("status") != "failed":
+            continue
+        out.print(f"#{row['id']} {row['job_name']} failed [SQLSTATE {row.get('sqlstate')}]: {row.get('error')}",
+                  markup=False)
+        for n, frame in enumerate((row.get("error_context") or "").splitlines()):
+            out.print(f"    {'raised in' if n == 0 else 'called from'} {frame}", markup=False, soft_wrap=True)
+
+
 def run_summary(result: Any) -> None:
     """A run, for people."""
     mode = "dry run" if result.dry_run else "run"

@@ -35,11 +35,17 @@ class RunResult:
     message: str | None = None
     error: str | None = None
     sqlstate: str | None = None
+    error_context: str | None = None
     notices: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "notices"}
         return out
+
+
+def origin(error_context: str | None) -> str | None:
+    """The frame that raised a failed run's error: the first line of its error_context."""
+    return error_context.splitlines()[0] if error_context else None
 
 
 def parse_now(text: str | None) -> datetime | None:
@@ -155,11 +161,12 @@ def real_run(
         details=row["details"] or {}, duration_ms=int(row["duration_ms"] or 0),
         now=_iso((row["params"] or {}).get("now")), limit=limit, batches=row["batches"],
         execution_id=row["id"], message=row["message"], error=row["error"], sqlstate=row["sqlstate"],
-        notices=notices,
+        error_context=row["error_context"], notices=notices,
     )
     if failure is not None:
+        where = f" in {origin(row['error_context'])}" if row["error_context"] else ""
         raise JobFailed(
-            f"job {job} failed: {row['error']} [SQLSTATE {row['sqlstate']}] (execution {row['id']})",
+            f"job {job} failed: {row['error']} [SQLSTATE {row['sqlstate']}]{where} (execution {row['id']})",
             sqlstate=row["sqlstate"],
         ).with_result(result)
     return result

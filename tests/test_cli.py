@@ -247,6 +247,28 @@ def test_a_failed_job_exits_1_with_one_line(db, conn):
     assert as_json.returncode == 1
     assert json.loads(as_json.stdout)["status"] == "failed"
     assert json.loads(as_json.stdout)["sqlstate"] == "SB001"
+    assert json.loads(as_json.stdout)["error_context"].splitlines()[0] == "boom() line 2 at RAISE"
+
+
+def test_a_run_failed_by_an_app_trigger_names_the_trigger(db, conn):
+    """The app trigger's function shows in the error line, `history` and `run --json`."""
+    from tests.test_runner import DEEP_FAILURE
+
+    post = factories.expired_posts(conn, NOW, 1)[0]
+    conn.execute("UPDATE public.posts SET caption = 'held' WHERE id = %s", (post,))
+    conn.execute(DEEP_FAILURE)
+    result = deployer("run", "expire_content", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 1
+    assert "[SQLSTATE SB998] in refuse_expiry(uuid) line 3 at RAISE" in result.stderr
+    as_json = json.loads(deployer("run", "expire_content", "--json", "--now", NOW.isoformat(), dsn=db).stdout)
+    assert as_json["error_context"].splitlines()[:2] == [
+        "refuse_expiry(uuid) line 3 at RAISE", "check_post_expiry() line 4 at PERFORM"]
+    shown = deployer("history", "expire_content", dsn=db)
+    assert shown.returncode == 0
+    assert "failed [SQLSTATE SB998]: post " in shown.stdout
+    assert "    raised in refuse_expiry(uuid) line 3 at RAISE\n    called from check_post_expiry() line 4" in shown.stdout
+    history = json.loads(deployer("history", "expire_content", "--json", dsn=db).stdout)
+    assert history[0]["error_context"] == as_json["error_context"]
 
 
 def test_reset_bankrolls_refuses_without_a_terminal_unless_forced(db, conn):

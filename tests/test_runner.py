@@ -121,6 +121,41 @@ def test_failure_leaves_a_failed_row_and_keeps_earlier_batches(conn):
     assert _deleted(conn, ids) == [True, True, False, False]
 
 
+DEEP_FAILURE = """
+CREATE FUNCTION public.refuse_expiry(p_id uuid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'post % may not expire', p_id USING ERRCODE = 'SB998', DETAIL = 'held for review';
+END $$;
+CREATE FUNCTION public.check_post_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.caption = 'held' THEN
+        PERFORM refuse_expiry(NEW.id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER check_post_expiry AFTER UPDATE OF deleted_at ON public.posts
+    FOR EACH ROW EXECUTE FUNCTION public.check_post_expiry();
+"""
+
+
+def test_a_failure_keeps_where_it_was_raised(conn):
+    """An app trigger that fails two calls deep: the run's row and the re-raised error name
+    the raiser and the path to it, innermost first, without the runner's own frame."""
+    ids = factories.expired_posts(conn, NOW, 1)
+    conn.execute("UPDATE public.posts SET caption = 'held' WHERE id = %s", (ids[0],))
+    conn.execute(DEEP_FAILURE)
+    with pytest.raises(psycopg.Error) as raised:
+        conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    assert raised.value.sqlstate == "SB998"
+    frames = _last_execution(conn)["error_context"].splitlines()
+    assert frames[0] == "refuse_expiry(uuid) line 3 at RAISE"
+    assert frames[1] == "check_post_expiry() line 4 at PERFORM"
+    assert frames[2].startswith("jobs.expire_content(timestamp with time zone,boolean,integer) line ")
+    assert len(frames) == 3  # the runner's own frame is left out
+    assert raised.value.diag.message_detail == (
+        "held for review\nraised in: " + " <- ".join(frames))
+
+
 def test_transient_error_is_retried_with_backoff(conn):
     ids = factories.expired_posts(conn, NOW, 2)
     conn.execute("""
@@ -280,13 +315,46 @@ def test_default_now_is_the_transaction_time(conn):
     assert abs(recorded - row["executed_at"]) < timedelta(seconds=5)
 
 
-def test_search_path_of_the_caller_cannot_redirect_a_job(conn):
-    """A table named like the app's in a schema earlier on the caller's search_path is ignored."""
+@pytest.mark.parametrize("caller_path", ["evil, public", "pg_temp, evil, public"])
+def test_search_path_of_the_caller_cannot_redirect_a_job(conn, caller_path):
+    """Tables named like the app's, in a schema earlier on the caller's search_path or in
+    pg_temp, are ignored, by the job's own SQL and by an app trigger that names its table
+    without a schema (it finds the app's)."""
     ids = factories.expired_posts(conn, NOW, 1)
-    conn.execute("CREATE SCHEMA evil; CREATE TABLE evil.posts (LIKE public.posts INCLUDING ALL)")
-    conn.execute("SET search_path = evil, public")
+    conn.execute("""
+        CREATE TABLE public.expiry_log (post_id uuid);
+        CREATE FUNCTION public.log_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO expiry_log VALUES (NEW.id);
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER log_expiry AFTER UPDATE OF deleted_at ON public.posts
+            FOR EACH ROW EXECUTE FUNCTION public.log_expiry();
+        CREATE SCHEMA evil;
+        CREATE TABLE evil.posts (LIKE public.posts INCLUDING ALL);
+        CREATE TABLE evil.expiry_log (post_id uuid);
+        CREATE TEMP TABLE posts (LIKE public.posts INCLUDING ALL);
+        CREATE TEMP TABLE expiry_log (post_id uuid);
+    """)
+    conn.execute(f"SET search_path = {caller_path}")
     conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     assert _deleted(conn, ids) == [True]
+    logged = conn.execute("SELECT (SELECT array_agg(post_id) FROM public.expiry_log) AS app,"
+                          " (SELECT count(*) FROM evil.expiry_log) + (SELECT count(*) FROM pg_temp.expiry_log) AS other"
+                          ).fetchone()
+    assert (logged["app"], logged["other"]) == ([ids[0]], 0)
+
+
+def test_job_functions_pin_the_search_path_spec_3_names(conn):
+    """pg_catalog, the app schema, pg_temp: in that order."""
+    rows = conn.execute("""
+        SELECT p.proname, p.proconfig FROM pg_proc p
+         WHERE p.pronamespace = 'jobs'::regnamespace AND p.prokind = 'f'
+           AND pg_get_function_identity_arguments(p.oid) = 'p_now timestamp with time zone, p_dry_run boolean, p_limit integer'
+    """).fetchall()
+    assert {r["proname"] for r in rows} >= {"expire_content", "reset_bankrolls"}
+    for r in rows:
+        assert 'search_path=pg_catalog, public, pg_temp' in r["proconfig"], r
 
 
 def test_nothing_is_executable_by_public(conn):

@@ -21,6 +21,7 @@ ALTER TABLE {{ jobs_schema | ident }}.job_executions
     ADD COLUMN IF NOT EXISTS finished_at timestamptz,
     ADD COLUMN IF NOT EXISTS params      jsonb NOT NULL DEFAULT '{}',
     ADD COLUMN IF NOT EXISTS error       text,
+    ADD COLUMN IF NOT EXISTS error_context text,
     ADD COLUMN IF NOT EXISTS sqlstate    text,
     ADD COLUMN IF NOT EXISTS batches     integer NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS backend_pid integer;

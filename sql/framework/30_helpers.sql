@@ -48,3 +48,24 @@ $fn$;
 REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.merge_details(jsonb, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION {{ jobs_schema | ident }}.merge_details(jsonb, jsonb) IS
     'Sum of two job detail documents, key by key (used to total a run over its batches)';
+
+CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.error_origin(
+    p_context text
+)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    /* Where an error came from, from its PG_EXCEPTION_CONTEXT: one line per function frame,
+       innermost (the raiser) first, e.g. "update_post_comment_count() line 11 at SQL
+       statement"; the text of the SQL statements between them and the runner's own frame
+       are left out. NULL when no frame is named. */
+    SELECT pg_catalog.string_agg(pg_catalog.regexp_replace(f.m[1], '^PL/pgSQL function ', ''), E'\n' ORDER BY f.n)
+      FROM pg_catalog.regexp_matches(p_context, '^((?:PL/pgSQL|SQL|PL/[A-Za-z0-9]+) function .*)$', 'gn')
+           WITH ORDINALITY AS f(m, n)
+     WHERE f.m[1] NOT LIKE '%run_job(text,timestamp with time zone,integer,text) line %'
+$fn$;
+REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.error_origin(text) FROM PUBLIC;
+COMMENT ON FUNCTION {{ jobs_schema | ident }}.error_origin(text) IS
+    'The function frames of an error context, innermost first (which function and line raised it)';

@@ -36,6 +36,7 @@ DECLARE
     ex_datatype  text;
     ex_table     text;
     ex_schema    text;
+    ex_context   text;
 BEGIN
     /* Runs job p_job for real at p_now (default: now) in batches of its batch_size,
        committing after each, until it has nothing left, p_limit items are done, or its
@@ -111,7 +112,8 @@ BEGIN
                                         ex_constraint = CONSTRAINT_NAME,
                                         ex_datatype   = PG_DATATYPE_NAME,
                                         ex_table      = TABLE_NAME,
-                                        ex_schema     = SCHEMA_NAME;
+                                        ex_schema     = SCHEMA_NAME,
+                                        ex_context    = PG_EXCEPTION_CONTEXT;
             END;
             EXIT attempts WHEN ex_state IS NULL;
             ROLLBACK;
@@ -125,8 +127,10 @@ BEGIN
         END LOOP attempts;
 
         IF ex_state IS NOT NULL THEN
+            ex_context := {{ js }}.error_origin(ex_context);
             UPDATE {{ js }}.job_executions
                SET status = 'failed', success = false, error = ex_message, sqlstate = ex_state,
+                   error_context = ex_context,
                    message = pg_catalog.format('failed in batch %s after %s retries: %s',
                                                v_batches + 1, v_attempt, ex_message),
                    affected_count = v_affected, details = v_details, batches = v_batches,
@@ -137,9 +141,12 @@ BEGIN
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
             -- Re-raised as it came: SQLSTATE, message and every field a caller may read
-            -- (RAISE takes no NULL option; an empty field reads as absent).
+            -- (RAISE takes no NULL option; an empty field reads as absent). Its own CONTEXT
+            -- would name only this procedure, so where it came from follows the DETAIL.
             RAISE EXCEPTION USING ERRCODE = ex_state, MESSAGE = ex_message,
-                                  DETAIL = coalesce(ex_detail, ''), HINT = coalesce(ex_hint, ''),
+                                  DETAIL = pg_catalog.concat_ws(E'\n', NULLIF(ex_detail, ''),
+                                               'raised in: ' || pg_catalog.replace(ex_context, E'\n', ' <- ')),
+                                  HINT = coalesce(ex_hint, ''),
                                   COLUMN = coalesce(ex_column, ''), CONSTRAINT = coalesce(ex_constraint, ''),
                                   DATATYPE = coalesce(ex_datatype, ''), TABLE = coalesce(ex_table, ''),
                                   SCHEMA = coalesce(ex_schema, '');
