@@ -119,23 +119,42 @@ def test_next_run_and_description():
     assert status.describe("0 3 * * *") == "At 03:00 AM"
 
 
-def test_the_installed_wheel_carries_its_sql(tmp_path):
-    """A non-editable install finds sql/ inside the package, not in the checkout."""
+def test_a_plain_install_of_the_wheel_works(tmp_path):
+    """The wheel, installed without extras into a fresh venv pinned by requirements.lock,
+    gives a working `deployer` that finds sql/ inside the package, and every module of the
+    package imports there: each one it needs is a declared dependency."""
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "deployer/sql/jobs.toml" in names and "deployer/sql/jobs/expire_content.sql" in names
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
-                    str(wheel)], check=True, timeout=300)
-    env = {**os.environ, "PYTHONPATH": str(target)}
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    installed = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+         "-c", str(ROOT / "requirements.lock"), str(wheel)],
+        capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")}
+
+    def deployer(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(venv / "bin" / "deployer"), *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+
+    for args in (["--help"], ["run", "--help"]):
+        shown = deployer(*args)
+        assert shown.returncode == 0, shown.stderr
+        assert "Usage" in shown.stdout and "Traceback" not in shown.stderr
     out_dir = tmp_path / "rendered"
+    rendered = deployer("render", "--out", str(out_dir))
+    assert rendered.returncode == 0, rendered.stderr
+    assert (out_dir / "jobs" / "reset_bankrolls.sql").read_text().startswith("CREATE OR REPLACE FUNCTION")
     probe = subprocess.run(
-        [sys.executable, "-c", "import deployer.render as r, deployer.cli as c, sys; print(r.sql_root());"
-         " sys.argv = ['deployer', 'render', '--out', sys.argv[1]]; c.main()", str(out_dir)],
+        [str(venv / "bin" / "python"), "-c",
+         "import importlib, pkgutil, deployer, deployer.render as r;"
+         " [importlib.import_module('deployer.' + m.name) for m in pkgutil.iter_modules(deployer.__path__)];"
+         " print(r.sql_root())"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.splitlines()[0] == str(target / "deployer" / "sql")
-    assert (out_dir / "jobs" / "reset_bankrolls.sql").read_text().startswith("CREATE OR REPLACE FUNCTION")
+    assert probe.stdout.strip().startswith(str(venv)) and probe.stdout.strip().endswith("deployer/sql")
