@@ -71,11 +71,14 @@ def job_units(manifest: Manifest) -> list[Unit]:
              for p in sorted((sql_root() / "framework").glob("*.sql"))]
     js = manifest.settings["jobs_schema"]
     registry_sql = (
-        f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size, time_budget,"
+        f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size,"
+        " batch_time, min_batch_size, max_batch_size, time_budget,"
         " lock_timeout, max_retries, retry_backoff_ms, confirm, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s, %s, now())"
+        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval, %s, %s, %s, %s, now())"
         " ON CONFLICT (job_name) DO UPDATE SET description = EXCLUDED.description, schedule = EXCLUDED.schedule,"
-        " enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, time_budget = EXCLUDED.time_budget,"
+        " enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, batch_time = EXCLUDED.batch_time,"
+        " min_batch_size = EXCLUDED.min_batch_size, max_batch_size = EXCLUDED.max_batch_size,"
+        " time_budget = EXCLUDED.time_budget,"
         " lock_timeout = EXCLUDED.lock_timeout, max_retries = EXCLUDED.max_retries,"
         " retry_backoff_ms = EXCLUDED.retry_backoff_ms, confirm = EXCLUDED.confirm, updated_at = now()"
     )
@@ -83,7 +86,8 @@ def job_units(manifest: Manifest) -> list[Unit]:
     for job in manifest.jobs.values():
         units.append(Unit(f"jobs/{job.name}.sql", render(f"jobs/{job.name}.sql", manifest.template_vars(job), env).sql))
         units.append(Unit(f"registry/{job.name}", registry_sql, (
-            job.name, job.description, job.schedule, job.enabled, job.batch_size, job.time_budget,
+            job.name, job.description, job.schedule, job.enabled, job.batch_size, job.batch_time,
+            job.min_batch_size, job.max_batch_size, job.time_budget,
             s["lock_timeout"], s["max_retries"], s["retry_backoff_ms"], job.confirm)))
     return units
 
@@ -134,6 +138,10 @@ def install_app_schema(conn: psycopg.Connection, variables: dict) -> int:
     return len(files)
 
 
+# A job function's arguments now, and in earlier releases (p_after came later).
+JOB_SIGNATURES = ("timestamptz, boolean, integer, jsonb", "timestamptz, boolean, integer")
+
+
 def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     js = manifest.settings["jobs_schema"]
     for unit in plan.units:
@@ -145,7 +153,8 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             (unit.name, unit.checksum),
         )
     for name in plan.drops:
-        conn.execute(f"DROP FUNCTION IF EXISTS {quote_ident((js, name))}(timestamptz, boolean, integer)")
+        for signature in JOB_SIGNATURES:
+            conn.execute(f"DROP FUNCTION IF EXISTS {quote_ident((js, name))}({signature})")
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
         conn.execute(
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (f"jobs/{name}.sql", f"registry/{name}")

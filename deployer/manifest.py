@@ -30,7 +30,10 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "max_retries": 3,
     "retry_backoff_ms": 200,
 }
-JOB_KEYS = {"description", "schedule", "enabled", "batch_size", "time_budget", "confirm", "vars"}
+JOB_KEYS = {"description", "schedule", "enabled", "batch_size", "batch_time", "min_batch_size", "max_batch_size",
+            "time_budget", "confirm", "vars"}
+RUNNER_KEYS = {"job_name", "batch_size", "batch_time", "min_batch_size", "max_batch_size", "time_budget"}
+BATCH_TIME_DEFAULT = "200 milliseconds"
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,12 @@ class Job:
     name: str
     schedule: str
     enabled: bool
-    batch_size: int
+    batch_size: int  # the first batch's size; later ones adapt to hold batch_time
     time_budget: str
     description: str = ""
+    batch_time: str = BATCH_TIME_DEFAULT
+    min_batch_size: int = 1
+    max_batch_size: int = 0  # set by the loader: ten times batch_size unless given
     confirm: bool = False
     vars: dict[str, Any] = field(default_factory=dict)
 
@@ -64,7 +70,9 @@ class Manifest:
         out = dict(self.settings)
         if job is not None:
             out.update(job.vars)
-            out.update(job_name=job.name, batch_size=job.batch_size, time_budget=job.time_budget)
+            out.update(job_name=job.name, batch_size=job.batch_size, batch_time=job.batch_time,
+                       min_batch_size=job.min_batch_size, max_batch_size=job.max_batch_size,
+                       time_budget=job.time_budget)
         return out
 
 
@@ -127,17 +135,26 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
     variables = raw.get("vars", {})
     if not isinstance(variables, dict) or any(isinstance(v, (dict, list)) for v in variables.values()):
         raise ConfigError(f"{where}.vars must be a table of plain values")
-    clash = sorted(set(variables) & (set(SETTINGS_DEFAULTS) | {"job_name", "batch_size", "time_budget"}))
+    clash = sorted(set(variables) & (set(SETTINGS_DEFAULTS) | RUNNER_KEYS))
     if clash:
         raise ConfigError(f"{where}.vars: {clash[0]!r} is a setting, not a job variable")
     for flag in ("enabled", "confirm"):
         if not isinstance(raw.get(flag, False), bool):
             raise ConfigError(f"{where} {flag} must be true or false")
+    batch_size = _positive_int(raw["batch_size"], f"{where} batch_size")
+    smallest = _positive_int(raw.get("min_batch_size", 1), f"{where} min_batch_size")
+    largest = _positive_int(raw.get("max_batch_size", 10 * batch_size), f"{where} max_batch_size")
+    if not smallest <= batch_size <= largest:
+        raise ConfigError(f"{where}: batch sizes must satisfy min_batch_size <= batch_size <= max_batch_size, "
+                          f"not {smallest} <= {batch_size} <= {largest}")
     return Job(
         name=name,
         schedule=validate_schedule(raw["schedule"], where),
         enabled=raw.get("enabled", True),
-        batch_size=_positive_int(raw["batch_size"], f"{where} batch_size"),
+        batch_size=batch_size,
+        batch_time=_interval(raw.get("batch_time", BATCH_TIME_DEFAULT), f"{where} batch_time"),
+        min_batch_size=smallest,
+        max_batch_size=largest,
         time_budget=_interval(raw["time_budget"], f"{where} time_budget"),
         description=str(raw.get("description", "")),
         confirm=raw.get("confirm", False),

@@ -14,6 +14,7 @@ import psycopg
 
 from deployer.db import connect, exists, translate, translated
 from deployer.errors import ConfigError, JobFailed, UsageError
+from deployer.install import JOB_SIGNATURES
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
 
@@ -82,7 +83,7 @@ def _who() -> str:
 
 def _check_deployed(conn: psycopg.Connection, manifest: Manifest, job: str) -> None:
     js = manifest.settings["jobs_schema"]
-    if not exists(conn, "function", f"{quote_ident((js, job))}(timestamptz, boolean, integer)"):
+    if not exists(conn, "function", f"{quote_ident((js, job))}({JOB_SIGNATURES[0]})"):
         raise ConfigError(f"job {job!r} is not deployed in this database: run `deployer deploy` first")
 
 

@@ -15,7 +15,7 @@ from deployer.manifest import Manifest
 from deployer.render import quote_ident
 
 HISTORY_COLUMNS = (
-    "id, job_name, status, success, affected_count, batches, duration_ms, executed_at, finished_at,"
+    "id, job_name, status, success, affected_count, batches, batch_sizes, duration_ms, executed_at, finished_at,"
     " executed_by, message, error, sqlstate, error_context, details, params"
 )
 

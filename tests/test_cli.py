@@ -108,7 +108,7 @@ def test_a_job_removed_from_the_manifest_is_unscheduled_and_dropped(admin_dsn, d
     assert result.returncode == 0, result.stderr
     assert "remove job reset_bankrolls" in result.stdout
     assert [j["jobname"] for j in cron_jobs(admin_dsn, _dbname(conn))] == [f"jobs.expire_content@{_dbname(conn)}"]
-    assert conn.execute("SELECT to_regprocedure('jobs.reset_bankrolls(timestamptz, boolean, integer)') AS f"
+    assert conn.execute("SELECT to_regprocedure('jobs.reset_bankrolls(timestamptz, boolean, integer, jsonb)') AS f"
                         ).fetchone()["f"] is None
 
 
@@ -227,7 +227,7 @@ def test_dry_run_json_writes_nothing_and_the_real_run_matches(db, conn):
 
 def test_run_shows_progress_from_the_notices(db, conn):
     factories.expired_posts(conn, NOW, 3)
-    conn.execute("UPDATE jobs.job_registry SET batch_size = 1 WHERE job_name = 'expire_content'")
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, max_batch_size = 1 WHERE job_name = 'expire_content'")
     result = deployer("run", "expire_content", "--verbose", "--now", NOW.isoformat(), dsn=db)
     assert result.returncode == 0, result.stderr
     assert "batch 3 done, 1 affected, 3 in total" in result.stderr
@@ -366,6 +366,10 @@ def test_bad_input_gets_one_line_and_exit_2_and_changes_nothing(db, conn, args, 
      "batch_size must be a positive integer"),
     ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "soon"\n',
      "time_budget must be an interval"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 5\nbatch_time = "fast"\ntime_budget = "1 minute"\n',
+     "batch_time must be an interval"),
+    ('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 50\nmax_batch_size = 10\n'
+     'time_budget = "1 minute"\n', "min_batch_size <= batch_size <= max_batch_size, not 1 <= 50 <= 10"),
     ('[jobs.no_such_job]\nschedule = "0 * * * *"\nbatch_size = 5\ntime_budget = "1 minute"\n',
      "there is no sql/jobs/no_such_job.sql"),
     ('[settings]\napp_schema = "x; drop table users"\n[jobs.expire_content]\nschedule = "0 * * * *"\n'
@@ -443,7 +447,7 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "5 functions checked, 0 errors, 0 warnings"
+    assert result.stdout.strip().splitlines()[-1] == "6 functions checked, 0 errors, 0 warnings"
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 

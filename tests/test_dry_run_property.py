@@ -60,7 +60,8 @@ EXPIRING = st.fixed_dictionaries({"expires": around(timedelta(0), spread=2 * DAY
 
 def reset_tables(conn) -> None:
     conn.execute("TRUNCATE public.users, public.games, public.chats, jobs.job_executions CASCADE")
-    conn.execute("UPDATE jobs.job_registry SET batch_size = %s", (BATCH,))
+    conn.execute("UPDATE jobs.job_registry SET batch_size = %s, min_batch_size = %s, max_batch_size = %s",
+                 (BATCH, BATCH, BATCH))
 
 
 def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: int, tables: tuple[str, ...]) -> dict:
@@ -82,8 +83,8 @@ def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: in
     ).fetchone()
     assert (row["status"], row["affected_count"]) == ("succeeded", full["affected"])
     assert row["details"] == full["details"]
-    # batches until one finds nothing: the full ones, a short one if any, then an empty one
-    assert row["batches"] == -(-full["affected"] // BATCH) + 1
+    # full batches, then one that finds fewer than it asks for (possibly none): the end
+    assert row["batches"] == full["affected"] // BATCH + 1
     assert call_job(conn, job, now, True, None)["affected"] == 0, "the runner left work undone"
     return full
 

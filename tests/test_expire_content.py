@@ -239,7 +239,7 @@ def test_details_count_each_rule_and_affected_is_their_sum(conn):
 
 
 def test_empty_tables_give_zero(conn):
-    assert run(conn) == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0)}
+    assert run(conn) == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0), "next": None}
 
 
 def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
@@ -255,7 +255,7 @@ def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
 
     again = run(conn)
 
-    assert again == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0)}
+    assert again == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0), "next": None}
     assert factories.digest(conn, *TOUCHED) == before
 
 

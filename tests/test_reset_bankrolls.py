@@ -17,7 +17,7 @@ NOW = MONDAY + timedelta(hours=12)
 PREV_MONDAY = MONDAY - timedelta(days=7)
 LAST_WEEK = PREV_MONDAY + timedelta(minutes=5)  # when last week's reset ran
 US = timedelta(microseconds=1)
-NO_CHANGE = {"affected": 0, "details": {"users": 0, "bets_cancelled": 0, "notifications": 0}}
+NO_CHANGE = {"affected": 0, "details": {"users": 0, "bets_cancelled": 0, "notifications": 0}, "next": None}
 TOUCHED = ("public.bankrolls", "public.bets", "public.notifications")
 
 
@@ -178,7 +178,8 @@ def test_report_counts_users_cancelled_bets_and_notifications(conn, game_id):
     player(conn, last_reset=MONDAY)
     factories.bet(conn, users[0], game_id, created_at=LAST_WEEK + timedelta(days=1))
     factories.bet(conn, users[0], game_id, created_at=LAST_WEEK + timedelta(days=2))
-    assert run(conn) == {"affected": 3, "details": {"users": 3, "bets_cancelled": 2, "notifications": 3}}
+    assert run(conn) == {"affected": 3, "details": {"users": 3, "bets_cancelled": 2, "notifications": 3},
+                         "next": None}
 
 
 def test_empty_tables_give_zero(conn):
@@ -199,7 +200,8 @@ def test_limit_bounds_the_users_reset_and_only_their_bets_are_cancelled(conn, ga
     users = [player(conn) for _ in range(3)]
     bets = [factories.bet(conn, u, game_id, created_at=LAST_WEEK + timedelta(days=1)) for u in users]
     result = run(conn, limit=2)
-    assert result == {"affected": 2, "details": {"users": 2, "bets_cancelled": 2, "notifications": 2}}
+    assert (result["affected"], result["details"]) == (2, {"users": 2, "bets_cancelled": 2, "notifications": 2})
+    assert result["next"] == {"users": [str(max(u for u in users if bankroll(conn, u)["last_reset"] == NOW))]}
     reset = [bankroll(conn, u)["last_reset"] == NOW for u in users]
     cancelled = [bet_row(conn, b)["status"] == "cancelled" for b in bets]
     assert sorted(reset) == [False, True, True] and cancelled == reset
@@ -268,13 +270,13 @@ def test_conservation_holds_for_every_user_after_a_reset(conn, game_id):
 def test_run_job_resets_every_due_bankroll_in_batches(conn, game_id):
     users = [player(conn) for _ in range(5)]
     factories.bet(conn, users[0], game_id, created_at=LAST_WEEK + timedelta(days=1))
-    conn.execute("UPDATE jobs.job_registry SET batch_size = 2 WHERE job_name = 'reset_bankrolls'")
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 2, max_batch_size = 2 WHERE job_name = 'reset_bankrolls'")
 
     conn.execute("CALL jobs.run_job('reset_bankrolls', %s::timestamptz)", (NOW,))
 
     row = conn.execute(
         "SELECT * FROM jobs.job_executions WHERE job_name = 'reset_bankrolls' ORDER BY id DESC LIMIT 1"
     ).fetchone()
-    assert (row["status"], row["affected_count"], row["batches"]) == ("succeeded", 5, 4)  # 2 + 2 + 1, then an empty batch
+    assert (row["status"], row["affected_count"], row["batches"]) == ("succeeded", 5, 3)  # 2 + 2 + 1
     assert row["details"] == {"users": 5, "bets_cancelled": 1, "notifications": 5}
     assert all(bankroll(conn, u)["last_reset"] == NOW for u in users)

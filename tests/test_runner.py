@@ -31,6 +31,9 @@ def _deleted(conn, ids) -> list[bool]:
 
 
 def _set(conn, **values) -> None:
+    """Registry settings of expire_content; a batch_size alone is pinned (min = max = it)."""
+    if set(values) & {"batch_size", "min_batch_size", "max_batch_size"} == {"batch_size"}:
+        values = {"min_batch_size": values["batch_size"], "max_batch_size": values["batch_size"], **values}
     for key, value in values.items():
         conn.execute(f"UPDATE jobs.job_registry SET {key} = %s WHERE job_name = 'expire_content'", (value,))
 
@@ -42,8 +45,9 @@ def test_runs_in_batches_and_sums_their_details(conn):
     conn.add_notice_handler(lambda d: notices.append(d.message_primary))
     conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     row = _last_execution(conn)
-    # 2 + 2 + 1, then an empty batch that says there is nothing left
-    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("succeeded", True, 5, 4)
+    # 2 + 2 + 1: the third batch finds fewer than it asked for, so nothing is left
+    assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("succeeded", True, 5, 3)
+    assert row["batch_sizes"] == [2, 2, 2]
     assert row["details"]["posts"] == 5 and row["details"]["comments"] == 0
     assert row["finished_at"] is not None and row["duration_ms"] >= 0
     assert row["params"]["now"].startswith("2026-11-30T12:00:00")
@@ -51,7 +55,6 @@ def test_runs_in_batches_and_sums_their_details(conn):
         "job expire_content: batch 1 done, 2 affected, 2 in total",
         "job expire_content: batch 2 done, 2 affected, 4 in total",
         "job expire_content: batch 3 done, 1 affected, 5 in total",
-        "job expire_content: batch 4 done, 0 affected, 5 in total",
     ]
 
 
@@ -90,6 +93,72 @@ def test_time_budget_ends_the_run_as_partial(conn):
     assert (row["status"], row["success"], row["affected_count"], row["batches"]) == ("partial", True, 1, 1)
     assert "time budget" in row["message"]
     assert _deleted(conn, ids) == [True, False, False]
+
+
+def test_a_partial_run_is_finished_by_the_next_run(conn):
+    ids = factories.expired_posts(conn, NOW, 3)
+    _set(conn, batch_size=1, time_budget="0 seconds")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    _set(conn, time_budget="1 minute")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["affected_count"], row["batches"]) == ("succeeded", 2, 3)  # 1 + 1 + 0
+    assert _deleted(conn, ids) == [True, True, True]
+
+
+def test_each_batch_continues_after_the_last_one(conn):
+    """A row the rule selects but the write never changes (an app trigger that cancels the
+    update) is passed over, not searched again by every batch until the time budget."""
+    ids = factories.expired_posts(conn, NOW, 5)
+    conn.execute("""
+        CREATE FUNCTION public.keep_held() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RETURN CASE WHEN OLD.caption = 'held' THEN NULL ELSE NEW END;
+        END $$;
+        CREATE TRIGGER keep_held BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.keep_held();
+    """)
+    conn.execute("UPDATE public.posts SET caption = 'held' WHERE id = %s", (ids[0],))
+    _set(conn, batch_size=2)
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    assert (row["status"], row["affected_count"], row["batches"]) == ("succeeded", 4, 3)  # 1 (+1 held) + 2 + 0
+    assert _deleted(conn, ids) == [False, True, True, True, True]
+
+
+def test_the_position_a_batch_returns_is_where_the_next_one_starts(conn):
+    ids = factories.expired_posts(conn, NOW, 3)
+    first = conn.execute("SELECT jobs.expire_content(%s, false, 2) AS r", (NOW,)).fetchone()["r"]
+    expires = conn.execute("SELECT expires_at FROM public.posts WHERE id = %s", (ids[1],)).fetchone()["expires_at"]
+    assert first["affected"] == 2
+    assert datetime.fromisoformat(first["next"]["posts"][0]) == expires and first["next"]["posts"][1] == str(ids[1])
+    # A row before the position is not looked at again, even if it became due meanwhile.
+    conn.execute("UPDATE public.posts SET deleted_at = NULL WHERE id = %s", (ids[0],))
+    second = conn.execute("SELECT jobs.expire_content(%s, false, 2, %s) AS r",
+                          (NOW, psycopg.types.json.Jsonb(first["next"]))).fetchone()["r"]
+    assert (second["affected"], second["details"]["posts"], second["next"]) == (1, 1, None)
+    assert _deleted(conn, ids) == [False, True, True]
+
+
+def test_batch_size_grows_while_batches_are_quick(conn):
+    factories.expired_posts(conn, NOW, 20)
+    _set(conn, min_batch_size=1, max_batch_size=6, batch_size=1, batch_time="1 hour")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    # doubling at most per batch, never above max_batch_size: 1 + 2 + 4 + 6 + 6 + 1 (short: the end)
+    assert (row["affected_count"], row["batch_sizes"]) == (20, [1, 2, 4, 6, 6, 6])
+
+
+def test_batch_size_shrinks_when_batches_take_longer_than_batch_time(conn):
+    factories.expired_posts(conn, NOW, 12)
+    _set(conn, min_batch_size=2, max_batch_size=8, batch_size=8, batch_time="0 seconds")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = _last_execution(conn)
+    # halving at most per batch: 8 + 4, then a batch of 2 that finds nothing (the end)
+    assert (row["affected_count"], row["batch_sizes"]) == (12, [8, 4, 2])
+    factories.expired_posts(conn, NOW, 19)
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    # never below min_batch_size: 8 + 4 + 2 + 2 + 2 + 1 (short: the end)
+    assert _last_execution(conn)["batch_sizes"] == [8, 4, 2, 2, 2, 2]
 
 
 POISON = """
@@ -150,7 +219,7 @@ def test_a_failure_keeps_where_it_was_raised(conn):
     frames = _last_execution(conn)["error_context"].splitlines()
     assert frames[0] == "refuse_expiry(uuid) line 3 at RAISE"
     assert frames[1] == "check_post_expiry() line 4 at PERFORM"
-    assert frames[2].startswith("jobs.expire_content(timestamp with time zone,boolean,integer) line ")
+    assert frames[2].startswith("jobs.expire_content(timestamp with time zone,boolean,integer,jsonb) line ")
     assert len(frames) == 3  # the runner's own frame is left out
     assert raised.value.diag.message_detail == (
         "held for review\nraised in: " + " <- ".join(frames))
@@ -350,7 +419,7 @@ def test_job_functions_pin_the_search_path_spec_3_names(conn):
     rows = conn.execute("""
         SELECT p.proname, p.proconfig FROM pg_proc p
          WHERE p.pronamespace = 'jobs'::regnamespace AND p.prokind = 'f'
-           AND pg_get_function_identity_arguments(p.oid) = 'p_now timestamp with time zone, p_dry_run boolean, p_limit integer'
+           AND pg_get_function_identity_arguments(p.oid) LIKE 'p_now timestamp with time zone, p_dry_run boolean, p_limit integer%'
     """).fetchall()
     assert {r["proname"] for r in rows} >= {"expire_content", "reset_bankrolls"}
     for r in rows:

@@ -102,6 +102,15 @@ def test_unknown_keys_in_the_manifest_are_errors(tmp_path):
         manifest.load(path)
 
 
+def test_batch_settings_default_to_an_adaptive_range_around_batch_size(tmp_path):
+    path = tmp_path / "jobs.toml"
+    path.write_text('[jobs.expire_content]\nschedule = "0 * * * *"\nbatch_size = 300\ntime_budget = "1 minute"\n'
+                    '[jobs.expire_content.vars]\npick_grace = "3 hours"\nhard_delete_after = "30 days"\n')
+    job = manifest.load(path).job("expire_content")
+    assert (job.batch_size, job.min_batch_size, job.max_batch_size, job.batch_time) == (
+        300, 1, 3000, "200 milliseconds")
+
+
 def test_parse_now():
     assert run.parse_now("2026-11-30T00:00:00Z") == datetime(2026, 11, 30, tzinfo=timezone.utc)
     assert run.parse_now("2026-11-30 01:00").tzinfo == timezone.utc
@@ -149,7 +158,7 @@ def test_a_plain_install_of_the_wheel_works(tmp_path):
     out_dir = tmp_path / "rendered"
     rendered = deployer("render", "--out", str(out_dir))
     assert rendered.returncode == 0, rendered.stderr
-    assert (out_dir / "jobs" / "reset_bankrolls.sql").read_text().startswith("CREATE OR REPLACE FUNCTION")
+    assert 'CREATE OR REPLACE FUNCTION "jobs"."reset_bankrolls"(' in (out_dir / "jobs" / "reset_bankrolls.sql").read_text()
     probe = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import importlib, pkgutil, deployer, deployer.render as r;"

@@ -24,6 +24,7 @@ ALTER TABLE {{ jobs_schema | ident }}.job_executions
     ADD COLUMN IF NOT EXISTS error_context text,
     ADD COLUMN IF NOT EXISTS sqlstate    text,
     ADD COLUMN IF NOT EXISTS batches     integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS batch_sizes integer[] NOT NULL DEFAULT '{}',
     ADD COLUMN IF NOT EXISTS backend_pid integer;
 UPDATE {{ jobs_schema | ident }}.job_executions
    SET status = CASE WHEN success IS FALSE THEN 'failed' ELSE 'succeeded' END

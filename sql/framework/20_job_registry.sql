@@ -16,9 +16,15 @@ CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.job_registry (
     confirm          boolean     NOT NULL DEFAULT false,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+-- Adaptive batches (SPEC 3): batch_size is the first batch's size; later ones grow or
+-- shrink, within [min_batch_size, max_batch_size], to take about batch_time each.
+ALTER TABLE {{ jobs_schema | ident }}.job_registry
+    ADD COLUMN IF NOT EXISTS batch_time     interval NOT NULL DEFAULT '200 milliseconds',
+    ADD COLUMN IF NOT EXISTS min_batch_size integer  NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS max_batch_size integer  NOT NULL DEFAULT 100000;
 REVOKE ALL ON {{ jobs_schema | ident }}.job_registry FROM PUBLIC;
 COMMENT ON TABLE {{ jobs_schema | ident }}.job_registry IS
-    'The deployed jobs and their runner settings (batch size, time budget, lock timeout, retries)';
+    'The deployed jobs and their runner settings (batch sizes and target batch time, time budget, lock timeout, retries)';
 
 CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.deployed_objects (
     unit        text PRIMARY KEY,

@@ -25,6 +25,11 @@ DECLARE
     v_result     jsonb;
     v_batch_n    bigint;
     v_want       integer;
+    v_size       integer;
+    v_sizes      integer[]   := '{}'::integer[];
+    v_after      jsonb;
+    v_call_start timestamptz;
+    v_call_time  interval;
     v_attempt    integer;
     v_wait_ms    numeric;
     ex_state     text;
@@ -38,10 +43,13 @@ DECLARE
     ex_schema    text;
     ex_context   text;
 BEGIN
-    /* Runs job p_job for real at p_now (default: now) in batches of its batch_size,
-       committing after each, until it has nothing left, p_limit items are done, or its
-       time budget is spent (status partial). Records the run in job_executions; on error
-       records it as failed with its SQLSTATE and re-raises. */
+    /* Runs job p_job for real at p_now (default: now) in batches, committing after each,
+       until it has nothing left, p_limit items are done, or its time budget is spent
+       (status partial). Each batch continues after the position the previous one
+       returned (`next`), so no batch searches again from the start; the first batch has
+       batch_size items and later ones adapt, within [min_batch_size, max_batch_size], to
+       take about batch_time each. Records the run in job_executions; on error records it
+       as failed with its SQLSTATE and where it was raised, and re-raises. */
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
     -- Guards first.
@@ -82,9 +90,10 @@ BEGIN
     COMMIT;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+    v_size := v_job.batch_size;
     <<batches>>
     LOOP
-        v_want := v_job.batch_size;
+        v_want := v_size;
         IF p_limit IS NOT NULL THEN
             v_want := LEAST(v_want, p_limit - v_affected);
         END IF;
@@ -97,9 +106,11 @@ BEGIN
             BEGIN
                 PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
                 PERFORM pg_catalog.set_config('lock_timeout', v_job.lock_timeout, true);
-                EXECUTE pg_catalog.format('SELECT %I.%I($1, false, $2)', {{ jobs_schema | literal }}, p_job)
+                v_call_start := pg_catalog.clock_timestamp();
+                EXECUTE pg_catalog.format('SELECT %I.%I($1, false, $2, $3)', {{ jobs_schema | literal }}, p_job)
                    INTO v_result
-                  USING v_now, v_want;
+                  USING v_now, v_want, v_after;
+                v_call_time := pg_catalog.clock_timestamp() - v_call_start;
                 v_batch_n := coalesce((v_result OPERATOR(pg_catalog.->>) 'affected')::bigint, 0);
                 v_details := {{ js }}.merge_details(v_details, v_result OPERATOR(pg_catalog.->) 'details');
             EXCEPTION WHEN OTHERS OR query_canceled THEN
@@ -154,16 +165,23 @@ BEGIN
 
         v_batches  := v_batches + 1;
         v_affected := v_affected + v_batch_n;
+        v_sizes    := v_sizes || v_want;
+        v_after    := v_result OPERATOR(pg_catalog.->) 'next';
         UPDATE {{ js }}.job_executions
-           SET batches = v_batches, affected_count = v_affected, details = v_details
+           SET batches = v_batches, affected_count = v_affected, details = v_details, batch_sizes = v_sizes
          WHERE id = v_exec_id;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         RAISE NOTICE 'job %: batch % done, % affected, % in total', p_job, v_batches, v_batch_n, v_affected;
 
-        -- Done when a batch finds nothing: a batch that wrote fewer rows than it asked for
-        -- may have lost candidates to the app's own writes while more remain.
-        EXIT batches WHEN v_batch_n = 0;
+        -- Done when the job says nothing is left after this batch. A row the app makes due
+        -- behind the position meanwhile waits for the next run.
+        EXIT batches WHEN v_after IS NULL OR pg_catalog.jsonb_typeof(v_after) = 'null';
+        -- The next size holds batch_time at this batch's pace, changing by at most 2x a step.
+        v_size := LEAST(v_job.max_batch_size, GREATEST(v_job.min_batch_size, pg_catalog.round(
+                      v_want * LEAST(2.0, GREATEST(0.5,
+                          EXTRACT(EPOCH FROM v_job.batch_time)
+                          / GREATEST(EXTRACT(EPOCH FROM v_call_time), 0.001))))::integer));
         IF pg_catalog.clock_timestamp() - v_started >= v_job.time_budget THEN
             v_status := 'partial';
             EXIT batches;

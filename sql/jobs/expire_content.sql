@@ -7,16 +7,15 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/soft_delete.sql" import soft_delete %}
+{% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
+{% set by_expiry = [('expires_at', 'timestamptz'), ('id', 'uuid')] %}
 {% set declare %}
     v_cutoff    timestamptz := p_now - {{ hard_delete_after | interval }};
     v_pick_cut  timestamptz := p_now - {{ pick_grace | interval }};
-    v_left      bigint      := p_limit;
     v_ids       uuid[];
     v_post_ids  uuid[]      := '{}'::uuid[];
-    v_n         bigint;
     v_hard      bigint      := 0;
-    v_details   jsonb       := '{}'::jsonb;
 {% endset %}
 {% call job_function("expire_content",
     "Soft-deletes (deleted_at = p_now) expired content and outcome posts, pick posts whose game started "
@@ -27,7 +26,7 @@
     "stories, messages, comments, hard_deleted}}.", declare) %}
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
-        't.expires_at, t.id') }}
+        by_expiry) }}
     v_post_ids := v_post_ids || v_ids;
 
 {{ soft_delete('picks', app ~ '.posts',
@@ -36,25 +35,25 @@
                 FROM " ~ app ~ ".bets AS b JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
                WHERE b.id = t.bet_id),
              t.expires_at <= p_now)",
-        't.expires_at, t.id') }}
+        by_expiry) }}
     v_post_ids := v_post_ids || v_ids;
 
-{{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', 't.expires_at, t.id') }}
+{{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
 
-{{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', 't.expires_at, t.id') }}
+{{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
 
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
 {{ soft_delete('comments', app ~ '.comments',
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
               WHERE p.id = t.post_id AND (p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)))',
-        't.post_id, t.id') }}
+        [('post_id', 'uuid'), ('id', 'uuid')]) }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
 {% for table in ['comments', 'posts', 'stories', 'messages'] %}
 {% call select_apply('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
-                     't.deleted_at, t.id', record=false) %}
+                     [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false) %}
         w AS (
             DELETE FROM {{ app }}.{{ table | ident }} AS t
              USING c
@@ -65,7 +64,5 @@
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
-    RETURN pg_catalog.jsonb_build_object(
-        'affected', (SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details)),
-        'details', v_details);
+{{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}

@@ -6,14 +6,12 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
+{% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set declare %}
     v_week_start timestamptz := {{ jobs_schema | ident }}.week_start(p_now, {{ timezone | literal }});
-    v_left       bigint      := p_limit;
     v_ids        uuid[];
-    v_n          bigint;
     v_users      bigint;
-    v_details    jsonb       := '{}'::jsonb;
 {% endset %}
 {% call job_function("reset_bankrolls",
     "For each bankroll not reset since this week's start (Monday 00:00 in the configured time zone) or "
@@ -23,7 +21,7 @@
     "notification is sent. At most p_limit users. With p_dry_run it writes nothing and returns the same "
     "figures. Returns {affected: users reset, details{users, bets_cancelled, notifications}}.", declare) %}
 {% call select_apply('users', app ~ '.bankrolls',
-        't.last_reset IS NULL OR t.last_reset < v_week_start', 't.user_id', pk='user_id') %}
+        't.last_reset IS NULL OR t.last_reset < v_week_start', [('user_id', 'uuid')], pk='user_id') %}
         due AS (
             SELECT b.user_id, b.last_reset, b.balance, b.weekly_deposit, b.created_at,
                    {{ base_bankroll | integer }} + {{ referral_bonus | integer }} * coalesce(u.referral_count, 0) AS deposit,
@@ -99,5 +97,5 @@
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('notifications', v_users);
 
-    RETURN pg_catalog.jsonb_build_object('affected', v_users, 'details', v_details);
+{{ job_result('v_users') }}
 {% endcall %}

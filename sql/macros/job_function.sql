@@ -1,18 +1,25 @@
 {#
   The frame every job function shares (SPEC 3): the signature
-  jobs.<name>(p_now, p_dry_run, p_limit) RETURNS jsonb; a pinned search_path of pg_catalog
+  jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb; a pinned search_path of pg_catalog
   (nothing shadows a built-in), the app schema (SnapBet's own triggers name tables without
   a schema and must find them when a job's write fires them) and pg_temp last (no temporary
   object shadows anything); JIT off (batches are small; JIT compiled every statement of a
   batch for ~140 ms); the `comment` both at the top of the body and in COMMENT ON FUNCTION
   (what \df+ shows); a guard on p_limit; then the caller's statements. Not executable by
-  PUBLIC. `declare` is the text of the DECLARE section ({% set declare %}…{% endset %}).
+  PUBLIC. `declare` is the rest of the DECLARE section ({% set declare %}…{% endset %});
+  the frame declares what macros/select_apply.sql needs, and the job ends with
+  macros/job_result.sql. p_after carries a run's position from batch to batch.
 #}
 {% macro job_function(name, comment, declare) %}
-CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.{{ name | ident }}(
+{% set fn = (jobs_schema | ident) ~ '.' ~ (name | ident) %}
+-- The 3-argument form of earlier releases; the 4th argument has a default, so 3-argument
+-- calls keep working.
+DROP FUNCTION IF EXISTS {{ fn }}(timestamptz, boolean, integer);
+CREATE OR REPLACE FUNCTION {{ fn }}(
     p_now     timestamptz,
     p_dry_run boolean DEFAULT false,
-    p_limit   integer DEFAULT NULL
+    p_limit   integer DEFAULT NULL,
+    p_after   jsonb   DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -21,6 +28,13 @@ SET search_path = pg_catalog, {{ app_schema | ident }}, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
+    v_left    bigint  := p_limit;
+    v_after   jsonb   := coalesce(p_after, '{}'::jsonb);
+    v_more    boolean := false;
+    v_last    jsonb;
+    v_seen    bigint;
+    v_n       bigint;
+    v_details jsonb   := '{}'::jsonb;
 {{ declare }}
 BEGIN
     /* {{ comment | wordwrap(88, wrapstring='\n       ') }} */
@@ -30,6 +44,6 @@ BEGIN
 {{ caller() }}
 END
 $fn$;
-REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.{{ name | ident }}(timestamptz, boolean, integer) FROM PUBLIC;
-COMMENT ON FUNCTION {{ jobs_schema | ident }}.{{ name | ident }}(timestamptz, boolean, integer) IS {{ comment | literal }};
+REVOKE ALL ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) IS {{ (comment ~ ' p_after (optional) is the `next` of the previous batch of the same run: the batch continues after it.') | literal }};
 {% endmacro %}

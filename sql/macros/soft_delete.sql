@@ -3,8 +3,8 @@
   are still not deleted.
 #}
 {% from "macros/select_apply.sql" import select_apply %}
-{% macro soft_delete(key, table, rule, order) %}
-{% call select_apply(key, table, rule, order) %}
+{% macro soft_delete(key, table, rule, keys) %}
+{% call select_apply(key, table, rule, keys) %}
         w AS (
             UPDATE {{ table }} AS t SET deleted_at = p_now
               FROM c
