@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from deployer import schedule
+from deployer import indexes, schedule
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
@@ -43,16 +43,18 @@ class Plan:
     drops: list[str] = field(default_factory=list)  # jobs no longer listed
     cron: list[schedule.CronChange] = field(default_factory=list)
     cron_note: str = ""
+    indexes: list[indexes.IndexChange] = field(default_factory=list)  # built after the transaction
 
     @property
     def empty(self) -> bool:
-        return not (self.units or self.drops or self.cron)
+        return not (self.units or self.drops or self.cron or self.indexes)
 
     def lines(self) -> list[str]:
         out = [f"install {u.name}" if not u.name.startswith("registry/") else f"register {u.name[9:]}"
                for u in self.units]
         out += [f"remove job {name}" for name in self.drops]
         out += [c.describe() for c in self.cron]
+        out += [c.describe() + ", concurrently" for c in self.indexes]
         return out
 
 
@@ -126,6 +128,7 @@ def make_plan(
     )
     plan.cron = schedule.plan(manifest, target) if with_schedule else []
     plan.cron_note = target.why if with_schedule else ""
+    plan.indexes = indexes.plan(conn, manifest)
     return plan
 
 
@@ -190,7 +193,13 @@ def deploy(
                 conn.commit()
                 if target.available:
                     target.conn.commit()
-            return plan
+        if plan.indexes:
+            with connect(dsn) as index_conn, translated():
+                # Planned again under the deploy lock (a session lock: each build commits):
+                # a concurrent deploy may have built some meanwhile.
+                index_conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
+                indexes.apply(index_conn, manifest, indexes.plan(index_conn, manifest))
+        return plan
     finally:
         if target is not None:
             target.close()
@@ -216,7 +225,9 @@ def uninstall(dsn: str, manifest: Manifest) -> list[str]:
             if present:
                 conn.execute(f"DROP SCHEMA {quote_ident(js)} CASCADE")
             conn.commit()
-        return [c.describe() for c in changes] + ([f"drop schema {js}"] if present else [])
+        with connect(dsn) as index_conn:
+            dropped = indexes.drop_all(index_conn, manifest)
+        return [c.describe() for c in changes] + ([f"drop schema {js}"] if present else []) + dropped
     finally:
         if target is not None:
             target.close()

@@ -1,0 +1,87 @@
+"""The job set's own indexes on the app's tables (deployer/indexes.py, sql/indexes/): built
+concurrently after the deploy, listed by --plan, rebuilt when invalid or changed, dropped
+when no job needs them and by uninstall, and used by the jobs' queries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from deployer import install
+from tests import factories
+from tests.support import cli as deployer
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+OURS = {
+    "jobset_posts_live_picks_idx", "jobset_posts_soft_deleted_idx", "jobset_stories_soft_deleted_idx",
+    "jobset_messages_soft_deleted_idx", "jobset_comments_soft_deleted_idx", "jobset_comments_live_by_post_idx",
+    "jobset_bankrolls_last_reset_idx",
+}
+
+
+def job_indexes(conn) -> dict[str, dict]:
+    rows = conn.execute("""
+        SELECT c.relname, i.indisvalid, obj_description(c.oid, 'pg_class') AS note
+          FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relname LIKE 'jobset\\_%'
+    """).fetchall()
+    return {r["relname"]: r for r in rows}
+
+
+def test_deploy_builds_each_index_once_and_valid(db, conn):
+    have = job_indexes(conn)
+    assert set(have) == OURS
+    assert all(r["indisvalid"] and r["note"].startswith("snapbet job set (jobs) index ") for r in have.values())
+    plan = deployer("deploy", "--plan", "--no-schedule", dsn=db)
+    assert plan.returncode == 0 and "index" not in plan.stdout
+
+
+def test_plan_lists_what_a_deploy_will_build_rebuild_and_drop(db, conn, test_manifest):
+    conn.execute("DROP INDEX public.jobset_posts_live_picks_idx")
+    conn.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.jobset_bankrolls_last_reset_idx'::regclass")
+    conn.execute("COMMENT ON INDEX public.jobset_stories_soft_deleted_idx IS 'snapbet job set (jobs) index 0123'")
+    conn.execute("CREATE INDEX jobset_old_idx ON public.posts (created_at)")
+    conn.execute("COMMENT ON INDEX public.jobset_old_idx IS 'snapbet job set (jobs) index 4567'")
+    conn.execute("CREATE INDEX jobset_somebody_elses_idx ON public.posts (caption)")
+    lines = deployer("deploy", "--plan", "--no-schedule", dsn=db).stdout.splitlines()
+    assert [line for line in lines if " index " in line] == [
+        "would create index jobset_posts_live_picks_idx (for expire_content), concurrently",
+        "would rebuild index jobset_stories_soft_deleted_idx (its definition changed), concurrently",
+        "would rebuild index jobset_bankrolls_last_reset_idx (an earlier concurrent build left it invalid), concurrently",
+        "would drop index jobset_old_idx (no job needs it), concurrently",
+    ]
+    install.deploy(db, test_manifest, with_schedule=False)
+    have = job_indexes(conn)
+    assert set(have) == OURS | {"jobset_somebody_elses_idx"}  # not marked as ours: left alone
+    assert all(have[name]["indisvalid"] for name in OURS)
+    assert have["jobset_stories_soft_deleted_idx"]["note"] != "snapbet job set (jobs) index 0123"
+
+
+def test_uninstall_drops_the_indexes_and_leaves_the_app_tables(db, conn):
+    result = deployer("uninstall", "--force", dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert "drop index jobset_posts_live_picks_idx" in result.stdout
+    assert job_indexes(conn) == {}
+    assert conn.execute("SELECT to_regclass('public.posts') IS NOT NULL AS ok").fetchone()["ok"]
+
+
+def test_an_hourly_run_with_nothing_due_reads_no_live_post(conn):
+    """Many live posts and picks, none due: the run reads index pages, not the live rows."""
+    author = factories.user(conn)
+    game = factories.game(conn, commence_time=NOW + timedelta(days=2))
+    bet = factories.bet(conn, author, game, created_at=NOW - timedelta(hours=1))
+    conn.execute("""
+        INSERT INTO public.posts (user_id, post_type, bet_id, media_url, created_at, expires_at)
+        SELECT %(u)s, CASE WHEN g %% 10 = 0 THEN 'pick' ELSE 'content' END,
+               CASE WHEN g %% 10 = 0 THEN %(b)s::uuid END, 'https://x/' || g, %(now)s, %(now)s + interval '1 day'
+          FROM generate_series(1, 20000) AS g
+    """, {"u": author, "b": bet, "now": NOW})
+    conn.execute("ANALYZE")
+    conn.execute("SELECT pg_stat_reset()")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    stats = conn.execute("""
+        SELECT seq_scan, idx_tup_fetch FROM pg_stat_user_tables WHERE relid = 'public.posts'::regclass
+    """).fetchone()
+    # the picks phase checks each live pick's game: 2,000 picks, not the 18,000 content posts
+    assert stats["seq_scan"] == 0
+    assert stats["idx_tup_fetch"] <= 2100
