@@ -32,6 +32,7 @@ class RunResult:
     now: str
     limit: int | None
     batches: int | None = None
+    batch_sizes: list[int] | None = None
     execution_id: int | None = None
     message: str | None = None
     error: str | None = None
@@ -160,7 +161,7 @@ def real_run(
     result = RunResult(
         job=job, status=row["status"], dry_run=False, affected=int(row["affected_count"] or 0),
         details=row["details"] or {}, duration_ms=int(row["duration_ms"] or 0),
-        now=_iso((row["params"] or {}).get("now")), limit=limit, batches=row["batches"],
+        now=_iso((row["params"] or {}).get("now")), limit=limit, batches=row["batches"], batch_sizes=row["batch_sizes"],
         execution_id=row["id"], message=row["message"], error=row["error"], sqlstate=row["sqlstate"],
         error_context=row["error_context"], notices=notices,
     )
