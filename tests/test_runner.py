@@ -139,6 +139,28 @@ def test_the_position_a_batch_returns_is_where_the_next_one_starts(conn):
     assert _deleted(conn, ids) == [False, True, True]
 
 
+def test_a_row_the_app_changes_during_a_batch_is_checked_again(db, conn):
+    """The app extends a post's expiry while the batch that selected it waits for its row
+    lock: the write sees the new row and leaves it alone."""
+    ids = factories.expired_posts(conn, NOW, 2)
+    _set(conn, lock_timeout="30s")
+    with psycopg.connect(db) as app:
+        app.execute("UPDATE public.posts SET expires_at = %s WHERE id = %s", (NOW + timedelta(days=1), ids[1]))
+        runner = psycopg.connect(db, autocommit=True)
+        thread = threading.Thread(target=runner.execute, args=("CALL jobs.run_job('expire_content', %s)", (NOW,)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not conn.execute("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+                               ).fetchone()["n"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        app.commit()
+        thread.join(10)
+        runner.close()
+    assert _deleted(conn, ids) == [True, False]
+    assert _last_execution(conn)["affected_count"] == 1
+
+
 def test_batch_size_grows_while_batches_are_quick(conn):
     factories.expired_posts(conn, NOW, 20)
     _set(conn, min_batch_size=1, max_batch_size=6, batch_size=1, batch_time="1 hour")

@@ -1,6 +1,7 @@
 {#
   select_apply whose write is a soft delete: deleted_at = p_now on the candidates that
-  are still not deleted.
+  still match the rule when the write reaches them (a row the app changed since the
+  candidates were read is checked again, as it is now).
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% macro soft_delete(key, table, rule, keys) %}
@@ -8,7 +9,7 @@
         w AS (
             UPDATE {{ table }} AS t SET deleted_at = p_now
               FROM c
-             WHERE t.id = c.id AND t.deleted_at IS NULL
+             WHERE t.id = c.id AND ({{ rule }})
             RETURNING t.id)
 {% endcall %}
 {% endmacro %}
