@@ -33,7 +33,7 @@ def _has_users(dsn: str, manifest: Manifest) -> bool:
     with connect(dsn) as conn, translated():
         if not exists(conn, "table", users):
             return False
-        return conn.execute(f"SELECT EXISTS (SELECT 1 FROM {users}) AS ok").fetchone()["ok"]
+        return seed_mod.app_users(conn, manifest.settings["app_schema"]) > 0
 
 
 def run(dsn: str | None, manifest: Manifest, users: int) -> None:

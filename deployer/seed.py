@@ -2,7 +2,8 @@
 
 The data is generated set-based inside the database (see the template's header for its
 shape) and is deterministic: the same (users, seed, now) gives the same rows, UUIDs included.
-It satisfies SPEC 1.2 conservation for every user.
+It satisfies SPEC 1.2 conservation for every user. SnapBet's triggers (sql/app/95_triggers.sql)
+are paused during the load and the seed writes what they would have written instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from deployer.errors import UsageError
 from deployer.render import render
 
 TEMPLATE = "seed/seed.sql"
+# SnapBet's system user, which the reference schema creates (sql/app/20_users.sql): the
+# sender of system messages, not one of the app's users.
+SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -36,7 +40,8 @@ def seed(
     says where weeks start on Monday 00:00. `now` is the moment all the data is relative to
     (a naive datetime is taken as UTC); None means the database's now(). Refuses with
     UsageError when users < 1 or when the app schema already holds users, so re-running is
-    safe. Table keys are the app's table names plus "storage.objects".
+    safe (SnapBet's system user does not count). Table keys are the app's table names plus
+    "storage.objects".
 
     The seed runs in its own transaction (a savepoint if `conn` is already in one, whose
     SET LOCAL settings then last until that transaction ends). psycopg errors propagate.
@@ -50,16 +55,26 @@ def seed(
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         # Serialise concurrent seeds: the second one waits, then sees the first one's users.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(users_table))
-        existing = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(users_table)).fetchone()
-        if existing and existing[0]:
+        existing = app_users(conn, variables["app_schema"])
+        if existing:
             raise UsageError(
-                f"the database already holds {existing[0]} users; seed works on an empty app schema"
+                f"the database already holds {existing} users; seed works on an empty app schema"
             )
         cur.execute(rendered.sql)
         while cur.nextset():  # the script's last statement reports the counts
             pass
         counts = {str(table): int(added) for table, added in cur.fetchall()}
     return counts
+
+
+def app_users(conn: psycopg.Connection, app_schema: str) -> int:
+    """How many users the app schema holds, SnapBet's system user aside."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE id <> %s").format(sql.Identifier(app_schema, "users")),
+            (SYSTEM_USER_ID,),
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _iso(now: datetime | None) -> str | None:

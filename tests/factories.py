@@ -86,8 +86,11 @@ def story(conn, user_id: uuid.UUID, *, created_at: datetime, expires_at: datetim
     })
 
 
-def chat(conn, *, chat_type: str = "dm") -> uuid.UUID:
-    return _insert(conn, "public.chats", {"chat_type": chat_type})
+def chat(conn, *, chat_type: str = "dm", name: str | None = None) -> uuid.UUID:
+    """A chat; a group gets a name (SnapBet's chats_name_check: groups named, DMs not)."""
+    if chat_type == "group" and name is None:
+        name = f"group{next(_seq)}"
+    return _insert(conn, "public.chats", {"chat_type": chat_type, "name": name})
 
 
 def message(conn, chat_id: uuid.UUID, sender_id: uuid.UUID, *, created_at: datetime, expires_at: datetime,
@@ -163,3 +166,25 @@ SELECT b.user_id, b.balance,
 def conservation_violations(conn) -> list[dict]:
     """Bankrolls whose balance breaks SPEC 1.2's conservation (empty when it holds)."""
     return [r for r in conn.execute(CONSERVATION_SQL).fetchall() if r["balance"] != r["expected"]]
+
+
+# --- Added for the app trigger tests (append only). ---
+
+def chat_member(conn, chat_id: uuid.UUID, user_id: uuid.UUID, *, role: str = "member",
+                joined_at: datetime | None = None) -> uuid.UUID:
+    values = {"chat_id": chat_id, "user_id": user_id, "role": role}
+    if joined_at is not None:
+        values["joined_at"] = joined_at
+    return _insert(conn, "public.chat_members", values, key="user_id")
+
+
+def referral(conn, referrer_id: uuid.UUID, referred_id: uuid.UUID) -> uuid.UUID:
+    return _insert(conn, "public.referrals", {"referrer_id": referrer_id, "referred_id": referred_id, "code": "ABC123"})
+
+
+def pick_action(conn, post_id: uuid.UUID, user_id: uuid.UUID, action_type: str = "tail") -> uuid.UUID:
+    return _insert(conn, "public.pick_actions", {"post_id": post_id, "user_id": user_id, "action_type": action_type})
+
+
+def story_view(conn, story_id: uuid.UUID, viewer_id: uuid.UUID) -> uuid.UUID:
+    return _insert(conn, "public.story_views", {"story_id": story_id, "viewer_id": viewer_id})

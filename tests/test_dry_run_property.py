@@ -96,7 +96,7 @@ def check_dry_run_predicts_the_real_run(conn, job: str, now: datetime, limit: in
        messages=st.lists(EXPIRING, min_size=1, max_size=5), limit=st.integers(0, 15))
 def test_expire_content_dry_run_predicts_the_real_run(conn, posts, stories, messages, limit):
     reset_tables(conn)
-    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT IF EXISTS posts_pick_bet_check")
+    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT IF EXISTS posts_bet_requirement")
     author, chat_id = factories.user(conn), factories.chat(conn)
 
     def at(offset):

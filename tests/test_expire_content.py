@@ -86,7 +86,7 @@ def test_pick_whose_game_started_exactly_3h_ago_is_soft_deleted_although_the_pos
 
 
 def test_pick_without_a_game_follows_its_expiry(conn):
-    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_pick_bet_check")
+    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_bet_requirement")
     author = factories.user(conn)
     expired = factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW)
     not_yet = factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW + US)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
 from deployer.errors import UsageError
 from deployer.install import install_app_schema
-from deployer.seed import seed
+from deployer.seed import SYSTEM_USER_ID, seed
 from tests import factories
 
 VARIABLES = {"app_schema": "public", "storage_schema": "storage"}
@@ -24,9 +25,10 @@ USERS = 200
 SEED = 42
 CDN = "https://cdn.snapbet.invalid/storage/v1/object/public/"
 
-# The keys seed() returns, and the table each one counts ({app} / {storage} schemas).
+# The keys seed() returns, and the table each one counts ({app} / {storage} schemas). The
+# reference schema brings SnapBet's system user along: not the seed's.
 TABLES = {
-    "users": "{app}.users",
+    "users": f"(SELECT * FROM {{app}}.users WHERE id <> '{SYSTEM_USER_ID}')",
     "referrals": "{app}.referrals",
     "bankrolls": "{app}.bankrolls",
     "games": "{app}.games",
@@ -46,9 +48,10 @@ TABLES = {
 }
 
 # Every user has a bankroll (SPEC 1.2 conservation itself is factories.conservation_violations).
-USERS_WITHOUT_BANKROLL = """
-SELECT u.id FROM {app}.users u
- WHERE NOT EXISTS (SELECT 1 FROM {app}.bankrolls br WHERE br.user_id = u.id)
+USERS_WITHOUT_BANKROLL = f"""
+SELECT u.id FROM {{app}}.users u
+ WHERE NOT EXISTS (SELECT 1 FROM {{app}}.bankrolls br WHERE br.user_id = u.id)
+   AND u.id <> '{SYSTEM_USER_ID}'
 """
 
 # Settled bets whose status or actual_win disagree with SPEC 2 settle_games, re-derived
@@ -135,7 +138,7 @@ def digest(conn, app: str = "public", storage: str = "storage") -> dict[str, str
 def test_fewer_than_one_user_is_refused(conn, users):
     with pytest.raises(UsageError, match="at least 1"):
         run_seed(conn, users=users)
-    assert scalar(conn, "SELECT count(*) FROM {app}.users") == 0
+    assert scalar(conn, f"SELECT count(*) FROM {TABLES['users']} u") == 0
     assert scalar(conn, "SELECT count(*) FROM {app}.games") == 0
 
 
@@ -158,7 +161,7 @@ def test_counts_are_the_rows_of_every_table(conn):
     assert list(counts) == list(TABLES)
     for key, table in TABLES.items():
         assert counts[key] > 0, key
-        assert counts[key] == scalar(conn, f"SELECT count(*) FROM {table}"), key
+        assert counts[key] == scalar(conn, f"SELECT count(*) FROM {table} t"), key
     assert counts["users"] == USERS
     assert counts["bankrolls"] == USERS
 
@@ -374,8 +377,11 @@ def test_same_arguments_give_the_same_data(conn):
     assert different["users"] != original["users"]
 
 
-def test_indexes_and_foreign_keys_come_back_unchanged(conn):
-    """The seed drops foreign keys and secondary indexes while it loads; all return."""
+def test_indexes_foreign_keys_and_triggers_come_back_unchanged(conn):
+    """The seed drops foreign keys and secondary indexes and pauses the triggers while it
+    loads; all return, each trigger in the mode it had (a disabled one stays disabled)."""
+    conn.execute("ALTER TABLE public.comments ENABLE ALWAYS TRIGGER update_comment_count_trigger")
+    conn.execute("ALTER TABLE public.story_views DISABLE TRIGGER increment_story_view_count")
     definitions = """
         SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid), true
           FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class
@@ -386,10 +392,184 @@ def test_indexes_and_foreign_keys_come_back_unchanged(conn):
           FROM pg_constraint WHERE conrelid IN (SELECT oid FROM pg_class
                                                  WHERE relnamespace IN (%(app)s::regnamespace,
                                                                         %(storage)s::regnamespace))
+        UNION ALL
+        SELECT 'trigger ' || tgenabled::text, tgname, pg_get_triggerdef(oid), true
+          FROM pg_trigger WHERE NOT tgisinternal
          ORDER BY 1, 2
     """
     schemas = {"app": "public", "storage": "storage"}
     before = query(conn, definitions, schemas)
     assert sum(1 for kind, *_ in before if kind == "constraint") > 20
+    assert {kind for kind, *_ in before if kind.startswith("trigger")} == {"trigger A", "trigger D", "trigger O"}
     run_seed(conn)
     assert query(conn, definitions, schemas) == before
+    # The ALWAYS trigger was paused too: each comment counted as the seed says, not once more.
+    assert scalar(conn, """
+        SELECT count(*) FROM {app}.posts p
+         WHERE p.comment_count <> (SELECT 2 * count(*) - count(c.deleted_at) FROM {app}.comments c
+                                    WHERE c.post_id = p.id)
+    """) == 0
+
+
+# -- what SnapBet's triggers would have written -----------------------------------------------
+
+# Replays the seeded rows, one at a time and in time order, through the real triggers of a
+# second copy of the reference schema (`replay`, on the search_path, as SnapBet's triggers
+# need): the rows go in with the counters at their defaults, comments are written live and
+# soft-deleted at their deleted_at, and each bankroll starts at its deposit and moves with
+# every placing (-stake) and settling (+stake + actual_win) since its last reset.
+REPLAY = f"""
+SET LOCAL search_path = replay;
+INSERT INTO replay.users (id, email, username, avatar_url, referral_count, is_mock, created_at, updated_at,
+                          deleted_at)
+SELECT id, email, username, avatar_url, 0, is_mock, created_at, created_at, deleted_at
+  FROM public.users WHERE id <> '{SYSTEM_USER_ID}';
+INSERT INTO replay.games
+SELECT id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score,
+       status::text::replay.game_status
+  FROM public.games;
+INSERT INTO replay.bets
+SELECT id, user_id, game_id, bet_type::text::replay.bet_type, bet_details, stake, odds, potential_win, actual_win,
+       status::text::replay.bet_status, created_at, settled_at, expires_at, is_tail, is_fade, original_pick_id
+  FROM public.bets;
+INSERT INTO replay.bankrolls (user_id, balance, season_high, season_low, weekly_deposit, last_reset)
+SELECT user_id, weekly_deposit, weekly_deposit, weekly_deposit, weekly_deposit, last_reset FROM public.bankrolls;
+INSERT INTO replay.posts (id, user_id, bet_id, settled_bet_id, post_type, media_url, created_at, expires_at,
+                          deleted_at)
+SELECT id, user_id, bet_id, settled_bet_id, post_type, media_url, created_at, expires_at, deleted_at
+  FROM public.posts;
+INSERT INTO replay.stories (id, user_id, media_url, created_at, expires_at, deleted_at)
+SELECT id, user_id, media_url, created_at, expires_at, deleted_at FROM public.stories;
+INSERT INTO replay.chats (id, chat_type, name, settings, created_at)
+SELECT id, chat_type::text::replay.chat_type, name, settings, created_at FROM public.chats;
+DO $replay$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM public.referrals ORDER BY created_at, id LOOP
+        INSERT INTO replay.referrals (id, referrer_id, referred_id, code, created_at)
+        VALUES (r.id, r.referrer_id, r.referred_id, r.code, r.created_at);
+    END LOOP;
+    FOR r IN SELECT c.*, e.at, e.step
+               FROM public.comments c
+              CROSS JOIN LATERAL (VALUES (c.created_at, 1), (c.deleted_at, 2)) AS e(at, step)
+              WHERE e.at IS NOT NULL
+              ORDER BY e.at, c.id, e.step LOOP
+        IF r.step = 1 THEN
+            INSERT INTO replay.comments (id, post_id, user_id, content, created_at)
+            VALUES (r.id, r.post_id, r.user_id, r.content, r.created_at);
+        ELSE
+            UPDATE replay.comments SET deleted_at = r.deleted_at WHERE id = r.id;
+        END IF;
+    END LOOP;
+    FOR r IN SELECT * FROM public.reactions ORDER BY created_at, id LOOP
+        INSERT INTO replay.reactions (id, post_id, user_id, emoji, created_at)
+        VALUES (r.id, r.post_id, r.user_id, r.emoji, r.created_at);
+    END LOOP;
+    FOR r IN SELECT * FROM public.pick_actions ORDER BY created_at, id LOOP
+        INSERT INTO replay.pick_actions (id, post_id, user_id, action_type, resulting_bet_id, created_at)
+        VALUES (r.id, r.post_id, r.user_id, r.action_type::text::replay.pick_action, r.resulting_bet_id,
+                r.created_at);
+    END LOOP;
+    FOR r IN SELECT * FROM public.story_views ORDER BY viewed_at, id LOOP
+        INSERT INTO replay.story_views (id, story_id, viewer_id, viewed_at)
+        VALUES (r.id, r.story_id, r.viewer_id, r.viewed_at);
+    END LOOP;
+    FOR r IN SELECT * FROM public.messages ORDER BY created_at, id LOOP
+        INSERT INTO replay.messages (id, chat_id, sender_id, content, media_url, created_at, expires_at, deleted_at,
+                                     message_type, metadata)
+        VALUES (r.id, r.chat_id, r.sender_id, r.content, r.media_url, r.created_at, r.expires_at, r.deleted_at,
+                r.message_type, r.metadata);
+    END LOOP;
+    FOR r IN SELECT b.user_id, e.at, e.delta
+               FROM public.bets b
+               JOIN public.bankrolls br ON br.user_id = b.user_id
+              CROSS JOIN LATERAL (VALUES (b.created_at, b.id, 1, -b.stake),
+                                         (b.settled_at, b.id, 2, b.stake + b.actual_win)) AS e(at, id, step, delta)
+              WHERE (br.last_reset IS NULL OR b.created_at >= br.last_reset)
+                AND (e.step = 1 OR b.status <> 'pending')
+              ORDER BY e.at, e.id, e.step LOOP
+        UPDATE replay.bankrolls SET balance = balance + r.delta WHERE user_id = r.user_id;
+    END LOOP;
+END
+$replay$;
+"""
+
+# (what, seeded rows, replayed rows): each pair must hold the same rows.
+REPLAYED = {
+    "posts": "SELECT id, comment_count, reaction_count, tail_count, fade_count FROM {s}.posts",
+    "stories": "SELECT id, view_count FROM {s}.stories",
+    "chats": "SELECT id, last_message_at FROM {s}.chats",
+    "users": "SELECT id, referral_count FROM {s}.users",
+    "bankrolls": "SELECT user_id, balance, season_high, season_low FROM {s}.bankrolls",
+}
+
+
+def test_counters_are_what_snapbets_triggers_would_have_written(conn):
+    run_seed(conn)
+    install_app_schema(conn, {"app_schema": "replay", "storage_schema": "replay_storage"})
+    with conn.transaction():
+        conn.execute(REPLAY)
+    for what, rows in REPLAYED.items():
+        seeded, replayed = rows.format(s="public"), rows.format(s="replay")
+        assert query(conn, f"({seeded} EXCEPT {replayed}) UNION ALL ({replayed} EXCEPT {seeded})") == [], what
+    # The replay had something to count: SnapBet's double count of comments included.
+    assert scalar(conn, "SELECT count(*) FROM {app}.comments WHERE deleted_at IS NOT NULL") > 0
+    assert scalar(conn, """
+        SELECT count(*) FROM {app}.posts p
+         WHERE p.comment_count > (SELECT count(*) FROM {app}.comments c WHERE c.post_id = p.id)
+    """) > 0
+    assert scalar(conn, """
+        SELECT count(*) FROM {app}.bankrolls
+         WHERE season_low < least(balance, weekly_deposit) OR season_high > greatest(balance, weekly_deposit)
+    """) > 0
+
+
+def test_updated_at_is_the_time_of_the_last_change_the_triggers_saw(conn):
+    """update_*_updated_at stamps now(): a referrer at its last referral; a bankroll at its
+    last reset, placing or settling (else its creation)."""
+    run_seed(conn)
+    assert scalar(conn, """
+        SELECT count(*) FROM {app}.users u
+         WHERE u.updated_at IS DISTINCT FROM greatest(u.created_at, (SELECT max(r.created_at) FROM {app}.referrals r
+                                                                      WHERE r.referrer_id = u.id))
+           AND u.id <> %s
+    """, SYSTEM_USER_ID) == 0
+    assert scalar(conn, """
+        SELECT count(*) FROM {app}.bankrolls br
+         WHERE br.updated_at IS DISTINCT FROM greatest(
+                   br.created_at, br.last_reset,
+                   (SELECT greatest(max(b.created_at), max(b.settled_at)) FROM {app}.bets b
+                     WHERE b.user_id = br.user_id AND (br.last_reset IS NULL OR b.created_at >= br.last_reset)))
+    """) == 0
+    assert scalar(conn, "SELECT count(*) FROM {app}.users WHERE updated_at > created_at") > 0
+
+
+def test_a_trigger_it_cannot_pause_stops_the_seed_before_it_writes(conn):
+    """Seeding as a role that owns every table but comments (whose triggers it then cannot
+    disable) is refused: those triggers would count every comment again."""
+    conn.execute("""
+        DO $$
+        DECLARE r record;
+        BEGIN
+            DROP ROLE IF EXISTS jobset_seeder;
+            CREATE ROLE jobset_seeder;
+            FOR r IN SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables
+                      WHERE schemaname IN ('public', 'storage') LOOP
+                EXECUTE format('ALTER TABLE %s OWNER TO jobset_seeder', r.t);
+            END LOOP;
+        END $$;
+        ALTER TABLE public.comments OWNER TO postgres;
+        GRANT ALL ON public.comments TO jobset_seeder;
+        GRANT USAGE ON SCHEMA public, storage TO jobset_seeder;
+    """)
+    try:
+        conn.execute("SET ROLE jobset_seeder")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must own them: public.comments\\n"):
+            run_seed(conn)
+        conn.execute("RESET ROLE")
+        assert scalar(conn, f"SELECT count(*) FROM {TABLES['users']} u") == 0
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute("REASSIGN OWNED BY jobset_seeder TO postgres; DROP OWNED BY jobset_seeder;"
+                     " DROP ROLE jobset_seeder")

@@ -5,4 +5,5 @@
 {{ create_enum(app_schema, 'bet_type', ['spread', 'total', 'moneyline']) }}
 {{ create_enum(app_schema, 'bet_status', ['pending', 'won', 'lost', 'push', 'cancelled']) }}
 {{ create_enum(app_schema, 'chat_type', ['dm', 'group']) }}
+{{ create_enum(app_schema, 'chat_role', ['admin', 'member']) }}
 {{ create_enum(app_schema, 'pick_action', ['tail', 'fade']) }}

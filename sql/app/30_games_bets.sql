@@ -1,5 +1,9 @@
-{# Games (ids come from the odds API, hence text) and the bets placed on them. #}
--- SnapBet games. Scores are known exactly when the game is completed.
+{# Games (ids come from the odds API, hence text) and the bets placed on them.
+   SnapBet's columns, defaults, NOT NULLs and constraints (supabase/migrations 001); a `--`
+   comment marks each deliberate difference. #}
+-- SnapBet games. Scores are known exactly when the game is completed. SnapBet also keeps
+-- odds_data, created_at and last_updated; no job reads them. games_scores_check is
+-- SnapBet's rule written as equalities: the same rows pass (a NULL status passes both).
 CREATE TABLE IF NOT EXISTS {{ app_schema | ident }}.games (
     id             text        PRIMARY KEY,
     sport          text        NOT NULL,
@@ -9,15 +13,21 @@ CREATE TABLE IF NOT EXISTS {{ app_schema | ident }}.games (
     commence_time  timestamptz NOT NULL,
     home_score     integer,
     away_score     integer,
-    status         {{ app_schema | ident }}.game_status NOT NULL DEFAULT 'scheduled',
+    status         {{ app_schema | ident }}.game_status DEFAULT 'scheduled',
     CONSTRAINT games_scores_check CHECK (
         (status = 'completed') = (home_score IS NOT NULL)
         AND (status = 'completed') = (away_score IS NOT NULL)
     )
 );
+ALTER TABLE {{ app_schema | ident }}.games
+    ALTER COLUMN status DROP NOT NULL;
 
 -- SnapBet bets. bet_details: {team, line} for spread, {total_type: over|under, line} for
 -- total, {team} for moneyline. odds are American; potential_win is the profit only.
+-- Deliberate difference: bets_settled_check is SPEC 1.1's "pending <=> settled_at and
+-- actual_win are NULL". SnapBet's own check only asks a bet that is not pending for a
+-- settled_at, so there a settled bet may keep actual_win NULL (its reset_bankroll() leaves
+-- cancelled bets so); every job here writes actual_win when it settles a bet.
 CREATE TABLE IF NOT EXISTS {{ app_schema | ident }}.bets (
     id                uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id           uuid        NOT NULL
@@ -30,14 +40,18 @@ CREATE TABLE IF NOT EXISTS {{ app_schema | ident }}.bets (
     potential_win     integer     NOT NULL,
     actual_win        integer,
     status            {{ app_schema | ident }}.bet_status NOT NULL DEFAULT 'pending',
-    created_at        timestamptz NOT NULL DEFAULT now(),
+    created_at        timestamptz DEFAULT now(),
     settled_at        timestamptz,
     expires_at        timestamptz,
-    is_tail           boolean     NOT NULL DEFAULT false,
-    is_fade           boolean     NOT NULL DEFAULT false,
+    is_tail           boolean     DEFAULT false,
+    is_fade           boolean     DEFAULT false,
     original_pick_id  uuid,
     CONSTRAINT bets_settled_check CHECK (
         (status = 'pending') = (settled_at IS NULL)
         AND (status = 'pending') = (actual_win IS NULL)
     )
 );
+ALTER TABLE {{ app_schema | ident }}.bets
+    ALTER COLUMN created_at DROP NOT NULL,
+    ALTER COLUMN is_tail DROP NOT NULL,
+    ALTER COLUMN is_fade DROP NOT NULL;

@@ -25,6 +25,30 @@
     posts, stories, messages expire; of the expired ones ~60 % are already soft-deleted (some
                more than 30 days ago), the rest wait for expire_content.
     storage.objects  one row per media URL, plus ~5 % orphans older than 7 days and a few newer.
+
+  SnapBet's triggers (sql/app/95_triggers.sql) are paused while the rows go in: every user
+  trigger of the filled tables is disabled (ALTER TABLE … DISABLE TRIGGER; the seed refuses
+  to start when it does not own a table with an enabled trigger) and put back, each in the
+  mode it had (enabled, ALWAYS, REPLICA; a disabled one stays disabled), once the rows are
+  in, all in the seed's one transaction. Instead, the seed writes what the triggers would have written
+  had every row gone in one at a time, at its own time, through them (now() being the event's
+  time), as the app wrote them: a comment is written live and soft-deleted later, every bet's
+  stake leaves the balance when the bet is placed and its return comes back when it settles
+  (SPEC 1.2), a weekly reset sets the balance and its high and low to the new deposit.
+  tests/test_seed.py replays the rows through the real triggers and compares. So:
+    posts.comment_count    2 per comment, less 1 per soft-deleted comment: SnapBet counts
+                           each new comment twice (update_comment_count_trigger and
+                           update_post_comment_count_trigger both add 1) and a soft delete
+                           once (only the second sees it)
+    posts.reaction_count, tail_count, fade_count, stories.view_count, users.referral_count
+                           the rows counted
+    chats.last_message_at  the latest message's created_at (deleted or not)
+    users.updated_at       the user's last referral of someone else, else created_at
+    bankrolls.season_high / season_low
+                           the highest / lowest balance since the last reset (or since the
+                           bankroll was created, at the weekly deposit, when never reset),
+                           the deposit included
+    bankrolls.updated_at   the last of: creation, last reset, a placing or a settling since
 #}
 {% set app = app_schema | ident %}
 {% set storage = storage_schema | ident %}
@@ -174,16 +198,50 @@ SELECT {{ key | literal }} AS key, count(*) AS n FROM {{ schema_name | ident }}.
 CREATE TEMP TABLE seed_counts_before ON COMMIT DROP AS
 {{ row_counts() }};
 
--- Load like pg_restore does: the foreign keys on the filled tables and their secondary
--- indexes (those that back no constraint) are dropped here and re-created, from their own
--- definitions, once the rows are in; re-adding a foreign key validates every row at once.
--- Primary keys and unique constraints stay, and so does anything on a table the current
--- role does not own. All of it is one transaction: a failure anywhere leaves the schema as
--- it was.
+-- Load like pg_restore does: the filled tables' primary keys and unique constraints
+-- (phase 0), their secondary indexes (those that back no constraint; phase 1) and the
+-- foreign keys from or to them (phase 2) are dropped here and re-created, from their own
+-- definitions, once the rows are in: an index is built once from all its rows instead of
+-- row by row (a third of the load at 100,000 users), and re-adding a key or a foreign key
+-- checks every row at once. Anything on a table the current role does not own stays, and
+-- so does a key that a foreign key of such a table, or the replica identity, needs. The
+-- tables' user triggers are paused (phase 3; see the header), each to be put back in the
+-- mode it had. All of it is one transaction: a failure anywhere leaves the schema as it was.
+DO $owner$
+DECLARE
+    v_tables text;
+BEGIN
+    /* A trigger left to fire would count the rows a second time: refuse to seed when one
+       cannot be paused. */
+    SELECT string_agg(DISTINCT t.tgrelid::regclass::text, ', ') INTO v_tables
+      FROM pg_trigger t
+      JOIN pg_class c ON c.oid = t.tgrelid
+     WHERE t.tgrelid IN (SELECT rel FROM seed_tables)
+       AND NOT t.tgisinternal
+       AND t.tgenabled <> 'D'
+       AND NOT pg_has_role(c.relowner, 'USAGE');
+    IF v_tables IS NOT NULL THEN
+        RAISE EXCEPTION 'the seed pauses the triggers of the tables it fills and must own them: %', v_tables
+              USING ERRCODE = '42501';
+    END IF;
+END
+$owner$;
+
 CREATE TEMP TABLE seed_deferred ON COMMIT DROP AS
-SELECT 1 AS phase, i.indrelid::regclass::text AS rel, i.indexrelid::regclass::text AS name,
-       pg_get_indexdef(i.indexrelid) AS definition,
-       obj_description(i.indexrelid, 'pg_class') AS comment
+SELECT 0 AS phase, k.conrelid::regclass::text AS rel, quote_ident(k.conname) AS name,
+       pg_get_constraintdef(k.oid) AS definition, obj_description(k.oid, 'pg_constraint') AS comment
+  FROM pg_constraint k
+  JOIN pg_class t ON t.oid = k.conrelid
+ WHERE k.contype IN ('p', 'u')
+   AND k.conrelid IN (SELECT rel FROM seed_tables)
+   AND pg_has_role(t.relowner, 'USAGE')
+   AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = k.conindid AND i.indisreplident)
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_class ft ON ft.oid = f.conrelid
+                    WHERE f.contype = 'f' AND f.conindid = k.conindid
+                      AND NOT pg_has_role(ft.relowner, 'USAGE'))
+UNION ALL
+SELECT 1, i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid),
+       obj_description(i.indexrelid, 'pg_class')
   FROM pg_index i
   JOIN pg_class t ON t.oid = i.indrelid
  WHERE i.indrelid IN (SELECT rel FROM seed_tables)
@@ -197,16 +255,29 @@ SELECT 2, k.conrelid::regclass::text, quote_ident(k.conname), pg_get_constraintd
   FROM pg_constraint k
   JOIN pg_class t ON t.oid = k.conrelid
  WHERE k.contype = 'f'
-   AND k.conrelid IN (SELECT rel FROM seed_tables)
-   AND pg_has_role(t.relowner, 'USAGE');
+   AND (k.conrelid IN (SELECT rel FROM seed_tables) OR k.confrelid IN (SELECT rel FROM seed_tables))
+   AND pg_has_role(t.relowner, 'USAGE')
+UNION ALL
+SELECT 3, g.tgrelid::regclass::text, quote_ident(g.tgname),
+       CASE g.tgenabled WHEN 'A' THEN 'ENABLE ALWAYS TRIGGER'
+                        WHEN 'R' THEN 'ENABLE REPLICA TRIGGER'
+                        ELSE 'ENABLE TRIGGER' END,
+       NULL
+  FROM pg_trigger g
+ WHERE g.tgrelid IN (SELECT rel FROM seed_tables)
+   AND NOT g.tgisinternal
+   AND g.tgenabled <> 'D';
 
 DO $defer$
 DECLARE
     v_object record;
 BEGIN
-    /* Drop what seed_deferred lists: foreign keys first, then indexes. */
+    /* Pause and drop what seed_deferred lists: triggers first, then foreign keys, then
+       indexes, then the keys the foreign keys needed. */
     FOR v_object IN SELECT * FROM seed_deferred ORDER BY phase DESC, rel, name LOOP
-        IF v_object.phase = 2 THEN
+        IF v_object.phase = 3 THEN
+            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %s', v_object.rel, v_object.name);
+        ELSIF v_object.phase IN (0, 2) THEN
             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %s', v_object.rel, v_object.name);
         ELSE
             EXECUTE format('DROP INDEX %s', v_object.name);
@@ -240,8 +311,10 @@ SELECT n,
  CROSS JOIN seed_clock c;
 ANALYZE seed_users;
 
+-- What SnapBet's trigger_update_referral_count leaves on a referrer: the count, and (through
+-- update_users_updated_at) updated_at = the time of the last referral (that user's creation).
 CREATE TEMP TABLE seed_referral_counts ON COMMIT DROP AS
-SELECT referrer_n AS n, count(*)::integer AS referral_count
+SELECT referrer_n AS n, count(*)::integer AS referral_count, max(created_at) AS last_referral_at
   FROM seed_users
  WHERE referrer_n IS NOT NULL
  GROUP BY referrer_n;
@@ -256,7 +329,7 @@ SELECT u.id,
        coalesce(rc.referral_count, 0),
        true,
        u.created_at,
-       u.created_at
+       greatest(u.created_at, rc.last_referral_at)
   FROM seed_users u
   LEFT JOIN seed_referral_counts rc ON rc.n = u.n;
 
@@ -609,6 +682,41 @@ SELECT b.id,
 
 -- Bankrolls, computed from the bets so that SPEC 1.2 conservation holds:
 -- balance = weekly_deposit - stakes since last_reset + (stake + actual_win) of those settled.
+-- season_high / season_low and updated_at are what SnapBet's triggers leave (see the
+-- header): the balance starts at the deposit (at the last reset, or at creation), each
+-- placing takes its stake off and each settling gives stake + actual_win back, one bet at a
+-- time in time order (at the same instant, by bet id, a placing before its settling).
+WITH since_reset AS MATERIALIZED (
+    SELECT b.*
+      FROM seed_bets b
+      JOIN seed_users bu ON bu.n = b.user_n
+     WHERE bu.last_reset IS NULL OR b.created_at >= bu.last_reset
+),
+totals AS (
+    SELECT b.user_n,
+           sum(b.stake) AS wagered,
+           sum(b.stake + b.actual_win) FILTER (WHERE b.status <> 'pending') AS returned,
+           sum(b.potential_win) FILTER (WHERE b.status = 'won') AS won,
+           count(*) FILTER (WHERE b.status = 'won') AS wins,
+           count(*) FILTER (WHERE b.status = 'lost') AS losses,
+           count(*) FILTER (WHERE b.status = 'push') AS pushes,
+           max(b.potential_win) FILTER (WHERE b.status = 'won') AS biggest_win,
+           max(b.stake) FILTER (WHERE b.status = 'lost') AS biggest_loss
+      FROM since_reset b
+     GROUP BY b.user_n
+),
+path AS (
+    -- The balance after each placing and settling, relative to the deposit.
+    SELECT e.user_n, max(e.moved) AS highest, min(e.moved) AS lowest, max(e.at) AS last_at
+      FROM (SELECT v.user_n, v.at,
+                   sum(v.delta) OVER (PARTITION BY v.user_n ORDER BY v.at, v.id, v.step
+                                      ROWS UNBOUNDED PRECEDING) AS moved
+              FROM (SELECT user_n, created_at AS at, id, 1 AS step, -stake AS delta FROM since_reset
+                    UNION ALL
+                    SELECT user_n, settled_at, id, 2, stake + actual_win FROM since_reset
+                     WHERE status <> 'pending') v) e
+     GROUP BY e.user_n
+)
 INSERT INTO {{ app }}.bankrolls
        (user_id, balance, total_wagered, total_won, win_count, loss_count, push_count,
         biggest_win, biggest_loss, season_high, season_low, last_reset, reset_count,
@@ -622,8 +730,8 @@ SELECT u.id,
        coalesce(a.pushes, 0),
        coalesce(a.biggest_win, 0),
        coalesce(a.biggest_loss, 0),
-       greatest(d.weekly_deposit, d.weekly_deposit - coalesce(a.wagered, 0) + coalesce(a.returned, 0)),
-       least(d.weekly_deposit, d.weekly_deposit - coalesce(a.wagered, 0) + coalesce(a.returned, 0)),
+       d.weekly_deposit + greatest(0, p.highest),
+       d.weekly_deposit + least(0, p.lowest),
        u.last_reset,
        CASE WHEN u.last_reset IS NULL THEN 0
             ELSE greatest(0, floor(extract(epoch FROM u.last_reset - u.created_at) / 604800))::integer
@@ -632,29 +740,15 @@ SELECT u.id,
        d.referral_bonus,
        d.weekly_deposit,
        u.created_at,
-       c.now
+       greatest(u.created_at, u.last_reset, p.last_at)
   FROM seed_users u
- CROSS JOIN seed_clock c
   LEFT JOIN seed_referral_counts rc ON rc.n = u.n
  CROSS JOIN LATERAL (
         SELECT 10000 * coalesce(rc.referral_count, 0) AS referral_bonus,
                100000 + 10000 * coalesce(rc.referral_count, 0) AS weekly_deposit
        ) d
-  LEFT JOIN (
-        SELECT b.user_n,
-               sum(b.stake) AS wagered,
-               sum(b.stake + b.actual_win) FILTER (WHERE b.status <> 'pending') AS returned,
-               sum(b.potential_win) FILTER (WHERE b.status = 'won') AS won,
-               count(*) FILTER (WHERE b.status = 'won') AS wins,
-               count(*) FILTER (WHERE b.status = 'lost') AS losses,
-               count(*) FILTER (WHERE b.status = 'push') AS pushes,
-               max(b.potential_win) FILTER (WHERE b.status = 'won') AS biggest_win,
-               max(b.stake) FILTER (WHERE b.status = 'lost') AS biggest_loss
-          FROM seed_bets b
-          JOIN seed_users bu ON bu.n = b.user_n
-         WHERE bu.last_reset IS NULL OR b.created_at >= bu.last_reset
-         GROUP BY b.user_n
-       ) a ON a.user_n = u.n;
+  LEFT JOIN totals a ON a.user_n = u.n
+  LEFT JOIN path p ON p.user_n = u.n;
 
 -- Comments: 0 .. 2 per post while it is visible. Half of those on soft-deleted posts were
 -- soft-deleted with their post (the other half wait for expire_content); ~3 % of the others
@@ -696,14 +790,16 @@ SELECT p.id, p.user_id, p.bet_id, p.settled_bet_id, p.post_type,
        {{ (cdn ~ 'posts/') | literal }} || p.media_name,
        {{ (cdn ~ 'posts/') | literal }} || p.thumbnail_name,
        p.caption,
-       coalesce(a.tails, 0), coalesce(a.fades, 0), p.n_reactions, coalesce(cm.live_comments, 0),
+       coalesce(a.tails, 0), coalesce(a.fades, 0), p.n_reactions, coalesce(cm.comment_count, 0),
        p.created_at, p.expires_at, p.deleted_at
   FROM seed_posts p
   LEFT JOIN (SELECT post_id,
                     count(*) FILTER (WHERE action_type = 'tail') AS tails,
                     count(*) FILTER (WHERE action_type = 'fade') AS fades
                FROM seed_actions GROUP BY post_id) a ON a.post_id = p.id
-  LEFT JOIN (SELECT post_id, count(*) FILTER (WHERE deleted_at IS NULL) AS live_comments
+  LEFT JOIN (SELECT post_id,
+                    -- SnapBet's two comment triggers: +2 per comment written, -1 per soft delete
+                    2 * count(*) - count(*) FILTER (WHERE deleted_at IS NOT NULL) AS comment_count
                FROM seed_comments GROUP BY post_id) cm ON cm.post_id = p.id;
 
 INSERT INTO {{ app }}.pick_actions (id, post_id, user_id, action_type, resulting_bet_id, created_at)
@@ -724,7 +820,7 @@ INSERT INTO {{ app }}.reactions (id, post_id, user_id, emoji, created_at)
 SELECT {{ uid('reaction', 'k.key') }},
        k.post_id,
        {{ uid('user', nth_user('k.user_n', 'k.j * k.reaction_step')) }},
-       (ARRAY['🔥', '💯', '😬', '💰', '🎯', '🤝'])[1 + {{ pick('k.key', 220, 6) }}],
+       (ARRAY['🔥', '😭', '😂', '💀', '💯'])[1 + {{ pick('k.key', 220, 5) }}],
        k.created_at + (least(c.now, k.expires_at, coalesce(k.deleted_at, 'infinity')) - k.created_at)
                       * {{ unit('k.key', 221) }}
   FROM (SELECT p.post_no::bigint * 4 + j AS key, j, p.id AS post_id, p.user_n, p.reaction_step,
@@ -803,7 +899,7 @@ SELECT id,
 INSERT INTO {{ app }}.chat_members (chat_id, user_id, role, joined_at)
 SELECT ch.id,
        {{ uid('user', nth_user('ch.base_n', 'j * ch.step')) }},
-       CASE WHEN ch.chat_type = 'group' AND j = 0 THEN 'admin' ELSE 'member' END,
+       (CASE WHEN ch.chat_type = 'group' AND j = 0 THEN 'admin' ELSE 'member' END)::{{ app }}.chat_role,
        ch.created_at + (ch.now - ch.created_at) * 0.1 * j / 8
   FROM seed_chats ch
  CROSS JOIN LATERAL generate_series(0, ch.size - 1) j;
@@ -826,7 +922,8 @@ WITH drawn AS (
 timed AS MATERIALIZED (
     SELECT d.*, e.expires_at,
            CASE WHEN e.deleted_if_done <= d.now AND {{ unit('d.key', 304) }} < 0.6
-                THEN e.deleted_if_done END AS deleted_at
+                THEN e.deleted_if_done END AS deleted_at,
+           {{ unit('d.key', 306) }} < 0.15 AS has_media
       FROM drawn d
      CROSS JOIN LATERAL (
             SELECT d.created_at + interval '1 hour' * d.expiration_hours AS expires_at,
@@ -835,14 +932,15 @@ timed AS MATERIALIZED (
            ) e
 ),
 inserted AS (
-    INSERT INTO {{ app }}.messages (id, chat_id, sender_id, content, media_url, created_at, expires_at, deleted_at)
+    INSERT INTO {{ app }}.messages
+           (id, chat_id, sender_id, content, media_url, message_type, created_at, expires_at, deleted_at)
     SELECT t.id, t.chat_id,
            {{ uid('user', nth_user('t.base_n', 't.sender_j * t.step')) }},
            (ARRAY['you on the Chiefs tonight?', 'that line moved', 'tail or fade?', 'lol', 'cashed 💰',
                   'what a bad beat', 'over is free money', 'who you got?', 'gg', 'see you Sunday'])
                [1 + {{ pick('t.key', 305, 10) }}],
-           CASE WHEN {{ unit('t.key', 306) }} < 0.15
-                THEN {{ (cdn ~ 'messages/') | literal }} || t.chat_id || '/' || t.id || '.jpg' END,
+           CASE WHEN t.has_media THEN {{ (cdn ~ 'messages/') | literal }} || t.chat_id || '/' || t.id || '.jpg' END,
+           CASE WHEN t.has_media THEN 'media' ELSE 'text' END,
            t.created_at, t.expires_at, t.deleted_at
       FROM timed t
 )
@@ -856,6 +954,7 @@ SELECT t.id,
  WHERE j <> t.sender_j
    AND {{ unit('t.key * 8 + j', 307) }} < CASE WHEN t.chat_type = 'dm' THEN 0.7 ELSE 0.35 END;
 
+-- What SnapBet's update_chat_last_message_time leaves, the messages written in time order.
 UPDATE {{ app }}.chats ch
    SET last_message_at = m.last_at
   FROM (SELECT chat_id, max(created_at) AS last_at
@@ -971,9 +1070,12 @@ DO $restore$
 DECLARE
     v_object record;
 BEGIN
-    /* Re-create what the seed dropped: indexes first, then foreign keys (validated now). */
+    /* Re-create what the seed dropped: keys and indexes first, then foreign keys
+       (validated now); last, the triggers resume, each in the mode it had. */
     FOR v_object IN SELECT * FROM seed_deferred ORDER BY phase, rel, name LOOP
-        IF v_object.phase = 1 THEN
+        IF v_object.phase = 3 THEN
+            EXECUTE format('ALTER TABLE %s %s %s', v_object.rel, v_object.definition, v_object.name);
+        ELSIF v_object.phase = 1 THEN
             EXECUTE v_object.definition;
             IF v_object.comment IS NOT NULL THEN
                 EXECUTE format('COMMENT ON INDEX %s IS %L', v_object.name, v_object.comment);
