@@ -446,6 +446,7 @@ def test_job_functions_pin_the_search_path_spec_3_names(conn):
     assert {r["proname"] for r in rows} >= {"expire_content", "reset_bankrolls"}
     for r in rows:
         assert 'search_path=pg_catalog, public, pg_temp' in r["proconfig"], r
+        assert "plan_cache_mode=force_custom_plan" in r["proconfig"], r  # see macros/job_function.sql
 
 
 def test_nothing_is_executable_by_public(conn):
