@@ -1,0 +1,121 @@
+"""dry_run (its time, and that it writes no WAL) and client_rss (peak memory of the
+`deployer run` process, at the smallest and at this scale's largest data)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from deployer import run as runner
+from deployer.local import bindir
+
+from bench.common import NOW, Context, Section, median, timed
+from bench.compare import JOBS
+from bench.scales import TINY
+
+BACKGROUND_RMGRS = {"Standby", "XLOG"}  # the checkpointer's and bgwriter's own records
+
+
+def wal_position(ctx: Context) -> str:
+    return ctx.bench.execute("SELECT pg_current_wal_lsn()::text")[0][0]
+
+
+def wal_records(ctx: Context, start: str, end: str) -> list[tuple[str, int, str]]:
+    """(rmgr, bytes, description) of each WAL record in [start, end), from pg_waldump."""
+    if start == end:
+        return []
+    done = subprocess.run([str(bindir() / "pg_waldump"), "-p", str(ctx.bench.wal_dir), "-s", start, "-e", end],
+                          capture_output=True, text=True, check=False)
+    out = []
+    for line in done.stdout.splitlines():
+        if line.startswith("rmgr:"):
+            rmgr = line.split()[1]
+            size = int(line.split("len (rec/tot):")[1].split(",")[0].split("/")[1])
+            out.append((rmgr, size, line.split("desc:", 1)[-1].strip()))
+    return out
+
+
+def one_dry_run(ctx: Context, template: str, job: str) -> dict:
+    """A dry run on a fresh clone of an otherwise idle cluster, between two WAL positions."""
+    with ctx.bench.clone(template) as dsn:
+        ctx.bench.execute("CHECKPOINT")
+        start = wal_position(ctx)
+        result, seconds = timed(runner.dry_run, dsn, ctx.manifest, job, NOW, None)
+        end = wal_position(ctx)
+    total = ctx.bench.execute("SELECT pg_wal_lsn_diff(%s, %s)::bigint", (end, start))[0][0]
+    records = wal_records(ctx, start, end)
+    own = sum(size for rmgr, size, _ in records if rmgr not in BACKGROUND_RMGRS)
+    return {"seconds": seconds, "affected": result.affected, "wal_bytes": total, "own_wal_bytes": own,
+            "records": [f"{rmgr}: {desc[:40]}" for rmgr, _, desc in records]}
+
+
+def dry_run(ctx: Context) -> Section:
+    s = ctx.scale
+    cron_jobs = ctx.bench.execute("SELECT count(*) FROM cron.job")[0][0]
+    section = Section("dry_run", "Dry runs: time, and the WAL they write",
+                      [("job", "job"), ("affected", "rows it would change"), ("dry_s", "dry run"),
+                       ("wal_bytes", "WAL written (bytes)"), ("own_wal_bytes", "of it by the dry run")])
+    for job in JOBS:
+        template = ctx.templates.for_job(job, s)
+        runs = [one_dry_run(ctx, template, job) for _ in range(ctx.runs)]
+        section.rows.append({"job": job, "affected": runs[0]["affected"], "dry_s": median([r["seconds"] for r in runs]),
+                             "wal_bytes": max(r["wal_bytes"] for r in runs),
+                             "own_wal_bytes": max(r["own_wal_bytes"] for r in runs)})
+        background = sorted({rec for r in runs for rec in r["records"]})
+        if background:
+            section.notes.append(f"{job}: WAL records seen during its dry runs: {'; '.join(background)}.")
+    worst = max(r["own_wal_bytes"] for r in section.rows)
+    section.goals.append(f"dry_run writes no WAL — {'met' if worst == 0 else 'missed'} ({worst} bytes at most)")
+    section.notes.append(
+        "The templates of vs_bare; deployer's dry run (`deployer.run.dry_run`: the job function with p_dry_run "
+        "in a READ ONLY transaction). WAL: pg_current_wal_lsn() before and after, after a CHECKPOINT, nothing else "
+        f"running, {cron_jobs} pg_cron jobs scheduled in the bench cluster; the records in between decoded with "
+        "pg_waldump, those of the checkpointer and bgwriter (rmgr Standby, XLOG) told apart. Worst of the runs.")
+    return section
+
+
+def deployer_command() -> list[str]:
+    script = Path(sys.executable).with_name("deployer")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "deployer.cli"]
+
+
+def peak_rss(dsn: str, job: str) -> tuple[float, float]:
+    """Peak RSS (MiB) and wall time of `deployer run <job> --force --json` on dsn."""
+    cmd = [*deployer_command(), "run", job, "--now", NOW.isoformat(), "--force", "--json", "--dsn", dsn]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc, seconds = timed(_wait, subprocess.Popen(cmd, stdout=out, stderr=err))
+        if proc["status"] != 0:
+            err.seek(0)
+            raise RuntimeError(f"deployer run {job} failed: {err.read().decode(errors='replace').strip()}")
+    return proc["maxrss_kib"] / 1024, seconds
+
+
+def _wait(proc: subprocess.Popen) -> dict:
+    """Wait for this one child and read its own resource usage (not other children's)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"status": proc.returncode, "maxrss_kib": usage.ru_maxrss}
+
+
+def client_rss(ctx: Context) -> Section:
+    s = ctx.scale
+    section = Section("client_rss", "Peak RSS of the `deployer run` process",
+                      [("job", "job"), ("data", "data"), ("rss_mib", "peak RSS (MiB)"), ("run_s", "run")])
+    for size in (TINY, s):
+        for job in JOBS:
+            with ctx.bench.clone(ctx.templates.for_job(job, size)) as dsn:
+                rss, seconds = peak_rss(dsn, job)
+            rows = size.posts if job == "expire_content" else size.users
+            section.rows.append({"job": job, "data": f"{rows:,} rows", "rss_mib": rss, "run_s": seconds})
+    for job in JOBS:
+        small, large = (r["rss_mib"] for r in section.rows if r["job"] == job)
+        flat = large <= small * 1.1 + 2
+        section.goals.append(f"client_rss {job}: flat from the smallest to the largest data — "
+                             f"{'met' if flat else 'missed'} ({small:.1f} → {large:.1f} MiB)")
+    section.notes.append("`deployer run <job> --force --json` as a child process, one run each on a fresh clone of "
+                         f"the templates of vs_bare at {TINY.posts:,} rows and at this scale's size; "
+                         "ru_maxrss from wait4().")
+    return section

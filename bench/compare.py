@@ -1,0 +1,125 @@
+"""vs_bare and vs_row_client: our run (CALL jobs.run_job) against the bare statement and
+against a row-at-a-time client, each run on a fresh clone, the two interleaved run by run."""
+
+from __future__ import annotations
+
+from bench import baselines
+from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, last_run, measured, median
+
+JOBS = ("expire_content", "reset_bankrolls")
+BARE_GOAL = 1.3
+CLIENT_GOAL = 40.0
+
+
+def ours(ctx: Context, template: str, job: str, now, check: bool) -> tuple[dict, dict, str | None]:
+    """One run of ours on a fresh clone: its measures (seconds, WAL, buffers), the run's
+    record, and (when `check`) the end state's hash."""
+    with ctx.bench.clone(template) as dsn:
+        measures = measured(dsn, CALL_JOB, (job, now))
+        return measures, last_run(dsn, job), baselines.state_hash(dsn, job) if check else None
+
+
+def bare(ctx: Context, template: str, job: str, check: bool) -> tuple[dict, str | None]:
+    with ctx.bench.clone(template) as dsn:
+        measures = measured(dsn, *baselines.bare_statement(ctx.manifest, job, NOW))
+        return measures, baselines.state_hash(dsn, job) if check else None
+
+
+def unfinished(record: dict) -> str:
+    """A warning for a goal line when our run did not finish (e.g. it hit its time budget)."""
+    if record["status"] == "succeeded":
+        return ""
+    return f"; WARNING: our run ended {record['status']} after {record['affected']:,} rows, so it did less work"
+
+
+def per_row(runs: list[dict], key: str, rows: int) -> float:
+    return median([r[key] for r in runs]) / max(rows, 1)
+
+
+def vs_bare(ctx: Context) -> Section:
+    s = ctx.scale
+    section = Section("vs_bare", "Ours against the bare statement",
+                      [("job", "job"), ("rows", "rows changed"), ("ours_s", "ours"), ("bare_s", "bare statement"),
+                       ("ratio", "ours / bare"), ("batches", "our batches"), ("wal", "WAL per row, ours / bare"),
+                       ("blocks", "buffer accesses per row, ours / bare"), ("equal", "end states equal")])
+    for job in JOBS:
+        template = ctx.templates.for_job(job, s)
+        mine, theirs = [], []
+        for run in range(ctx.runs):  # interleaved, so that drift hits both alike
+            measures, record, ours_hash = ours(ctx, template, job, NOW, check=run == 0)
+            mine.append(measures)
+            measures, bare_hash = bare(ctx, template, job, check=run == 0)
+            theirs.append(measures)
+            if run == 0:
+                equal = ours_hash == bare_hash
+        rows = record["affected"]
+        ours_s, bare_s = (median([r["seconds"] for r in runs]) for runs in (mine, theirs))
+        wal = [per_row(runs, "wal", rows) for runs in (mine, theirs)]
+        blocks = [per_row(runs, "blocks", rows) for runs in (mine, theirs)]
+        section.rows.append({"job": job, "rows": rows, "ours_s": ours_s, "bare_s": bare_s, "ratio": ours_s / bare_s,
+                             "batches": record["batches"], "wal": f"{wal[0]:,.0f} / {wal[1]:,.0f} B",
+                             "blocks": f"{blocks[0]:.1f} / {blocks[1]:.1f}", "equal": equal})
+        verdict = "met" if ours_s / bare_s <= BARE_GOAL else "missed"
+        section.goals.append(
+            f"vs_bare {job}: ours / bare ≤ {BARE_GOAL}× — {verdict} ({ours_s / bare_s:.2f}×; {record['batches']} "
+            f"batches of {1000 * ours_s / record['batches']:.0f} ms; per row ours writes {wal[0] / wal[1]:.2f}× the "
+            f"WAL and makes {blocks[0] / blocks[1]:.2f}× the buffer accesses of the bare statement)"
+            + unfinished(record))
+    section.notes.append(
+        f"Templates: {s.posts:,} content posts, all expired (expire_content); {s.users:,} users with a bankroll "
+        "due and one bet each, every second one pending (reset_bankrolls). expire_content's bare statement is "
+        "the posts rule (`UPDATE posts SET deleted_at = now WHERE deleted_at IS NULL AND post_type IN "
+        "('content', 'outcome') AND expires_at <= now`); reset_bankrolls' is one statement of CTEs: the "
+        "bankroll update with the week appended to weeklyHistory, the pending bets cancelled, the "
+        "notifications inserted. End states, compared on the first run: md5 over every row of the tables the "
+        "job changes (bankrolls without updated_at, which SnapBet's trigger sets to the transaction's now(); "
+        "notifications without their random id). WAL: pg_current_wal_lsn() before and after, nothing else "
+        "running; buffer accesses: pg_stat_database blks_hit + blks_read of the clone.")
+    return section
+
+
+def client_seconds(result: dict, affected: int) -> float:
+    """The client's time, extrapolated linearly to every row when it stopped at its budget."""
+    if result["finished"] or not result["done"]:
+        return result["seconds"]
+    return result["seconds"] * affected / result["done"]
+
+
+def vs_row_client(ctx: Context) -> Section:
+    s = ctx.scale
+    template = ctx.templates.demo(s.demo_users)
+    section = Section("vs_row_client", "Ours against a row-at-a-time client",
+                      [("job", "job"), ("rows", "rows changed"), ("ours_s", "ours"), ("client_s", "client"),
+                       ("measured", "client measured on"), ("ratio", "client / ours"), ("equal", "end states equal")])
+    for job in JOBS:
+        times, client_times, equal, measured = [], [], [], []
+        for run in range(ctx.runs):
+            with ctx.bench.clone(template) as dsn:
+                result = baselines.row_client(dsn, ctx.manifest, job, DEMO_RUN_AT[job], s.client_budget_s)
+                check = run == 0 and result["finished"]  # a sample's end state is not comparable
+                client_hash = baselines.state_hash(dsn, job) if check else None
+            measures, record, ours_hash = ours(ctx, template, job, DEMO_RUN_AT[job], check=check)
+            times.append(measures["seconds"])
+            client_times.append(client_seconds(result, record["affected"]))
+            measured.append(result["done"])
+            if check:
+                equal.append(client_hash == ours_hash)
+        ratio = median(client_times) / median(times)
+        sample, rows = min(measured), record["affected"]
+        section.rows.append({
+            "job": job, "rows": rows, "ours_s": median(times), "client_s": median(client_times),
+            "measured": "every row" if sample >= rows else f"{sample:,} rows, extrapolated",
+            "ratio": ratio, "equal": equal[0] if equal else "n/a (sample)"})
+        verdict = "met" if ratio >= CLIENT_GOAL else "missed"
+        section.goals.append(
+            f"vs_row_client {job}: client / ours ≥ {CLIENT_GOAL:.0f}× — {verdict} ({ratio:.1f}×; per row: client "
+            f"{1000 * median(client_times) / rows:.2f} ms, ours {1000 * median(times) / rows:.3f} ms)"
+            + unfinished(record))
+    section.notes.append(
+        f"Demo seed (`deployer seed`) of {s.demo_users:,} users; expire_content at seed + 1 day, reset_bankrolls "
+        "at the next Monday. The client (psycopg, loopback) selects each rule's candidates in the job's order, "
+        "then runs one autocommitted statement per row (expire_content: an UPDATE or DELETE by id; "
+        "reset_bankrolls: the bare statement narrowed to one user, one round trip per user). "
+        f"It stops after {s.client_budget_s:g} s; its time is then extrapolated linearly to all the rows ours "
+        "changed, and its end state is not compared. End states compared on the first run.")
+    return section

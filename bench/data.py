@@ -1,0 +1,208 @@
+"""The seeded templates, built once per suite run and cloned for every run of a scenario.
+
+- posts_<n>: 10,000 users and n content posts, every one expired at NOW; plus bench_ids
+  (k integer primary key from 1 to n, id), the posts' ids, for pgbench to pick a random post.
+- bankrolls_<n>: n users, each with a bankroll last reset in the previous week (all due at
+  NOW) and one bet since (every second one pending, the others won or lost).
+- cost_<n>: 10,000 users and n content posts, of which `expired` are expired at NOW (spread
+  evenly over the table), the rest live for 1 to 30 more days.
+- demo_<n>: `deployer seed` data for n users (deployer.demo.seed_database) at SEED_NOW.
+
+Every one gets the reference app schema and the job set through deployer.install.deploy
+(nothing scheduled), rows set-based with generate_series straight into the real tables
+(CHECK and unique constraints and triggers in place; secondary indexes and foreign keys
+re-created after the load, as pg_restore does), then VACUUM (FREEZE, ANALYZE).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from deployer import install, manifest
+from deployer.demo import seed_database
+
+from bench.cluster import BenchCluster
+from bench.common import NOW, SEED_NOW, connect, timed
+
+CDN = "https://cdn.bench.invalid/storage/v1/object/public/"
+COST_USERS = 10_000
+CHUNK = 500_000  # posts per INSERT
+LOADERS = 2  # connections loading posts at once
+
+USERS_SQL = """
+INSERT INTO users (id, email, username, referral_count, is_mock, created_at, updated_at)
+SELECT md5('user' || n)::uuid, 'u' || n || '@bench.invalid', 'u' || n, n %% 3, true,
+       %(now)s::timestamptz - interval '100 days', %(now)s::timestamptz - interval '100 days'
+  FROM generate_series(1, %(users)s::integer) AS n
+"""
+
+# Reset last Monday a week ago (due at NOW); a week of figures and one week of history.
+BANKROLLS_SQL = """
+INSERT INTO bankrolls (user_id, balance, total_wagered, total_won, win_count, loss_count, push_count,
+                       biggest_win, biggest_loss, season_high, season_low, last_reset, reset_count,
+                       stats_metadata, referral_bonus, weekly_deposit, created_at, updated_at)
+SELECT md5('user' || n)::uuid, 90000 + n %% 10000, 1000, (n %% 4) * 909, n %% 2, 1 - n %% 2, 0,
+       909, 1000, 110000, 90000, %(now)s::timestamptz - interval '9 days', 5,
+       jsonb_build_object('weeklyHistory', jsonb_build_array(jsonb_build_object(
+           'week_start', '2026-11-09', 'start_balance', 100000, 'end_balance', 98000,
+           'bets', 3, 'wins', 1, 'losses', 2, 'net', -2000))),
+       0, 100000, %(now)s::timestamptz - interval '100 days', %(now)s::timestamptz - interval '9 days'
+  FROM generate_series(1, %(users)s::integer) AS n
+"""
+
+GAMES_SQL = """
+INSERT INTO games (id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score, status)
+VALUES ('bench-done', 'basketball_nba', 'NBA', 'Home', 'Away', %(now)s::timestamptz - interval '8 days', 101, 99,
+        'completed'),
+       ('bench-next', 'basketball_nba', 'NBA', 'Home', 'Away', %(now)s::timestamptz + interval '1 day', NULL, NULL,
+        'scheduled')
+"""
+
+# One bet per user since the last reset: even users' are pending, odd users' settled.
+BETS_SQL = """
+INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, actual_win,
+                  status, created_at, settled_at)
+SELECT md5('bet' || n)::uuid, md5('user' || n)::uuid,
+       CASE WHEN n %% 2 = 0 THEN 'bench-next' ELSE 'bench-done' END,
+       'moneyline', '{"team": "Home"}', 1000, -110, 909,
+       CASE WHEN n %% 2 = 0 THEN NULL WHEN n %% 4 = 1 THEN 909 ELSE -1000 END,
+       (CASE WHEN n %% 2 = 0 THEN 'pending' WHEN n %% 4 = 1 THEN 'won' ELSE 'lost' END)::bet_status,
+       %(now)s::timestamptz - interval '8 days 2 hours',
+       CASE WHEN n %% 2 = 1 THEN %(now)s::timestamptz - interval '7 days' END
+  FROM generate_series(1, %(users)s::integer) AS n
+"""
+
+# Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
+# otherwise it expires 1 to 30 days after NOW. Content posts: bet_id and settled_bet_id NULL.
+POSTS_SQL = """
+INSERT INTO posts (id, user_id, post_type, media_url, caption, created_at, expires_at)
+SELECT md5('post' || n)::uuid AS id, md5('user' || (1 + n %% %(users)s::integer))::uuid AS user_id,
+       'content' AS post_type, %(cdn)s || 'posts/' || n || '.jpg' AS media_url, 'post ' || n AS caption,
+       %(now)s::timestamptz - interval '2 days' AS created_at,
+       CASE WHEN n %% %(every)s::integer = 0
+            THEN %(now)s::timestamptz - interval '1 day' + (n %% 3600) * interval '1 second'
+            ELSE %(now)s::timestamptz + interval '1 day' + (n %% 2592000) * interval '1 second'
+       END AS expires_at
+  FROM generate_series(%(first)s::integer, %(last)s::integer) AS n
+"""
+
+BENCH_IDS_SQL = """
+CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id)::integer AS k, id FROM posts;
+ALTER TABLE bench_ids ADD PRIMARY KEY (k);
+"""
+
+# Loaded like pg_restore does: the secondary indexes (those backing no constraint) and the
+# foreign keys of the tables being filled are created after their rows, from their own
+# definitions; re-adding a foreign key checks every row at once. Triggers stay enabled.
+DEFERRED_SQL = """
+SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+  FROM pg_index AS i
+ WHERE i.indrelid = ANY(%(tables)s::regclass[])
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.indexrelid)
+UNION ALL
+SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', k.conrelid::regclass, k.conname),
+       format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid))
+  FROM pg_constraint AS k
+ WHERE k.conrelid = ANY(%(tables)s::regclass[]) AND k.contype = 'f'
+"""
+
+
+@dataclass
+class Templates:
+    """Builds each template the first time a scenario asks for it; remembers what it cost."""
+
+    bench: BenchCluster
+    manifest: manifest.Manifest
+    built: dict[str, str] = field(default_factory=dict)
+    log: list[dict] = field(default_factory=list)  # name, what, seconds
+
+    def _build(self, name: str, what: str, fill) -> str:
+        if name not in self.built:
+            dsn = self.bench.create_database(name)
+            _, seconds = timed(self._deploy_and_fill, dsn, fill)
+            self.bench.freeze_template(name)
+            self.built[name] = name
+            self.log.append({"template": name, "what": what, "seconds": seconds})
+            print(f"bench: template {name} built in {seconds:.1f} s", file=sys.stderr, flush=True)
+        return self.built[name]
+
+    def _deploy_and_fill(self, dsn: str, fill) -> None:
+        install.deploy(dsn, self.manifest, with_app_schema=True, with_schedule=False)
+        fill(dsn)
+        with connect(dsn) as conn:
+            conn.execute("VACUUM (FREEZE, ANALYZE)")
+            conn.execute("CHECKPOINT")
+
+    def for_job(self, job: str, scale) -> str:
+        """The template a job works on at a scale: expired posts, or bankrolls due."""
+        return self.posts(scale.posts) if job == "expire_content" else self.bankrolls(scale.users)
+
+    def posts(self, posts: int) -> str:
+        what = f"{COST_USERS:,} users; {posts:,} posts, all expired; bench_ids"
+        return self._build(f"tmpl_posts_{posts}", what, lambda dsn: fill_posts_template(dsn, posts, 1, True))
+
+    def bankrolls(self, users: int) -> str:
+        what = f"{users:,} users, each with a bankroll due and a bet"
+        return self._build(f"tmpl_bankrolls_{users}", what, lambda dsn: fill_bankrolls(dsn, users))
+
+    def cost(self, posts: int, expired: int) -> str:
+        what = f"{COST_USERS:,} users; {posts:,} posts, {expired:,} of them expired"
+        every = max(1, posts // expired)
+        return self._build(f"tmpl_cost_{posts}", what, lambda dsn: fill_posts_template(dsn, posts, every, False))
+
+    def demo(self, users: int) -> str:
+        what = f"deployer seed: {users:,} users"
+        return self._build(f"tmpl_demo_{users}", what,
+                           lambda dsn: seed_database(dsn, self.manifest, users, 1, SEED_NOW))
+
+
+@contextmanager
+def deferred(dsn: str, tables: list[str]) -> Iterator[None]:
+    """Drop the tables' secondary indexes and foreign keys, let the caller load, re-create them."""
+    with connect(dsn) as conn:
+        objects = conn.execute(DEFERRED_SQL, {"tables": tables}).fetchall()
+        for drop, _ in objects:
+            conn.execute(drop)
+    yield
+    with connect(dsn) as conn:
+        for _, create in objects:
+            conn.execute(create)
+
+
+def fill_users(dsn: str, users: int, with_bankrolls: bool) -> None:
+    with connect(dsn) as conn:
+        conn.execute(USERS_SQL, {"now": NOW, "users": users})
+        if with_bankrolls:
+            conn.execute(BANKROLLS_SQL, {"now": NOW, "users": users})
+            conn.execute(GAMES_SQL, {"now": NOW})
+            conn.execute(BETS_SQL, {"now": NOW, "users": users})
+
+
+def fill_posts(dsn: str, posts: int, users: int, every: int) -> None:
+    """Posts 1..posts in chunks, two connections at a time (the machine's two cores)."""
+    def insert(first: int) -> None:
+        with connect(dsn) as conn:
+            conn.execute(POSTS_SQL, {"now": NOW, "users": users, "cdn": CDN, "every": every,
+                                     "first": first, "last": min(posts, first + CHUNK - 1)})
+
+    with ThreadPoolExecutor(LOADERS) as pool:
+        list(pool.map(insert, range(1, posts + 1, CHUNK)))
+
+
+def fill_bankrolls(dsn: str, users: int) -> None:
+    with deferred(dsn, ["users", "bankrolls", "bets"]):
+        fill_users(dsn, users, with_bankrolls=True)
+
+
+def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> None:
+    """COST_USERS users and `posts` posts, one in `every` of them expired."""
+    with deferred(dsn, ["users", "posts"]):
+        fill_users(dsn, COST_USERS, with_bankrolls=False)
+        fill_posts(dsn, posts, COST_USERS, every)
+    if with_ids:
+        with connect(dsn) as conn:
+            conn.execute(BENCH_IDS_SQL)

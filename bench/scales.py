@@ -1,0 +1,37 @@
+"""The sizes of each scale. `full` is the issue's: 1M posts and 1M bankrolls against the bare
+statements, the demo seed at 100k users against the row-at-a-time client, 10k expired posts
+among 1M and 10M live ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    users: int              # reset_bankrolls: users, each with a bankroll due and a bet
+    posts: int              # expire_content: content posts, every one expired
+    demo_users: int         # the demo seed (deployer seed) for the row-at-a-time client
+    cost_sizes: tuple[int, int]  # cost_follows_work: posts in the small and the large template
+    cost_expired: int       # of which this many have expired
+    client_budget_s: float  # the row client stops here and its time is extrapolated linearly
+    online_rate: int        # pgbench: the app's updates per second, all clients together
+    online_clients: int
+    online_segment_s: int   # pgbench runs in segments of -T this long until the job ends
+
+
+SCALES = {
+    "smoke": Scale("smoke", users=2_000, posts=5_000, demo_users=200, cost_sizes=(10_000, 100_000),
+                   cost_expired=1_000, client_budget_s=5, online_rate=100, online_clients=4,
+                   online_segment_s=2),
+    "medium": Scale("medium", users=100_000, posts=100_000, demo_users=10_000, cost_sizes=(100_000, 1_000_000),
+                    cost_expired=10_000, client_budget_s=30, online_rate=200, online_clients=4,
+                    online_segment_s=5),
+    "full": Scale("full", users=1_000_000, posts=1_000_000, demo_users=100_000,
+                  cost_sizes=(1_000_000, 10_000_000), cost_expired=10_000, client_budget_s=15,
+                  online_rate=200, online_clients=4, online_segment_s=5),
+}
+# client_rss compares a scale's data with the smallest there is.
+TINY = Scale("tiny", users=100, posts=100, demo_users=0, cost_sizes=(0, 0), cost_expired=0,
+             client_budget_s=0, online_rate=0, online_clients=0, online_segment_s=0)

@@ -1,0 +1,84 @@
+"""The benchmark suite at its smoke scale (about 30 s): every scenario runs on its own
+throwaway cluster and reports values that make sense. Timings are not asserted; what
+must hold whatever the machine is."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.__main__ import main
+from bench.scales import SCALES
+from bench.suite import SCENARIOS
+from deployer.errors import LocalClusterError
+from deployer.local import bindir
+
+SMOKE = SCALES["smoke"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    try:
+        if not (bindir() / "pgbench").is_file():
+            pytest.skip("pgbench is not installed")
+    except LocalClusterError as exc:
+        pytest.skip(str(exc))
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "smoke.md"
+    report = main(["--scale", "smoke", "--runs", "1", "--out", str(out), "--plans", str(tmp / "plans")])
+    return report, out.read_text(), tmp / "plans"
+
+
+def test_every_scenario_reports_and_the_report_is_written(smoke):
+    report, text, _ = smoke
+    assert [s.scenario for s in report.sections] == list(SCENARIOS)
+    assert all(s.rows and s.goals for s in report.sections)
+    assert dict(report.settings)["fsync"] == "on" and dict(report.settings)["synchronous_commit"] == "on"
+    assert report.cron_jobs == 0
+    for heading in ["## Cluster", "## Templates", "## vs_bare", "## online", "## Goals", "| fsync | `on` |"]:
+        assert heading in text
+
+
+def test_ours_and_the_baselines_end_in_the_same_state(smoke):
+    report, _, _ = smoke
+    bare = {r["job"]: r for r in report.section("vs_bare").rows}
+    assert bare["expire_content"]["rows"] == SMOKE.posts
+    assert bare["reset_bankrolls"]["rows"] == SMOKE.users
+    assert all(r["equal"] is True and r["ours_s"] > 0 and r["bare_s"] > 0 for r in bare.values())
+    client = report.section("vs_row_client").rows
+    assert all(r["equal"] is True and r["measured"] == "every row" and r["rows"] > 0 for r in client)
+
+
+def test_online_measures_the_apps_updates_in_every_case(smoke):
+    report, _, _ = smoke
+    rows = {r["while"]: r for r in report.section("online").rows}
+    assert set(rows) == {"no job", "ours", "ours, batch_time 40 milliseconds", "bare statement"}
+    for row in rows.values():
+        assert row["count"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
+
+
+def test_cost_follows_work_runs_the_same_work_at_both_sizes_and_saves_plans(smoke):
+    report, _, plans = smoke
+    small, large, ratios = report.section("cost_follows_work").rows
+    assert (small["posts"], large["posts"]) == SMOKE.cost_sizes
+    assert small["affected"] == large["affected"] == SMOKE.cost_expired
+    assert math.isfinite(ratios["work_ratio"]) and math.isfinite(ratios["idle_ratio"])
+    for size in SMOKE.cost_sizes:
+        text = (plans / f"smoke-cost-{size}.txt").read_text()
+        assert "Query Text:" in text and "Buffers:" in text and "update posts" in text
+
+
+def test_a_dry_run_writes_no_wal(smoke):
+    report, _, _ = smoke
+    rows = {r["job"]: r for r in report.section("dry_run").rows}
+    assert rows["expire_content"]["affected"] == SMOKE.posts
+    assert rows["reset_bankrolls"]["affected"] == SMOKE.users
+    assert all(r["own_wal_bytes"] == 0 for r in rows.values())
+
+
+def test_client_rss_is_measured_at_both_sizes(smoke):
+    report, _, _ = smoke
+    rows = report.section("client_rss").rows
+    assert len(rows) == 4
+    assert all(10 < r["rss_mib"] < 1000 for r in rows)
