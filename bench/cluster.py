@@ -6,8 +6,6 @@ ends, however it ends."""
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,7 @@ from pathlib import Path
 import psycopg
 
 from deployer.db import dsn_for_database
-from deployer.local import Cluster, _free_port
+from deployer.local import Cluster, throwaway
 
 # What the bench changes from the local cluster's settings, and why.
 SETTINGS = {
@@ -104,17 +102,10 @@ class BenchCluster:
 @contextmanager
 def bench_cluster() -> Iterator[BenchCluster]:
     """Start the bench cluster with SETTINGS; stop and delete it on the way out."""
-    home = Path(tempfile.mkdtemp(prefix="jobset-bench-", dir="/tmp"))
-    home.chmod(0o755)
-    cluster = Cluster(home)
-    try:
-        cluster.start(port=_free_port(56432))
+    with throwaway("jobset-bench-", 56432) as cluster:
         with psycopg.connect(cluster.url(), autocommit=True) as conn:
             for name, value in SETTINGS.items():
                 conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
         cluster.stop()
         cluster.start()
         yield BenchCluster(cluster)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)

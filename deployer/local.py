@@ -13,7 +13,10 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +206,20 @@ class Cluster:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+@contextmanager
+def throwaway(prefix: str, preferred_port: int) -> Iterator[Cluster]:
+    """A cluster in a new temporary home, started on a free port near `preferred_port`, and
+    stopped and deleted on the way out however the block ends (tests, benchmarks)."""
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    home.chmod(0o755)
+    cluster = Cluster(home)
+    try:
+        cluster.start(port=_free_port(preferred_port))
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 def default_cluster() -> Cluster:

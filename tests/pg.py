@@ -11,13 +11,11 @@ cron.database_name = postgres).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deployer.local import Cluster, _free_port
+from deployer.local import throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,15 +32,8 @@ def docker_available() -> bool:
 
 @contextmanager
 def local_server() -> Iterator[str]:
-    home = Path(tempfile.mkdtemp(prefix="jobset-test-", dir="/tmp"))
-    home.chmod(0o755)
-    cluster = Cluster(home)
-    try:
-        cluster.start(port=_free_port(55432))
+    with throwaway("jobset-test-", 55432) as cluster:
         yield cluster.url()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @contextmanager
