@@ -30,6 +30,17 @@ def _deleted(conn, ids) -> list[bool]:
     return [state[i] for i in ids]
 
 
+RUNNING = "SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
+
+
+def _wait_for(conn, query: str, why: str = "timed out") -> None:
+    """Poll `query` (a count named n) until it is not 0, for at most 10 s."""
+    deadline = time.monotonic() + 10
+    while not conn.execute(query).fetchone()["n"]:
+        assert time.monotonic() < deadline, why
+        time.sleep(0.02)
+
+
 def _set(conn, **values) -> None:
     """Registry settings of expire_content; a batch_size alone is pinned (min = max = it)."""
     if set(values) & {"batch_size", "min_batch_size", "max_batch_size"} == {"batch_size"}:
@@ -149,11 +160,7 @@ def test_a_row_the_app_changes_during_a_batch_is_checked_again(db, conn):
         runner = psycopg.connect(db, autocommit=True)
         thread = threading.Thread(target=runner.execute, args=("CALL jobs.run_job('expire_content', %s)", (NOW,)))
         thread.start()
-        deadline = time.monotonic() + 10
-        while not conn.execute("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
-                               ).fetchone()["n"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        _wait_for(conn, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")
         app.commit()
         thread.join(10)
         runner.close()
@@ -320,11 +327,7 @@ def test_a_run_while_the_same_job_runs_is_skipped(db, conn):
         holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
         thread = threading.Thread(target=first_run)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not conn.execute("SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
-                               ).fetchone()["n"]:
-            assert time.monotonic() < deadline, "the first run never started"
-            time.sleep(0.05)
+        _wait_for(conn, RUNNING, "the first run never started")
         conn.execute("CALL jobs.run_job('expire_content', %s, NULL, 'second')", (NOW,))
         skipped = _last_execution(conn)
         holder.rollback()
@@ -496,11 +499,7 @@ def test_execution_row_survives_a_killed_session(db, conn):
             target=_swallow, args=(runner.execute, "CALL jobs.run_job('expire_content', %s)", (NOW,))
         )
         thread.start()
-        deadline = time.monotonic() + 10
-        while not conn.execute("SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
-                               ).fetchone()["n"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_for(conn, RUNNING)
         conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
         thread.join(10)
     row = _last_execution(conn)
