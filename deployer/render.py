@@ -92,6 +92,14 @@ def quote_integer(value: Any) -> str:
     return str(value)
 
 
+def check_flag(value: Any) -> bool:
+    """A true/false switch, for {% if %}: a string such as "false" is refused, not truthy."""
+    _defined(value)
+    if not isinstance(value, bool):
+        raise ConfigError(f"expected true or false, not {value!r}")
+    return value
+
+
 class _Undefined(jinja2.StrictUndefined):
     """StrictUndefined whose error names the variable (Jinja adds the template)."""
 
@@ -119,6 +127,7 @@ def make_env(root: Path | None = None) -> jinja2.Environment:
     env.filters["literal"] = quote_literal
     env.filters["interval"] = quote_interval
     env.filters["integer"] = quote_integer
+    env.filters["flag"] = check_flag
     return env
 
 
