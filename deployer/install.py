@@ -21,7 +21,8 @@ from deployer.manifest import Manifest
 from deployer.render import Rendered, make_env, quote_ident, render, sql_root
 
 # The SnapBet tables the built jobs work on; deploy checks they exist before anything.
-APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "stories", "messages", "comments", "notifications")
+APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
+              "notifications")
 DEPLOY_LOCK = "snapbet.jobs.deploy"
 
 

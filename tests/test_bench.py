@@ -1,4 +1,4 @@
-"""The benchmark suite at its smoke scale (about 30 s): every scenario runs on its own
+"""The benchmark suite at its smoke scale (about 45 s): every scenario runs on its own
 throwaway cluster and reports values that make sense. Timings are not asserted; what
 must hold whatever the machine is."""
 
@@ -9,6 +9,7 @@ import math
 import pytest
 
 from bench.__main__ import main
+from bench.compare import COMPARED
 from bench.scales import SCALES
 from bench.suite import SCENARIOS
 from deployer.local import bindir
@@ -39,10 +40,14 @@ def test_every_scenario_reports_and_the_report_is_written(smoke):
 def test_ours_and_the_baselines_end_in_the_same_state(smoke):
     report, _, _ = smoke
     bare = {r["job"]: r for r in report.section("vs_bare").rows}
+    assert list(bare) == list(COMPARED)
     assert bare["expire_content"]["rows"] == SMOKE.posts
     assert bare["reset_bankrolls"]["rows"] == SMOKE.users
+    assert bare["settle_games"]["rows"] == SMOKE.pending_bets
+    assert bare["rollup_stats"]["rows"] == SMOKE.stats_users
     assert all(r["equal"] is True and r["ours_s"] > 0 and r["bare_s"] > 0 for r in bare.values())
     client = report.section("vs_row_client").rows
+    assert [r["job"] for r in client] == list(COMPARED)
     assert all(r["equal"] is True and r["measured"] == "every row" and r["rows"] > 0 for r in client)
 
 

@@ -10,11 +10,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from deployer import seed
+from tests import factories
 from tests.support import call_job
 
 SEED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a Wednesday
-MOMENTS = {  # a day of content has expired; the next Monday every bankroll is due
+MOMENTS = {  # a day of content has expired, games have ended; the next Monday every bankroll is due
     "expire_content": SEED_NOW + timedelta(days=1),
+    "settle_games": SEED_NOW + timedelta(days=1),
+    "rollup_stats": SEED_NOW + timedelta(days=1, hours=1),
     "reset_bankrolls": SEED_NOW + timedelta(days=5, hours=1),
 }
 
@@ -23,6 +26,8 @@ MOMENTS = {  # a day of content has expired; the next Monday every bankroll is d
 def seeded(conn, test_manifest):
     seed.seed(conn, users=300, seed=11, now=SEED_NOW, variables=test_manifest.template_vars())
     conn.execute("UPDATE jobs.job_registry SET batch_size = 50, min_batch_size = 10")
+    # The seed has a few unsettled games: small batches, so that settling them takes several.
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 2, min_batch_size = 1 WHERE job_name = 'settle_games'")
     return conn
 
 
@@ -46,7 +51,7 @@ def test_every_deployed_job_runs_for_real_with_snapbets_triggers(seeded, test_ma
     assert _app_triggers(conn) >= 12  # SnapBet's triggers are in place (SPEC 1.1)
     deployed = [r["job_name"] for r in conn.execute("SELECT job_name FROM jobs.job_registry ORDER BY 1")]
     assert deployed == sorted(test_manifest.jobs)
-    for job in deployed:
+    for job in test_manifest.jobs:  # the manifest's order: settlement before the weekly reset
         preview, row = _run(conn, job)
         assert (job, row["status"], row["error"]) == (job, "succeeded", None)
         assert preview["affected"] > 0, f"{job} found nothing to do on the seed"
@@ -54,6 +59,7 @@ def test_every_deployed_job_runs_for_real_with_snapbets_triggers(seeded, test_ma
         assert row["batches"] > 1, "a real run of several batches"
         again = call_job(conn, job, MOMENTS[job], dry_run=True)
         assert again["affected"] == 0, f"{job} left work undone"
+        assert factories.conservation_violations(conn) == [], job
 
 
 def test_expire_content_moves_comment_counts_the_way_the_triggers_do(seeded):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer import manifest, render, run, status
+from deployer import install, manifest, render, run, status
 from deployer.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +62,7 @@ def test_a_missing_variable_names_the_template_and_the_variable():
 
 def test_every_template_renders_without_leftover_jinja():
     m = manifest.load()
-    for name in ["framework/40_run_job.sql", "jobs/expire_content.sql", "jobs/reset_bankrolls.sql"]:
+    for name in ["framework/40_run_job.sql", "framework/25_job_state.sql", *(f"jobs/{job}.sql" for job in m.jobs)]:
         job = m.jobs.get(Path(name).stem)
         sql = render.render(name, m.template_vars(job)).sql
         assert "{{" not in sql and "{%" not in sql and "{#" not in sql
@@ -76,9 +77,10 @@ def test_manifest_environment_overrides_settings():
 
 def test_manifest_jobs_and_their_variables():
     m = manifest.load()
-    assert list(m.jobs) == ["expire_content", "reset_bankrolls"]
+    assert list(m.jobs) == ["expire_content", "settle_games", "rollup_stats", "reset_bankrolls"]
     assert m.job("expire_content").vars == {"pick_grace": "3 hours", "hard_delete_after": "30 days"}
     assert m.job("reset_bankrolls").confirm is True
+    assert (m.job("settle_games").vars, m.job("rollup_stats").vars) == ({"notify": True}, {"settle_lag": "1 hour"})
     with pytest.raises(ConfigError, match="unknown job 'nope'"):
         m.job("nope")
 
@@ -167,3 +169,12 @@ def test_a_plain_install_of_the_wheel_works(tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip().startswith(str(venv)) and probe.stdout.strip().endswith("deployer/sql")
+
+
+def test_a_switch_variable_must_be_true_or_false():
+    """notify = "false" (text) would be truthy in a template; it is refused instead."""
+    m = manifest.load()
+    jobs = dict(m.jobs)
+    jobs["settle_games"] = dataclasses.replace(jobs["settle_games"], vars={"notify": "false"})
+    with pytest.raises(ConfigError, match="expected true or false, not 'false'"):
+        install.job_units(dataclasses.replace(m, jobs=jobs))

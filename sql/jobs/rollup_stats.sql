@@ -183,14 +183,14 @@ own AS (
 
     -- The batch's users, in id order after the previous batch's last one.
     IF v_since IS NULL THEN
-{% call take('users', 'v_ids') %}
+{% call take('users', 'v_ids', 'uuid') %}
 SELECT u.id FROM {{ app }}.users AS u
                  WHERE v_from IS NULL OR u.id > v_from
                  ORDER BY u.id
                  LIMIT v_left
 {% endcall %}
     ELSE
-{% call take('users', 'v_ids') %}
+{% call take('users', 'v_ids', 'uuid') %}
 SELECT d.user_id
                   FROM (SELECT b.user_id
                           FROM {{ app }}.bets AS b

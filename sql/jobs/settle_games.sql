@@ -106,7 +106,7 @@ pg_catalog.jsonb_build_object(
 {%- endmacro %}
 {% set declare %}
     v_from    text    := v_after -> 'games' ->> 0;
-    v_games   text[]  := '{}';
+    v_games   text[]  := '{}'::text[];
     v_held    text[];
     v_credit  bigint;
     v_users   bigint;
@@ -123,9 +123,9 @@ pg_catalog.jsonb_build_object(
     -- The batch's games, in id order after the previous batch's last one; a real run locks
     -- them and passes over those another run holds.
     IF p_dry_run THEN
-{% call take('games', 'v_games') %}{{ pending_games(lock=false) }}{% endcall %}
+{% call take('games', 'v_games', 'text') %}{{ pending_games(lock=false) }}{% endcall %}
     ELSE
-{% call take('games', 'v_games') %}{{ pending_games(lock=true) }}{% endcall %}
+{% call take('games', 'v_games', 'text') %}{{ pending_games(lock=true) }}{% endcall %}
     END IF;
 
     IF p_dry_run THEN
@@ -207,6 +207,7 @@ pg_catalog.jsonb_build_object(
             USING HINT = 'check bet_details (team, total_type, line), potential_win and the user''s bankroll';
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('held', coalesce(pg_catalog.cardinality(v_held), 0));
+    v_n := (v_details ->> 'games')::bigint;
 
-{{ job_result("(v_details ->> 'games')::bigint") }}
+{{ job_result('v_n') }}
 {% endcall %}

@@ -6,23 +6,23 @@
   start). Then v_seen is their count; v_after -> key becomes the last of them, or "done"
   when the SELECT found fewer than asked; v_more is set while the phase may have more.
 #}
-{% macro take(key, into) %}
+{% macro take(key, into, type) %}
     IF v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
-        {{ into }} := '{}';
+        {{ into }} := '{}'::{{ type }}[];
         v_seen := 0;
     ELSIF v_left = 0 THEN
-        {{ into }} := '{}';
+        {{ into }} := '{}'::{{ type }}[];
         v_seen := 0;
         v_more := true;
     ELSE
-        SELECT coalesce(pg_catalog.array_agg(c.k ORDER BY c.k), '{}') INTO {{ into }}
+        SELECT coalesce(pg_catalog.array_agg(c.k ORDER BY c.k), '{}'::{{ type }}[]) INTO {{ into }}
           FROM ({{ caller() }}) AS c (k);
         v_seen := pg_catalog.cardinality({{ into }});
         IF v_left IS NULL OR v_seen < v_left THEN
             v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, 'done');
         ELSE
-            v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }},
-                                                                pg_catalog.jsonb_build_array({{ into }}[v_seen]));
+            v_last := pg_catalog.jsonb_build_array({{ into }}[v_seen]);
+            v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, v_last);
             v_more := true;
         END IF;
         v_left := v_left - v_seen;
