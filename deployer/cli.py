@@ -86,7 +86,9 @@ def run_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what a run would do; write nothing.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Do at most N items.")] = None,
     now: Annotated[Optional[str], typer.Option("--now", help="The run's moment (ISO 8601; default: now).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every progress notice.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v",
+        help="Print every progress notice; with --dry-run, list who gains and loses what (calculate_badges).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Skip the confirmation some jobs ask for.")] = False,
     json_out: Json = False,
     dsn: Dsn = None,
@@ -105,7 +107,7 @@ def run_cmd(
     for name in names:
         try:
             if dry_run:
-                result = run_mod.dry_run(target, m, name, when, limit)
+                result = run_mod.dry_run(target, m, name, when, limit, verbose)
             else:
                 result = _real_run(target, m, name, when, limit, verbose, json_out)
         except JobFailed as exc:

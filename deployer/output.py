@@ -80,3 +80,6 @@ def run_summary(result: Any) -> None:
     )
     for key, value in (result.details or {}).items():
         out.print(f"  {key:<16} {_cell(value)}", markup=False)
+    if result.changes is not None:
+        rows = [{**r, "users": ", ".join(r["users"])} for r in result.changes]
+        table(f"{result.job}: what a run would change", ["badge", "change", "users"], rows, ["item", "change", "users"])

@@ -39,9 +39,12 @@ class RunResult:
     sqlstate: str | None = None
     error_context: str | None = None
     notices: list[str] = field(default_factory=list)
+    # A verbose dry run of a job with a jobs.<job>_changes(p_now) function: what changes for
+    # whom, as rows {item, change, users}.
+    changes: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "notices"}
+        out = {k: v for k, v in self.__dict__.items() if k != "notices" and not (k == "changes" and v is None)}
         return out
 
 
@@ -88,8 +91,12 @@ def _check_deployed(conn: psycopg.Connection, manifest: Manifest, job: str) -> N
         raise ConfigError(f"job {job!r} is not deployed in this database: run `deployer deploy` first")
 
 
-def dry_run(dsn: str, manifest: Manifest, job: str, now: datetime | None, limit: int | None) -> RunResult:
-    """What a real run at `now` would do, computed in a READ ONLY transaction."""
+def dry_run(
+    dsn: str, manifest: Manifest, job: str, now: datetime | None, limit: int | None, verbose: bool = False
+) -> RunResult:
+    """What a real run at `now` would do, computed in a READ ONLY transaction. With `verbose`,
+    a job that has a jobs.<job>_changes(p_now) function also lists what a whole run would
+    change for whom (calculate_badges: the usernames gaining and losing each badge)."""
     manifest.job(job)
     conn = connect(dsn, autocommit=False)
     conn.read_only = True
@@ -103,6 +110,10 @@ def dry_run(dsn: str, manifest: Manifest, job: str, now: datetime | None, limit:
                 " coalesce(%s::timestamptz, now()) AS now",
                 (now, limit, now),
             ).fetchone()
+            changes = None
+            lister = quote_ident((js, f"{job}_changes"))
+            if verbose and exists(conn, "function", f"{lister}(timestamptz)"):
+                changes = [dict(r) for r in conn.execute(f"SELECT * FROM {lister}(%s)", (row["now"],)).fetchall()]
         conn.rollback()
     finally:
         conn.close()
@@ -110,7 +121,7 @@ def dry_run(dsn: str, manifest: Manifest, job: str, now: datetime | None, limit:
     return RunResult(
         job=job, status="succeeded", dry_run=True, affected=int(result.get("affected") or 0),
         details=result.get("details") or {}, duration_ms=round((time.monotonic() - started) * 1000),
-        now=row["now"].isoformat(), limit=limit,
+        now=row["now"].isoformat(), limit=limit, changes=changes,
     )
 
 

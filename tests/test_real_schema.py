@@ -18,6 +18,7 @@ MOMENTS = {  # a day of content has expired, games have ended; the next Monday e
     "expire_content": SEED_NOW + timedelta(days=1),
     "settle_games": SEED_NOW + timedelta(days=1),
     "rollup_stats": SEED_NOW + timedelta(days=1, hours=1),
+    "calculate_badges": SEED_NOW + timedelta(days=1, hours=2),
     "reset_bankrolls": SEED_NOW + timedelta(days=5, hours=1),
 }
 

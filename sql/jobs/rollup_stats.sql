@@ -155,7 +155,9 @@ own AS (
 {%- endmacro %}
 {% set declare %}
     v_week_start      timestamptz := {{ js }}.week_start(p_now, {{ timezone | literal }});
-    v_week_end        timestamptz := {{ js }}.week_start(p_now + interval '7 days', {{ timezone | literal }});
+    -- Local arithmetic: a week is 167 or 169 hours long when DST starts or ends in it.
+    v_week_end        timestamptz := pg_catalog.timezone({{ timezone | literal }},
+                                         pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '7 days');
     v_week_start_date date        := pg_catalog.timezone({{ timezone | literal }}, v_week_start)::date;
     v_from            uuid        := (v_after -> 'users' ->> 0)::uuid;
     v_since           timestamptz;

@@ -1,0 +1,315 @@
+{#
+  calculate_badges (SPEC 1.3, 2, 2.1): who holds each of the eight weekly badges in the week
+  of p_now (Monday 00:00 to Monday 00:00 in `timezone`), applied to user_badges as a diff,
+  one badge_history row per change, then user_effect_tiers from the active badge count.
+
+  The rules, as SPEC words them (bets count by created_at in the week; "settled" = won or
+  lost; pushes and cancelled bets are ignored unless a rule names them):
+    hot_streak    the user's most recent hot_streak_min (3) settled bets of the week are all wins
+    profit_king   the week's highest net profit (sum of actual_win over won, lost and pushed
+                  bets), when > 0; ties all get it; users with no such bet are not ranked
+    riding_wave   others' settled tails of the user's picks, created this week, made > 0 net
+    sharp         >= sharp_min_bets (5) settled bets and won / settled >= sharp_win_rate (70) %,
+                  compared in integers (wins * 100 >= 70 * settled), so 69.9 % is not 70 %
+    fade_god      as riding_wave, for fades
+    most_active   >= most_active_picks (10) pick posts created this week, deleted since or not
+    ghost         a post at or before now - ghost_after (3 days), none in (now - 3 days, now]
+    sunday_sweep  >= sunday_sweep_min (3) settled bets on `nfl_sport` games created on the
+                  week's Sunday, all won. The Sunday is the calendar day in `timezone`, from
+                  Sunday 00:00 to Monday 00:00 local time: 25 hours on the Sunday a DST change
+                  gives back an hour, 23 when it takes one (SPEC 2.1's "last 24 hours" is that
+                  day on every other Sunday).
+  A tail or fade is the bet pick_actions.resulting_bet_id names; the pick's author is "the
+  user"; a user's tail or fade of their own pick does not count.
+
+  The diff, per user: an active badge of an earlier week is expired (lost_at = p_now); an
+  active badge of this week that no longer qualifies is revoked (lost_at = p_now); a badge
+  that qualifies and is not active this week is awarded (a new row, earned_at = p_now,
+  week_start_date = the week's Monday, weekly_reset_at = the next week's start). An active
+  badge that still qualifies is left alone, so a second run changes nothing. A row's week is
+  its week_start_date, or the week of its earned_at when that is NULL. Then the user's tier:
+  2 with >= tier_two_badges (3) active badges this week, 1 with >= 1, else 0, written to
+  user_effect_tiers where it changes (a user without a row is at 0).
+
+  Batches walk users in id order. profit_king needs the whole week's best profit: the first
+  batch computes it and passes it on in `next`, so every batch of a run ranks against the
+  same figure, and a run interrupted between batches and run again ends where one
+  uninterrupted run ends.
+
+  user_effect_tiers is the job set's table in the app schema (SnapBet lacks it), created
+  here, idempotently.
+  Variables: app_schema, jobs_schema, timezone, the thresholds above, nfl_sport.
+#}
+{% from "macros/job_function.sql" import job_function with context %}
+{% from "macros/job_result.sql" import job_result %}
+{% from "macros/take.sql" import take %}
+{% set app = app_schema | ident %}
+{% set js = jobs_schema | ident %}
+{% set badges = ['hot_streak', 'profit_king', 'riding_wave', 'sharp', 'fade_god', 'most_active', 'ghost',
+                 'sunday_sweep'] %}
+CREATE TABLE IF NOT EXISTS {{ app }}.user_effect_tiers (
+    user_id uuid PRIMARY KEY REFERENCES {{ app }}.users (id) ON DELETE CASCADE
+);
+ALTER TABLE {{ app }}.user_effect_tiers
+    ADD COLUMN IF NOT EXISTS tier        smallint    NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS badge_count integer     NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS updated_at  timestamptz NOT NULL DEFAULT now();
+COMMENT ON TABLE {{ app }}.user_effect_tiers IS
+    'Effect tier per user (0, 1, 2) from the weekly badges, kept by the snapbet job set (jobs.calculate_badges)';
+
+{#
+  (user_id, badge_id) for every badge the users in `ids` qualify for in the week of p_now,
+  as CTEs ending in `qualified`. Needs v_week_start, v_week_end, v_sunday, v_best.
+#}
+{% macro qualified(ids) -%}
+week_bets AS (
+            SELECT b.user_id, b.id, b.status, b.actual_win, b.created_at,
+                   b.created_at >= v_sunday AND g.sport = {{ nfl_sport | literal }} AS sunday_nfl
+              FROM {{ app }}.bets AS b
+              JOIN {{ app }}.games AS g ON g.id = b.game_id
+             WHERE b.user_id = ANY ({{ ids }})
+               AND b.created_at >= v_week_start AND b.created_at < v_week_end
+        ), bettors AS (
+            SELECT w.user_id,
+                   pg_catalog.count(*) FILTER (WHERE w.status IN ('won', 'lost')) AS settled,
+                   pg_catalog.count(*) FILTER (WHERE w.status = 'won') AS wins,
+                   pg_catalog.count(*) FILTER (WHERE w.status IN ('won', 'lost', 'push')) AS graded,
+                   coalesce(pg_catalog.sum(w.actual_win) FILTER (WHERE w.status IN ('won', 'lost', 'push')), 0) AS net,
+                   (pg_catalog.array_agg(w.status ORDER BY w.created_at DESC, w.id DESC)
+                        FILTER (WHERE w.status IN ('won', 'lost')))[1:{{ hot_streak_min | integer }}] AS latest,
+                   pg_catalog.count(*) FILTER (WHERE w.sunday_nfl AND w.status IN ('won', 'lost')) AS sunday_settled,
+                   pg_catalog.count(*) FILTER (WHERE w.sunday_nfl AND w.status = 'lost') AS sunday_lost
+              FROM week_bets AS w
+             GROUP BY w.user_id
+        ), followed AS (
+            -- Net profit others made this week tailing / fading each author's picks.
+            SELECT p.user_id,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'tail') AS tails,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'fade') AS fades
+              FROM {{ app }}.posts AS p
+              JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
+              JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
+             WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick'
+               AND a.user_id <> p.user_id
+               AND a.created_at >= v_week_start AND a.created_at < v_week_end
+               AND x.status IN ('won', 'lost')
+             GROUP BY p.user_id
+        ), posters AS (
+            SELECT u.user_id,
+                   (SELECT pg_catalog.count(*) FROM {{ app }}.posts AS p
+                     WHERE p.user_id = u.user_id AND p.post_type = 'pick'
+                       AND p.created_at >= v_week_start AND p.created_at < v_week_end) AS picks,
+                   EXISTS (SELECT FROM {{ app }}.posts AS p
+                            WHERE p.user_id = u.user_id AND p.created_at <= p_now - {{ ghost_after | interval }}) AS posted_before,
+                   EXISTS (SELECT FROM {{ app }}.posts AS p
+                            WHERE p.user_id = u.user_id AND p.created_at > p_now - {{ ghost_after | interval }}
+                              AND p.created_at <= p_now) AS posted_lately
+              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+        ), qualified AS (
+            SELECT b.user_id, 'hot_streak'::text AS badge_id FROM bettors AS b
+             WHERE pg_catalog.cardinality(b.latest) = {{ hot_streak_min | integer }}
+               AND 'won' = ALL (b.latest)
+            UNION ALL
+            SELECT b.user_id, 'profit_king' FROM bettors AS b
+             WHERE b.graded > 0 AND v_best > 0 AND b.net = v_best
+            UNION ALL
+            SELECT f.user_id, 'riding_wave' FROM followed AS f WHERE f.tails > 0
+            UNION ALL
+            SELECT b.user_id, 'sharp' FROM bettors AS b
+             WHERE b.settled >= {{ sharp_min_bets | integer }}
+               AND b.wins * 100 >= {{ sharp_win_rate | integer }} * b.settled
+            UNION ALL
+            SELECT f.user_id, 'fade_god' FROM followed AS f WHERE f.fades > 0
+            UNION ALL
+            SELECT p.user_id, 'most_active' FROM posters AS p WHERE p.picks >= {{ most_active_picks | integer }}
+            UNION ALL
+            SELECT p.user_id, 'ghost' FROM posters AS p WHERE p.posted_before AND NOT p.posted_lately
+            UNION ALL
+            SELECT b.user_id, 'sunday_sweep' FROM bettors AS b
+             WHERE b.sunday_settled >= {{ sunday_sweep_min | integer }} AND b.sunday_lost = 0
+        ), active AS (
+            -- The users' active badges, and whether each is of this week.
+            SELECT ub.user_id, ub.badge_id, ub.earned_at,
+                   coalesce(ub.week_start_date = v_week_date,
+                            ub.earned_at >= v_week_start AND ub.earned_at < v_week_end) AS this_week
+              FROM {{ app }}.user_badges AS ub
+             WHERE ub.user_id = ANY ({{ ids }}) AND ub.lost_at IS NULL
+        ), changes AS (
+            SELECT a.user_id, a.badge_id, a.earned_at,
+                   CASE WHEN NOT a.this_week THEN 'expired' ELSE 'revoked' END AS change
+              FROM active AS a
+             WHERE NOT a.this_week
+                OR NOT EXISTS (SELECT FROM qualified AS q WHERE q.user_id = a.user_id AND q.badge_id = a.badge_id)
+            UNION ALL
+            SELECT q.user_id, q.badge_id, p_now, 'awarded'
+              FROM qualified AS q
+             WHERE NOT EXISTS (SELECT FROM active AS a
+                                WHERE a.this_week AND a.user_id = q.user_id AND a.badge_id = q.badge_id)
+        ), tiers AS (
+            SELECT u.user_id, coalesce(n.badges, 0) AS badges,
+                   CASE WHEN n.badges >= {{ tier_two_badges | integer }} THEN 2 WHEN n.badges >= 1 THEN 1 ELSE 0 END AS tier
+              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+              LEFT JOIN (SELECT q.user_id, pg_catalog.count(*) AS badges FROM qualified AS q GROUP BY q.user_id) AS n
+                ON n.user_id = u.user_id
+        ), tier_changes AS (
+            SELECT t.user_id, t.badges, t.tier
+              FROM tiers AS t
+              LEFT JOIN {{ app }}.user_effect_tiers AS e ON e.user_id = t.user_id
+             WHERE coalesce(e.tier, 0) <> t.tier OR (e.user_id IS NOT NULL AND e.badge_count <> t.badges)
+        )
+{%- endmacro %}
+{#
+  The details document from `qualified`, `changes` and a count of tier changes.
+#}
+{% macro figures(tier_changes) -%}
+pg_catalog.jsonb_build_object(
+{% for badge in badges %}
+                   {{ badge | literal }}, pg_catalog.jsonb_build_object(
+                       'holders', (SELECT pg_catalog.count(*) FROM qualified AS q WHERE q.badge_id = {{ badge | literal }}),
+                       'awarded', (SELECT pg_catalog.count(*) FROM changes AS c
+                                    WHERE c.badge_id = {{ badge | literal }} AND c.change = 'awarded'),
+                       'revoked', (SELECT pg_catalog.count(*) FROM changes AS c
+                                    WHERE c.badge_id = {{ badge | literal }} AND c.change = 'revoked')),
+{% endfor %}
+                   'expired', (SELECT pg_catalog.count(*) FROM changes AS c WHERE c.change = 'expired'),
+                   'tier_changes', {{ tier_changes }})
+{%- endmacro %}
+{% set week_declare %}
+    v_week_start timestamptz := {{ js }}.week_start(p_now, {{ timezone | literal }});
+    -- Local arithmetic: a week is 167 or 169 hours long when DST starts or ends in it.
+    v_week_end   timestamptz := pg_catalog.timezone({{ timezone | literal }},
+                                   pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '7 days');
+    v_week_date  date        := pg_catalog.timezone({{ timezone | literal }}, v_week_start)::date;
+    -- The week's Sunday in `timezone`: from Sunday 00:00 to Monday 00:00 local time.
+    v_sunday     timestamptz := pg_catalog.timezone({{ timezone | literal }},
+                                   pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '6 days');
+{% endset %}
+{#
+  The week's best net profit among users with a won, lost or pushed bet in it.
+#}
+{% set best_profit %}
+        SELECT pg_catalog.max(s.net) INTO v_best
+          FROM (SELECT pg_catalog.sum(b.actual_win) AS net
+                  FROM {{ app }}.bets AS b
+                 WHERE b.created_at >= v_week_start AND b.created_at < v_week_end
+                   AND b.status IN ('won', 'lost', 'push')
+                 GROUP BY b.user_id) AS s;
+{% endset %}
+{% set declare %}
+{{ week_declare }}
+    v_best       bigint;
+    v_from       uuid        := (v_after -> 'users' ->> 0)::uuid;
+    v_ids        uuid[];
+    v_tiers      bigint;
+{% endset %}
+{% call job_function("calculate_badges",
+    "For the week of p_now (Monday 00:00 in the configured time zone): compute who holds each of the "
+    "eight weekly badges (hot_streak, profit_king, riding_wave, sharp, fade_god, most_active, ghost, "
+    "sunday_sweep; rules in the job's source), apply them to user_badges as a diff (award, revoke, expire "
+    "earlier weeks' badges) with one badge_history row per change, then set user_effect_tiers (0, 1 with "
+    "an active badge, 2 with three). At most p_limit users. With p_dry_run it writes nothing and returns "
+    "the same figures. Returns {affected: badge changes + tier changes, details{<badge>{holders, awarded, "
+    "revoked}, expired, tier_changes}}.", declare) %}
+    -- The week's best profit, fixed by the run's first batch and carried in `next`.
+    IF v_after ? 'best' THEN
+        v_best := (v_after ->> 'best')::bigint;
+    ELSE
+{{ best_profit }}
+        v_after := v_after || pg_catalog.jsonb_build_object('best', v_best);
+    END IF;
+
+    -- The batch's users, in id order after the previous batch's last one.
+{% call take('users', 'v_ids', 'uuid') %}
+SELECT u.id FROM {{ app }}.users AS u
+                 WHERE v_from IS NULL OR u.id > v_from
+                 ORDER BY u.id
+                 LIMIT v_left
+{% endcall %}
+
+    IF p_dry_run THEN
+        WITH {{ qualified('v_ids') }}
+        SELECT {{ figures('(SELECT pg_catalog.count(*) FROM tier_changes)') }}
+          INTO v_details;
+        v_tiers := (v_details ->> 'tier_changes')::bigint;
+    ELSE
+        WITH {{ qualified('v_ids') }}, lost AS (
+            UPDATE {{ app }}.user_badges AS ub
+               SET lost_at = p_now
+              FROM changes AS c
+             WHERE c.change IN ('expired', 'revoked')
+               AND ub.user_id = c.user_id AND ub.badge_id = c.badge_id AND ub.earned_at = c.earned_at
+               AND ub.lost_at IS NULL
+            RETURNING ub.user_id, ub.badge_id
+        ), earned AS (
+            INSERT INTO {{ app }}.user_badges AS ub (user_id, badge_id, earned_at, week_start_date, weekly_reset_at)
+            SELECT c.user_id, c.badge_id, p_now, v_week_date, v_week_end
+              FROM changes AS c
+             WHERE c.change = 'awarded'
+            RETURNING ub.user_id, ub.badge_id
+        ), logged AS (
+            INSERT INTO {{ app }}.badge_history (user_id, badge_id, action, created_at)
+            SELECT l.user_id, l.badge_id, 'lost', p_now FROM lost AS l
+            UNION ALL
+            SELECT e.user_id, e.badge_id, 'earned', p_now FROM earned AS e
+        ), tiered AS (
+            INSERT INTO {{ app }}.user_effect_tiers AS e (user_id, tier, badge_count, updated_at)
+            SELECT t.user_id, t.tier, t.badges, p_now FROM tier_changes AS t
+            ON CONFLICT (user_id) DO UPDATE
+               SET tier = EXCLUDED.tier, badge_count = EXCLUDED.badge_count, updated_at = EXCLUDED.updated_at
+            RETURNING e.user_id
+        )
+        SELECT {{ figures('(SELECT pg_catalog.count(*) FROM tiered)') }},
+               (SELECT pg_catalog.count(*) FROM lost) + (SELECT pg_catalog.count(*) FROM earned),
+               (SELECT pg_catalog.count(*) FROM changes)
+          INTO v_details, v_n, v_seen;
+        IF v_n <> v_seen THEN
+            -- Another writer changed these users' badges since this statement's snapshot.
+            RAISE EXCEPTION 'calculate_badges: % badge changes planned, % made', v_seen, v_n
+                USING ERRCODE = '40001', HINT = 'the runner retries the batch';
+        END IF;
+        v_tiers := (v_details ->> 'tier_changes')::bigint;
+    END IF;
+    v_n := v_tiers + (v_details ->> 'expired')::bigint
+{% for badge in badges %}
+           + (v_details -> {{ badge | literal }} ->> 'awarded')::bigint
+           + (v_details -> {{ badge | literal }} ->> 'revoked')::bigint
+{% endfor %}
+           ;
+
+{{ job_result('v_n') }}
+{% endcall %}
+
+{#
+  The changes a run at p_now would make, by badge and change, with the users' names: what
+  `deployer run calculate_badges --dry-run --verbose` lists. Computed like the job itself,
+  over every user at once. Reads only.
+#}
+CREATE OR REPLACE FUNCTION {{ js }}.calculate_badges_changes(p_now timestamptz)
+RETURNS TABLE (item text, change text, users text[])
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, {{ app_schema | ident }}, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+{{ week_declare }}
+    v_best       bigint;
+    v_ids        uuid[];
+BEGIN
+    /* The badges a run of calculate_badges at p_now would award, revoke and expire, each
+       with the usernames (the id where a user has none), in badge order. */
+{{ best_profit }}
+    SELECT pg_catalog.array_agg(u.id) INTO v_ids FROM {{ app }}.users AS u;
+    RETURN QUERY
+        WITH {{ qualified('v_ids') }}
+        SELECT c.badge_id, c.change,
+               pg_catalog.array_agg(coalesce(u.username, c.user_id::text) ORDER BY u.username, c.user_id)
+          FROM changes AS c
+          JOIN {{ app }}.users AS u ON u.id = c.user_id
+         GROUP BY c.badge_id, c.change
+         ORDER BY pg_catalog.array_position(ARRAY[{% for b in badges %}{{ b | literal }}{{ ', ' if not loop.last }}{% endfor %}], c.badge_id), c.badge_id, c.change;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.calculate_badges_changes(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.calculate_badges_changes(timestamptz) IS
+    'The badge changes a calculate_badges run at the given moment would make, with usernames (for deployer run --dry-run --verbose)';
