@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from deployer import install, local, output, status
 from deployer import run as runner
@@ -28,6 +29,18 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
         conn.close()
 
 
+def demo_moment(now: datetime, zone: str) -> datetime:
+    """The demo's `now`: the latest Sunday 20:00 in `zone` at or before `now`, so the badge
+    week has been played through its Sunday (sunday_sweep needs that day's results) and every
+    weekly badge can have holders. The seed and every run of the tour use this one moment."""
+    local = now.astimezone(ZoneInfo(zone))
+    day = local.date() - timedelta(days=(local.weekday() - 6) % 7)
+    moment = datetime.combine(day, time(20, 0), ZoneInfo(zone))
+    if moment > local:
+        moment = datetime.combine(day - timedelta(days=7), time(20, 0), ZoneInfo(zone))
+    return moment.astimezone(timezone.utc)
+
+
 def _has_users(dsn: str, manifest: Manifest) -> bool:
     users = quote_ident((manifest.settings["app_schema"], "users"))
     with connect(dsn) as conn, translated():
@@ -50,11 +63,13 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
     for line in plan.lines() or ["no changes"]:
         output.out.print(line, markup=False)
 
-    step("3. seed")
+    # One moment for the seed and for the dry and the real runs, so they agree.
+    now = demo_moment(datetime.now(timezone.utc), manifest.settings["timezone"])
+    step(f"3. seed (the tour's moment: {now.isoformat()}, the latest Sunday evening)")
     if _has_users(target, manifest):
         output.out.print("the database already holds users; seeding skipped", markup=False)
     else:
-        counts = seed_database(target, manifest, users, 1, None)
+        counts = seed_database(target, manifest, users, 1, now)
         output.out.print(", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
 
     step("4. schedule")
@@ -62,7 +77,6 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
     output.table("schedule (pg_cron runs in UTC)", ["job", "cron", "when", "next run"], rows,
                  ["job", "schedule", "description", "next_run"])
 
-    now = datetime.now(timezone.utc)  # one moment for the dry and the real run, so they agree
     for job in [j.name for j in manifest.jobs.values() if j.enabled]:
         step(f"5. {job}: dry run, then the real run")
         preview = runner.dry_run(target, manifest, job, now, None)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from deployer import install
+from deployer import seed as seed_mod
 from tests import factories
 from tests.support import call_job
 from tests.support import cli as deployer
@@ -454,3 +455,19 @@ def test_verbose_dry_run_lists_who_gains_and_loses_each_badge(db, conn):
     assert "changes" not in json.loads(deployer("run", "calculate_badges", "--dry-run", "--json", "--now",
                                                 NOW.isoformat(), dsn=db).stdout)
     assert factories.digest(conn, "public.user_badges", "public.badge_history") == before
+
+
+def test_on_the_seed_every_badge_has_holders_and_the_dry_run_matches_the_history_written(conn, test_manifest):
+    sunday_evening = datetime(2026, 11, 29, 20, 0, tzinfo=timezone.utc)  # the demo's kind of moment
+    seed_mod.seed(conn, users=150, seed=3, now=sunday_evening, variables=test_manifest.template_vars())
+    call_job(conn, "settle_games", sunday_evening)
+    dry = run(conn, sunday_evening, dry_run=True)
+    assert {b: dry["details"][b]["holders"] > 0 for b in BADGES} == dict.fromkeys(BADGES, True)
+    conn.execute("CALL jobs.run_job('calculate_badges', %s)", (sunday_evening,))
+    row = conn.execute("SELECT status, affected_count, details FROM jobs.job_executions"
+                       " WHERE job_name = 'calculate_badges'").fetchone()
+    assert (row["status"], row["affected_count"], row["details"]) == ("succeeded", dry["affected"], dry["details"])
+    written = {(r["badge_id"], r["action"]): r["n"] for r in conn.execute(
+        "SELECT badge_id, action, count(*) AS n FROM public.badge_history GROUP BY 1, 2").fetchall()}
+    assert written == {(b, "earned"): dry["details"][b]["awarded"] for b in BADGES}
+    assert run(conn, sunday_evening)["affected"] == 0

@@ -178,3 +178,16 @@ def test_a_switch_variable_must_be_true_or_false():
     jobs["settle_games"] = dataclasses.replace(jobs["settle_games"], vars={"notify": "false"})
     with pytest.raises(ConfigError, match="expected true or false, not 'false'"):
         install.job_units(dataclasses.replace(m, jobs=jobs))
+
+
+@pytest.mark.parametrize(("now", "zone", "moment"), [
+    ("2026-11-29T21:00:00+00:00", "UTC", "2026-11-29T20:00:00+00:00"),  # Sunday evening: today's
+    ("2026-11-29T20:00:00+00:00", "UTC", "2026-11-29T20:00:00+00:00"),
+    ("2026-11-29T19:59:00+00:00", "UTC", "2026-11-22T20:00:00+00:00"),  # before it: last week's
+    ("2026-12-02T12:00:00+00:00", "UTC", "2026-11-29T20:00:00+00:00"),  # Wednesday
+    ("2026-11-02T03:00:00+00:00", "America/New_York", "2026-11-02T01:00:00+00:00"),  # 20:00 EST, DST just ended
+])
+def test_the_demo_runs_at_the_latest_sunday_evening(now, zone, moment):
+    from deployer.demo import demo_moment
+
+    assert demo_moment(datetime.fromisoformat(now), zone) == datetime.fromisoformat(moment)

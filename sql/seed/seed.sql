@@ -84,7 +84,8 @@ hashint8extended(({{ key }})::bigint, hashint8extended({{ stream }}, {{ seed | l
 {# The UUID of row number `key` of a kind of row: two 64-bit hashes from the kind's own streams. #}
 {% set kinds = {'user': 1, 'referral': 2, 'bet': 3, 'tail': 4, 'pick': 5, 'outcome': 6,
                 'content': 7, 'pick_action': 8, 'comment': 9, 'reaction': 10, 'story': 11,
-                'story_view': 12, 'chat': 13, 'message': 14, 'notification': 15, 'orphan': 16} %}
+                'story_view': 12, 'chat': 13, 'message': 14, 'notification': 15, 'orphan': 16,
+                'sweep': 17} %}
 {% macro uid(kind, key) -%}
 encode(int8send({{ hash(key, 2000 + 2 * kinds[kind]) }}) || int8send({{ hash(key, 2001 + 2 * kinds[kind]) }}), 'hex')::uuid
 {%- endmacro %}
@@ -92,6 +93,16 @@ encode(int8send({{ hash(key, 2000 + 2 * kinds[kind]) }}) || int8send({{ hash(key
    shortly before the start, every one shared as a pick; the badges have someone to rank. #}
 {% macro is_power(n) -%}
 (({{ n }}) % 50 = 1)
+{%- endmacro %}
+{# Every 50th user from user 2 sweeps the week's Sunday: see the sweepers' bets below. #}
+{% macro is_sweeper(n) -%}
+(({{ n }}) % 50 = 2)
+{%- endmacro %}
+{# Games 13, 14 and 15 (and every 40th after each) are NFL games at noon of the seed's
+   week's Sunday in the configured time zone, so that once they are over sunday_sweep can
+   have holders; they never end in a tie. #}
+{% macro is_sunday_game(g) -%}
+(({{ g }}) % 40 IN (13, 14, 15))
 {%- endmacro %}
 {# The user k places after user n when spreading distinct users over a post, chat or story. #}
 {% macro nth_user(n, k) -%}
@@ -348,7 +359,7 @@ SELECT {{ uid('referral', 'u.n') }},
 -- cancelled, so even the smallest seed has both. Completed and cancelled games of the last
 -- 12 hours, ~3 % of the others and every 50th game (cancelled within the last day) are not
 -- settled yet: their bets are still pending. Lines and odds per game; a favourite's
--- moneyline is -110 .. -300.
+-- moneyline is -110 .. -300. Three games in every 40 are the week's Sunday NFL games.
 CREATE TEMP TABLE seed_games ON COMMIT DROP AS
 WITH sports (sport_no, sport, sport_title, teams, score_base, score_range, spread_steps,
              total_base, total_steps) AS (
@@ -381,13 +392,18 @@ WITH sports (sport_no, sport, sport_title, teams, score_base, score_range, sprea
 ),
 drawn AS (
     SELECT g,
-           CASE WHEN {{ pick('g', 40, 100) }} < 25 THEN 1
+           CASE WHEN {{ is_sunday_game('g') }} THEN 1
+                WHEN {{ pick('g', 40, 100) }} < 25 THEN 1
                 WHEN {{ pick('g', 40, 100) }} < 55 THEN 2
                 WHEN {{ pick('g', 40, 100) }} < 80 THEN 3
                 ELSE 4 END AS sport_no,
            1 + {{ pick('g', 41, 16) }} AS home_no,
-           CASE WHEN g % 30 = 11 THEN 'live' WHEN g % 25 = 7 THEN 'cancelled' END AS forced,
-           CASE WHEN g % 30 = 11
+           CASE WHEN g % 30 = 11 THEN 'live' WHEN g % 25 = 7 THEN 'cancelled'
+                WHEN {{ is_sunday_game('g') }} THEN 'sunday' END AS forced,
+           CASE WHEN {{ is_sunday_game('g') }}
+                THEN ((c.week_start AT TIME ZONE {{ week_zone | literal }}) + interval '6 days 12 hours')
+                     AT TIME ZONE {{ week_zone | literal }}
+                WHEN g % 30 = 11
                 THEN c.now - interval '5 minutes' - interval '170 minutes' * {{ unit('g', 42) }}
                 WHEN g % 50 = 7
                 THEN c.now - interval '4 hours' - interval '20 hours' * {{ unit('g', 42) }}
@@ -423,7 +439,7 @@ statused AS (
            CASE WHEN t.forced = 'cancelled' THEN 'cancelled'
                 WHEN t.commence_time > t.now THEN 'scheduled'
                 WHEN t.commence_time > t.now - interval '3 hours' THEN 'live'
-                WHEN {{ unit('t.g', 46) }} < 0.02 THEN 'cancelled'
+                WHEN {{ unit('t.g', 46) }} < 0.02 AND t.forced IS NULL THEN 'cancelled'
                 ELSE 'completed' END AS status
       FROM timed t
 )
@@ -431,7 +447,7 @@ SELECT s.g,
        md5({{ seed | literal }} || ':game:' || s.g) AS id,
        s.sport, s.sport_title, s.home_team, s.away_team, s.commence_time, s.status,
        CASE WHEN s.status = 'completed' THEN s.score_base + {{ pick('s.g', 47, 's.score_range') }}
-                 + CASE WHEN s.sport_no <> 1
+                 + CASE WHEN (s.sport_no <> 1 OR s.forced = 'sunday')
                          AND {{ pick('s.g', 47, 's.score_range') }} = {{ pick('s.g', 48, 's.score_range') }}
                         THEN 1 ELSE 0 END
        END AS home_score,
@@ -518,11 +534,15 @@ SELECT k.key,
                CASE WHEN k.power AND h.games IS NOT NULL
                     THEN h.games[1 + {{ pick('k.key', 88, 'cardinality(h.games)') }}]
                     ELSE 1 + {{ pick('k.key', 81, n_games) }}
+                         - CASE WHEN {{ is_sweeper('k.user_n') }}
+                                 AND {{ is_sunday_game('1 + ' ~ pick('k.key', 81, n_games)) }}
+                                THEN 3 ELSE 0 END  -- a sweeper's other bets avoid the Sunday games
                END AS g
           FROM (SELECT u.n AS user_n, u.n::bigint * 16 + j AS key, {{ is_power('u.n') }} AS power
                   FROM seed_users u
                  CROSS JOIN LATERAL generate_series(
-                     1, CASE WHEN {{ is_power('u.n') }} THEN 14 ELSE {{ pick('u.n', 80, 15) }} END) j) k
+                     1, CASE WHEN {{ is_power('u.n') }} THEN 14 WHEN {{ is_sweeper('u.n') }} THEN 8
+                             ELSE {{ pick('u.n', 80, 15) }} END) j) k
          CROSS JOIN (SELECT array_agg(g ORDER BY g) AS games
                        FROM seed_games WHERE this_week_started) h) k
   JOIN seed_games ga ON ga.g = k.g
@@ -534,6 +554,33 @@ SELECT k.key,
                {{ unit('k.key', 83) }} < 0.5 AS is_home,
                {{ unit('k.key', 87) }} < 0.55 AS is_over
        ) t
+{% endcall %};
+
+-- Sunday sweepers back the winner (moneyline, 500 cents) of each of the week's Sunday NFL
+-- games that has started, placed that Sunday morning before kickoff. They bet at most 8
+-- other bets, so they stay within the 100000 cents a week allows.
+{% call insert_graded_bets() %}
+SELECT -(u.n::bigint * 4 + ga.k) AS key,
+       {{ uid('sweep', 'u.n::bigint * 4 + ga.k') }} AS id,
+       u.n AS user_n,
+       ga.g,
+       'moneyline' AS bet_type,
+       coalesce(ga.home_score > ga.away_score, true) AS is_home,
+       false AS is_over,
+       NULL::numeric AS line,
+       CASE WHEN coalesce(ga.home_score > ga.away_score, true) THEN ga.ml_home ELSE ga.ml_away END AS odds,
+       500 AS stake,
+       date_trunc('second', ga.commence_time - interval '5 minutes'
+                            - interval '5 hours' * {{ unit('u.n::bigint * 4 + ga.k', 89) }}) AS created_at,
+       false AS is_tail,
+       false AS is_fade,
+       NULL::uuid AS original_pick_id
+  FROM seed_users u
+  JOIN (SELECT g.*, row_number() OVER (ORDER BY g.g) AS k
+          FROM seed_games g CROSS JOIN seed_clock c
+         WHERE {{ is_sunday_game('g.g') }} AND g.commence_time <= c.now AND g.commence_time >= c.week_start) ga
+    ON true
+ WHERE {{ is_sweeper('u.n') }}
 {% endcall %};
 ANALYZE seed_bets;
 
@@ -631,7 +678,8 @@ SELECT a.key, a.post_id, a.post_no, a.author_n, a.original_bet_id, a.user_n, a.a
           JOIN seed_games ga ON ga.g = ob.g
          CROSS JOIN seed_clock c
        ) a
- WHERE a.nth_of_user <= 6;
+ WHERE a.nth_of_user <= 6
+   AND NOT {{ is_sweeper('a.user_n') }};  -- a sweeper's Sunday bets are only the sweep
 ANALYZE seed_actions;
 
 {% call insert_graded_bets() %}
