@@ -4,6 +4,8 @@
 - the row-at-a-time client, as SnapBet's Node scripts did it: select the candidates, then
   one autocommitted statement per row (per user for reset_bankrolls);
 - state hashes, to check that two ways of making a change end in the same data.
+
+settle_games' and rollup_stats' bare statements and clients are in bench.bets.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from bench import bets
 from bench.common import connect
 
 # expire_content on a workload of expired content posts only: the posts rule of SPEC §2
@@ -79,9 +82,11 @@ def reset_params(manifest, now: datetime) -> dict:
 
 def bare_statement(manifest, job: str, now: datetime) -> tuple[str, dict]:
     """The bare statement of a job and its parameters."""
-    if job == "expire_content":
-        return EXPIRE_POSTS_BARE, {"now": now}
-    return RESET_BARE.format(only=""), reset_params(manifest, now)
+    statements = {"expire_content": lambda: (EXPIRE_POSTS_BARE, {"now": now}),
+                  "reset_bankrolls": lambda: (RESET_BARE.format(only=""), reset_params(manifest, now)),
+                  "settle_games": lambda: bets.settle_bare(manifest, now),
+                  "rollup_stats": lambda: bets.stats_bare(manifest, now)}
+    return statements[job]()
 
 
 def bare(dsn: str, manifest, job: str, now: datetime) -> None:
@@ -92,11 +97,13 @@ def bare(dsn: str, manifest, job: str, now: datetime) -> None:
 
 # What the state hash of each job covers: (table, columns left out). Left out: keys the
 # database draws at random (gen_random_uuid) and updated_at, which SnapBet's trigger sets
-# to the transaction's now(), different for any two runs.
+# to the transaction's now(), different for any two runs (user_stats' is the run's now).
 STATE = {
     "expire_content": [("posts", []), ("stories", []), ("messages", []), ("comments", []),
                        ("reactions", []), ("pick_actions", [])],
     "reset_bankrolls": [("bankrolls", ["updated_at"]), ("bets", []), ("notifications", ["id"])],
+    "settle_games": [("bets", []), ("bankrolls", ["updated_at"]), ("notifications", ["id"])],
+    "rollup_stats": [("user_stats", [])],
 }
 
 
@@ -145,18 +152,29 @@ SELECT b.user_id FROM bankrolls AS b
 
 
 def row_client(dsn: str, manifest, job: str, now: datetime, budget_s: float) -> dict:
-    """The row-at-a-time client: for each step, select the candidates, then one autocommitted
-    statement per row (per user: the bare statement narrowed to that user). Stops after
-    budget_s seconds; returns the rows done, the seconds spent and whether it finished."""
+    """Run the row-at-a-time client of a job: a generator that yields how many rows its next
+    unit of work changes (a row; settle_games: a game's bets; rollup_stats: a user's row), then
+    does it when resumed. Stops before a unit once budget_s seconds have passed; returns the
+    rows done, the seconds spent and whether it finished."""
     started, done = time.perf_counter(), 0
+    client = {"settle_games": bets.settle_client, "rollup_stats": bets.stats_client}.get(job)
     with connect(dsn) as conn:
-        for select, write, params in _steps(manifest, job, now):
-            for (row_id,) in conn.execute(select, params).fetchall():
-                if time.perf_counter() - started >= budget_s:
-                    return {"done": done, "seconds": time.perf_counter() - started, "finished": False}
-                conn.execute(write, {**params, "id": row_id})
-                done += 1
+        units = client(conn, manifest, now) if client else _by_row(conn, manifest, job, now)
+        for rows in units:
+            if time.perf_counter() - started >= budget_s:
+                units.close()
+                return {"done": done, "seconds": time.perf_counter() - started, "finished": False}
+            done += rows
     return {"done": done, "seconds": time.perf_counter() - started, "finished": True}
+
+
+def _by_row(conn, manifest, job: str, now: datetime):
+    """For each step, select the candidates, then one autocommitted statement per row (per
+    user: the bare statement narrowed to that user)."""
+    for select, write, params in _steps(manifest, job, now):
+        for (row_id,) in conn.execute(select, params).fetchall():
+            yield 1
+            conn.execute(write, {**params, "id": row_id})
 
 
 def _steps(manifest, job: str, now: datetime):

@@ -63,12 +63,12 @@ def measured(dsn: str, statement: str, params: Any) -> dict[str, float]:
 
 
 def last_run(dsn: str, job: str) -> dict[str, Any]:
-    """The latest recorded run of a job: status, affected, batches."""
+    """The latest recorded run of a job: status, affected, batches, details."""
     with connect(dsn) as conn:
         row = conn.execute(
-            "SELECT status, affected_count, batches FROM jobs.job_executions"
+            "SELECT status, affected_count, batches, details FROM jobs.job_executions"
             " WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,)).fetchone()
-    return {"status": row[0], "affected": row[1], "batches": row[2]} if row else {}
+    return {"status": row[0], "affected": row[1], "batches": row[2], "details": row[3]} if row else {}
 
 
 @dataclass
@@ -88,7 +88,8 @@ class Section:
 @dataclass
 class Context:
     """What a scenario gets: the bench cluster, the templates, the manifest, the scale, how
-    many runs to take the median of, and where to save query plans."""
+    many runs to take the median of, where to save query plans, and the jobs to compare
+    (None: all)."""
 
     bench: Any      # bench.cluster.BenchCluster
     templates: Any  # bench.data.Templates
@@ -96,3 +97,4 @@ class Context:
     scale: Any      # bench.scales.Scale
     runs: int
     plans_dir: Any  # pathlib.Path
+    jobs: Any = None  # list[str] | None

@@ -1,14 +1,49 @@
 """vs_bare and vs_row_client: our run (CALL jobs.run_job) against the bare statement and
-against a row-at-a-time client, each run on a fresh clone, the two interleaved run by run."""
+against a row-at-a-time client, each run on a fresh clone, the two interleaved run by run.
+Both measure COMPARED: the jobs of every scenario (JOBS) and the two over bets."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from bench import baselines
 from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, last_run, measured, median
 
-JOBS = ("expire_content", "reset_bankrolls")
+JOBS = ("expire_content", "reset_bankrolls")  # every scenario's (dry_run and client_rss too)
+COMPARED = (*JOBS, "settle_games", "rollup_stats")
 BARE_GOAL = 1.3
 CLIENT_GOAL = 40.0
+
+# What the report says of each job's data and baseline (`s`: the scale).
+BARE_NOTES = {
+    "expire_content": "expire_content: {s.posts:,} content posts, all expired; the bare statement is the posts rule "
+                      "(`UPDATE posts SET deleted_at = now WHERE deleted_at IS NULL AND post_type IN ('content', "
+                      "'outcome') AND expires_at <= now`).",
+    "reset_bankrolls": "reset_bankrolls: {s.users:,} users with a bankroll due and one bet each, every second one "
+                       "pending; the bare statement is one statement of CTEs: the bankroll update with the week "
+                       "appended to weeklyHistory, the pending bets cancelled, the notifications inserted.",
+    "settle_games": "settle_games: {s.pending_bets:,} pending bets (its rows: bets), 50 a game, every 20th game "
+                    "cancelled; spread, total and moneyline bets with whole and half lines, so some push. The bare "
+                    "statement grades every pending bet of the finished games and, in data-modifying CTEs, updates "
+                    "the bets, credits each user's bankroll once and inserts the bet_won / bet_lost notifications "
+                    "(it holds no game back: every bet here can be graded).",
+    "rollup_stats": "rollup_stats: {s.stats_users:,} users with 8 bets each, picks tailed and faded, user_stats "
+                    "empty (the first run: a full recompute); the bare statement is one INSERT … SELECT … ON "
+                    "CONFLICT over every user, with the job's definitions.",
+}
+CLIENT_NOTES = {
+    "expire_content": "expire_content: the demo seed (`deployer seed`) of {s.demo_users:,} users at seed + 1 day; "
+                      "the client selects each rule's candidates in the job's order, then runs one autocommitted "
+                      "UPDATE or DELETE by id per row.",
+    "reset_bankrolls": "reset_bankrolls: the demo seed at the next Monday; the client runs the bare statement "
+                       "narrowed to one user, one round trip per user.",
+    "settle_games": "settle_games: its vs_bare template; the client selects the finished games with pending bets, "
+                    "then per game its pending bets, and per bet runs three statements (the bet, its bankroll, its "
+                    "bet_won / bet_lost notification), one transaction per game.",
+    "rollup_stats": "rollup_stats: its vs_bare template; the client selects the users with graded bets, then per "
+                    "user three SELECTs (totals, the won and lost outcomes in order for the streaks, what others "
+                    "made on the user's picks) and one autocommitted upsert.",
+}
 
 
 def ours(ctx: Context, template: str, job: str, now, check: bool) -> tuple[dict, dict, str | None]:
@@ -23,6 +58,18 @@ def bare(ctx: Context, template: str, job: str, check: bool) -> tuple[dict, str 
     with ctx.bench.clone(template) as dsn:
         measures = measured(dsn, *baselines.bare_statement(ctx.manifest, job, NOW))
         return measures, baselines.state_hash(dsn, job) if check else None
+
+
+def compared(ctx: Context) -> list[str]:
+    """The jobs to compare: COMPARED, or those the suite was asked for (--jobs)."""
+    return [job for job in COMPARED if not ctx.jobs or job in ctx.jobs]
+
+
+def rows_changed(job: str, record: dict) -> int:
+    """The rows a run changed: its affected count, except settle_games' (games): its bets."""
+    if job == "settle_games":
+        return sum(record["details"].get(k, 0) for k in ("won", "lost", "push", "cancelled"))
+    return record["affected"]
 
 
 def unfinished(record: dict) -> str:
@@ -42,7 +89,7 @@ def vs_bare(ctx: Context) -> Section:
                       [("job", "job"), ("rows", "rows changed"), ("ours_s", "ours"), ("bare_s", "bare statement"),
                        ("ratio", "ours / bare"), ("batches", "our batches"), ("wal", "WAL per row, ours / bare"),
                        ("blocks", "buffer accesses per row, ours / bare"), ("equal", "end states equal")])
-    for job in JOBS:
+    for job in compared(ctx):
         template = ctx.templates.for_job(job, s)
         mine, theirs = [], []
         for run in range(ctx.runs):  # interleaved, so that drift hits both alike
@@ -52,7 +99,7 @@ def vs_bare(ctx: Context) -> Section:
             theirs.append(measures)
             if run == 0:
                 equal = ours_hash == bare_hash
-        rows = record["affected"]
+        rows = rows_changed(job, record)
         ours_s, bare_s = (median([r["seconds"] for r in runs]) for runs in (mine, theirs))
         wal = [per_row(runs, "wal", rows) for runs in (mine, theirs)]
         blocks = [per_row(runs, "blocks", rows) for runs in (mine, theirs)]
@@ -65,16 +112,12 @@ def vs_bare(ctx: Context) -> Section:
             f"batches of {1000 * ours_s / record['batches']:.0f} ms; per row ours writes {wal[0] / wal[1]:.2f}× the "
             f"WAL and makes {blocks[0] / blocks[1]:.2f}× the buffer accesses of the bare statement)"
             + unfinished(record))
+    section.notes += [BARE_NOTES[job].format(s=s) for job in compared(ctx)]
     section.notes.append(
-        f"Templates: {s.posts:,} content posts, all expired (expire_content); {s.users:,} users with a bankroll "
-        "due and one bet each, every second one pending (reset_bankrolls). expire_content's bare statement is "
-        "the posts rule (`UPDATE posts SET deleted_at = now WHERE deleted_at IS NULL AND post_type IN "
-        "('content', 'outcome') AND expires_at <= now`); reset_bankrolls' is one statement of CTEs: the "
-        "bankroll update with the week appended to weeklyHistory, the pending bets cancelled, the "
-        "notifications inserted. End states, compared on the first run: md5 over every row of the tables the "
-        "job changes (bankrolls without updated_at, which SnapBet's trigger sets to the transaction's now(); "
-        "notifications without their random id). WAL: pg_current_wal_lsn() before and after, nothing else "
-        "running; buffer accesses: pg_stat_database blks_hit + blks_read of the clone.")
+        "End states, compared on the first run: md5 over every row of the tables the job changes (bankrolls "
+        "without updated_at, which SnapBet's trigger sets to the transaction's now(); notifications without "
+        "their random id). WAL: pg_current_wal_lsn() before and after, nothing else running; buffer accesses: "
+        "pg_stat_database blks_hit + blks_read of the clone.")
     return section
 
 
@@ -85,27 +128,35 @@ def client_seconds(result: dict, affected: int) -> float:
     return result["seconds"] * affected / result["done"]
 
 
+def client_data(ctx: Context, job: str) -> tuple[str, datetime]:
+    """Where and when ours and the row client run: on the demo seed at DEMO_RUN_AT for the jobs
+    that have a moment there, on the job's vs_bare template at NOW for the others."""
+    if job in DEMO_RUN_AT:
+        return ctx.templates.demo(ctx.scale.demo_users), DEMO_RUN_AT[job]
+    return ctx.templates.for_job(job, ctx.scale), NOW
+
+
 def vs_row_client(ctx: Context) -> Section:
     s = ctx.scale
-    template = ctx.templates.demo(s.demo_users)
     section = Section("vs_row_client", "Ours against a row-at-a-time client",
                       [("job", "job"), ("rows", "rows changed"), ("ours_s", "ours"), ("client_s", "client"),
                        ("measured", "client measured on"), ("ratio", "client / ours"), ("equal", "end states equal")])
-    for job in JOBS:
+    for job in compared(ctx):
+        template, now = client_data(ctx, job)
         times, client_times, equal, measured = [], [], [], []
         for run in range(ctx.runs):
             with ctx.bench.clone(template) as dsn:
-                result = baselines.row_client(dsn, ctx.manifest, job, DEMO_RUN_AT[job], s.client_budget_s)
+                result = baselines.row_client(dsn, ctx.manifest, job, now, s.client_budget_s)
                 check = run == 0 and result["finished"]  # a sample's end state is not comparable
                 client_hash = baselines.state_hash(dsn, job) if check else None
-            measures, record, ours_hash = ours(ctx, template, job, DEMO_RUN_AT[job], check=check)
+            measures, record, ours_hash = ours(ctx, template, job, now, check=check)
             times.append(measures["seconds"])
-            client_times.append(client_seconds(result, record["affected"]))
+            client_times.append(client_seconds(result, rows_changed(job, record)))
             measured.append(result["done"])
             if check:
                 equal.append(client_hash == ours_hash)
         ratio = median(client_times) / median(times)
-        sample, rows = min(measured), record["affected"]
+        sample, rows = min(measured), rows_changed(job, record)
         section.rows.append({
             "job": job, "rows": rows, "ours_s": median(times), "client_s": median(client_times),
             "measured": "every row" if sample >= rows else f"{sample:,} rows, extrapolated",
@@ -115,11 +166,9 @@ def vs_row_client(ctx: Context) -> Section:
             f"vs_row_client {job}: client / ours ≥ {CLIENT_GOAL:.0f}× — {verdict} ({ratio:.1f}×; per row: client "
             f"{1000 * median(client_times) / rows:.2f} ms, ours {1000 * median(times) / rows:.3f} ms)"
             + unfinished(record))
+    section.notes += [CLIENT_NOTES[job].format(s=s) for job in compared(ctx)]
     section.notes.append(
-        f"Demo seed (`deployer seed`) of {s.demo_users:,} users; expire_content at seed + 1 day, reset_bankrolls "
-        "at the next Monday. The client (psycopg, loopback) selects each rule's candidates in the job's order, "
-        "then runs one autocommitted statement per row (expire_content: an UPDATE or DELETE by id; "
-        "reset_bankrolls: the bare statement narrowed to one user, one round trip per user). "
-        f"It stops after {s.client_budget_s:g} s; its time is then extrapolated linearly to all the rows ours "
-        "changed, and its end state is not compared. End states compared on the first run.")
+        f"The client (psycopg, loopback) stops after {s.client_budget_s:g} s; its time is then extrapolated "
+        "linearly to all the rows ours changed, and its end state is not compared. End states compared on the "
+        "first run.")
     return section

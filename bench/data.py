@@ -6,6 +6,11 @@
   NOW) and one bet since (every second one pending, the others won or lost).
 - cost_<n>: 10,000 users and n content posts, of which `expired` are expired at NOW (spread
   evenly over the table), the rest live for 1 to 30 more days.
+- settle_<n>: n pending bets (stakes in escrow) on completed and cancelled games, 50 a game,
+  of n / 10 users with bankrolls reset this Monday.
+- stats_<n>: n users, each with 8 graded or cancelled bets over the last 9 days (2 of them
+  this week); every fourth user has a pick post that the next three tail or fade with one of
+  their bets; user_stats empty.
 - demo_<n>: `deployer seed` data for n users (deployer.demo.seed_database) at SEED_NOW.
 
 Every one gets the reference app schema and the job set through deployer.install.deploy
@@ -76,6 +81,103 @@ SELECT md5('bet' || n)::uuid, md5('user' || n)::uuid,
   FROM generate_series(1, %(users)s::integer) AS n
 """
 
+# settle_<n>: games of BETS_PER_GAME bets each, every 20th cancelled, every 13th a tie (a
+# moneyline push); scores 95 to 125, so that the whole-point lines below push now and then.
+BETS_PER_GAME = 50
+SETTLE_GAMES_SQL = """
+INSERT INTO games (id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score, status)
+SELECT 'settle-' || g, 'basketball_nba', 'NBA', 'Home ' || g %% 30, 'Away ' || g %% 30,
+       %(now)s::timestamptz - interval '3 hours' - (g %% 48) * interval '1 hour',
+       CASE WHEN g %% 20 <> 0 THEN 95 + (g * 7) %% 31 END,
+       CASE WHEN g %% 20 = 0 THEN NULL WHEN g %% 13 = 0 THEN 95 + (g * 7) %% 31 ELSE 95 + (g * 11) %% 29 END,
+       (CASE WHEN g %% 20 = 0 THEN 'cancelled' ELSE 'completed' END)::game_status
+  FROM generate_series(1, %(games)s::integer) AS g
+"""
+
+# Bet n is on game 1 + (n - 1) / BETS_PER_GAME, by user 1 + n %% users, placed an hour or so
+# before the game: a third each spread (whole and half lines, -7 to +7.5, from the bet's
+# side), total (over or under 205 to 235.5) and moneyline; odds -110, every fifth +150.
+SETTLE_BETS_SQL = """
+INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, status, created_at)
+SELECT md5('bet' || n)::uuid, md5('user' || (1 + n %% %(users)s::integer))::uuid, 'settle-' || g,
+       (ARRAY['spread', 'total', 'moneyline'])[1 + n %% 3]::bet_type,
+       CASE n %% 3
+           WHEN 0 THEN jsonb_build_object('team', team, 'line', (n / 3) %% 15 - 7 + half)
+           WHEN 1 THEN jsonb_build_object('total_type', CASE WHEN n %% 2 = 0 THEN 'over' ELSE 'under' END,
+                                          'line', 205 + (n / 3) %% 31 + half)
+           ELSE jsonb_build_object('team', team)
+       END,
+       stake, odds, CASE WHEN odds < 0 THEN stake * 100 / -odds ELSE stake * odds / 100 END, 'pending',
+       %(now)s::timestamptz - interval '4 hours' - (g %% 48) * interval '1 hour' - (n %% 600) * interval '1 second'
+  FROM generate_series(1, %(bets)s::integer) AS n,
+       LATERAL (SELECT 1 + (n - 1) / %(per_game)s::integer AS g, 500 + (n %% 10) * 250 AS stake,
+                       CASE WHEN n %% 5 = 0 THEN 150 ELSE -110 END AS odds,
+                       CASE WHEN (n / 3) %% 2 = 0 THEN 0.5 ELSE 0 END AS half) AS k,
+       LATERAL (SELECT CASE WHEN n %% 2 = 0 THEN 'Home ' ELSE 'Away ' END || k.g %% 30 AS team) AS t
+"""
+
+# A bankroll per bench user, reset this Monday 00:00 UTC, its pending stakes in escrow (SPEC 1.2):
+# balance = weekly_deposit - what its bets staked.
+SETTLE_BANKROLLS_SQL = """
+INSERT INTO bankrolls (user_id, balance, total_wagered, total_won, win_count, loss_count, push_count,
+                       biggest_win, biggest_loss, season_high, season_low, last_reset, reset_count,
+                       stats_metadata, referral_bonus, weekly_deposit, created_at, updated_at)
+SELECT u.id, d.deposit - coalesce(s.staked, 0), coalesce(s.staked, 0), 0, 0, 0, 0, 0, 0,
+       d.deposit, d.deposit - coalesce(s.staked, 0), monday, 5, '{}', d.deposit - 100000, d.deposit,
+       %(now)s::timestamptz - interval '100 days', monday
+  FROM users AS u
+  LEFT JOIN (SELECT user_id, sum(stake) AS staked FROM bets GROUP BY user_id) AS s ON s.user_id = u.id,
+       LATERAL (SELECT 100000 + 10000 * u.referral_count AS deposit,
+                       %(now)s::timestamptz - interval '2 days 12 hours' AS monday) AS d
+ WHERE u.is_mock
+"""
+
+# stats_<n>: bet k (1..8) of user u is placed (8 - k) x 30 hours before NOW - 4 hours (k = 7, 8:
+# this week), before game stats-k started, and settled 2.5 hours after that start; won,
+# lost, push or cancelled by a hash of (u, k).
+STATS_GAMES_SQL = """
+INSERT INTO games (id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score, status)
+SELECT 'stats-' || k, 'americanfootball_nfl', 'NFL', 'Home', 'Away',
+       %(now)s::timestamptz - interval '3 hours' - (8 - k) * interval '30 hours', 24, 17, 'completed'
+  FROM generate_series(1, 8) AS k
+"""
+
+STATS_BETS_SQL = """
+INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, actual_win, status,
+                  created_at, settled_at)
+SELECT md5('bet' || u || ':' || k)::uuid, md5('user' || u)::uuid, 'stats-' || k, 'moneyline', '{"team": "Home"}',
+       stake, -110, stake * 100 / 110,
+       CASE status WHEN 'won' THEN stake * 100 / 110 WHEN 'lost' THEN -stake ELSE 0 END,
+       status::bet_status, placed, %(now)s::timestamptz - interval '30 minutes' - (8 - k) * interval '30 hours'
+  FROM generate_series(1, %(users)s::integer) AS u, generate_series(1, 8) AS k,
+       LATERAL (SELECT 500 + ((u + k) %% 8) * 250 AS stake,
+                       %(now)s::timestamptz - interval '4 hours' - (8 - k) * interval '30 hours'
+                       - (u %% 3600) * interval '1 second' AS placed,
+                       CASE WHEN h < 42 THEN 'won' WHEN h < 84 THEN 'lost' WHEN h < 96 THEN 'push' ELSE 'cancelled'
+                       END AS status
+                  FROM (SELECT abs(hashtext(u || ':' || k)) %% 100 AS h) AS x) AS b
+"""
+
+# Every fourth user's pick post, on that user's bet 7.
+STATS_PICKS_SQL = """
+INSERT INTO posts (id, user_id, bet_id, post_type, media_url, created_at, expires_at)
+SELECT md5('pick' || u)::uuid, md5('user' || u)::uuid, b.id, 'pick', %(cdn)s || 'posts/pick' || u || '.jpg',
+       b.created_at, b.created_at + interval '1 day'
+  FROM generate_series(4, %(users)s::integer, 4) AS u
+  JOIN bets AS b ON b.id = md5('bet' || u || ':7')::uuid
+"""
+
+# The next three users act on it: two tail, one fades, with their bet 8 (this week); every
+# seventh user's action is last week's, with its bet 6.
+STATS_ACTIONS_SQL = """
+INSERT INTO pick_actions (id, post_id, user_id, action_type, resulting_bet_id, created_at)
+SELECT md5('action' || u)::uuid, md5('pick' || (u - u %% 4))::uuid, md5('user' || u)::uuid,
+       (CASE WHEN u %% 4 = 3 THEN 'fade' ELSE 'tail' END)::pick_action, b.id, b.created_at
+  FROM generate_series(5, %(users)s::integer) AS u
+  JOIN bets AS b ON b.id = md5('bet' || u || ':' || CASE WHEN u %% 7 = 0 THEN 6 ELSE 8 END)::uuid
+ WHERE u %% 4 <> 0
+"""
+
 # Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
 # otherwise it expires 1 to 30 days after NOW. Content posts: bet_id and settled_bet_id NULL.
 POSTS_SQL = """
@@ -138,8 +240,13 @@ class Templates:
             conn.execute("CHECKPOINT")
 
     def for_job(self, job: str, scale) -> str:
-        """The template a job works on at a scale: expired posts, or bankrolls due."""
-        return self.posts(scale.posts) if job == "expire_content" else self.bankrolls(scale.users)
+        """The template a job works on at a scale: expired posts, bankrolls due, pending bets of
+        finished games, or settled bets to roll up."""
+        build = {"expire_content": lambda: self.posts(scale.posts),
+                 "reset_bankrolls": lambda: self.bankrolls(scale.users),
+                 "settle_games": lambda: self.settle(scale.pending_bets),
+                 "rollup_stats": lambda: self.stats(scale.stats_users)}
+        return build[job]()
 
     def posts(self, posts: int) -> str:
         what = f"{COST_USERS:,} users; {posts:,} posts, all expired; bench_ids"
@@ -148,6 +255,14 @@ class Templates:
     def bankrolls(self, users: int) -> str:
         what = f"{users:,} users, each with a bankroll due and a bet"
         return self._build(f"tmpl_bankrolls_{users}", what, lambda dsn: fill_bankrolls(dsn, users))
+
+    def settle(self, bets: int) -> str:
+        what = f"{bets:,} pending bets of {bets // BETS_PER_GAME:,} finished games, {bets // 10:,} users"
+        return self._build(f"tmpl_settle_{bets}", what, lambda dsn: fill_settle(dsn, bets))
+
+    def stats(self, users: int) -> str:
+        what = f"{users:,} users, 8 settled bets each, picks tailed and faded; user_stats empty"
+        return self._build(f"tmpl_stats_{users}", what, lambda dsn: fill_stats(dsn, users))
 
     def cost(self, posts: int, expired: int) -> str:
         what = f"{COST_USERS:,} users; {posts:,} posts, {expired:,} of them expired"
@@ -196,6 +311,26 @@ def fill_posts(dsn: str, posts: int, users: int, every: int) -> None:
 def fill_bankrolls(dsn: str, users: int) -> None:
     with deferred(dsn, ["users", "bankrolls", "bets"]):
         fill_users(dsn, users, with_bankrolls=True)
+
+
+def fill_settle(dsn: str, bets: int) -> None:
+    """bets pending bets, BETS_PER_GAME a game, of bets / 10 users (each with a bankroll)."""
+    users = max(BETS_PER_GAME, bets // 10)
+    with deferred(dsn, ["users", "games", "bets", "bankrolls"]), connect(dsn) as conn:
+        conn.execute(USERS_SQL, {"now": NOW, "users": users})
+        conn.execute(SETTLE_GAMES_SQL, {"now": NOW, "games": -(-bets // BETS_PER_GAME)})
+        conn.execute(SETTLE_BETS_SQL, {"now": NOW, "users": users, "bets": bets, "per_game": BETS_PER_GAME})
+        conn.execute(SETTLE_BANKROLLS_SQL, {"now": NOW})
+
+
+def fill_stats(dsn: str, users: int) -> None:
+    """users users with 8 bets each, the pick posts and the tails and fades on them."""
+    with deferred(dsn, ["users", "games", "bets", "posts", "pick_actions"]), connect(dsn) as conn:
+        conn.execute(USERS_SQL, {"now": NOW, "users": users})
+        conn.execute(STATS_GAMES_SQL, {"now": NOW})
+        conn.execute(STATS_BETS_SQL, {"now": NOW, "users": users})
+        conn.execute(STATS_PICKS_SQL, {"cdn": CDN, "users": users})
+        conn.execute(STATS_ACTIONS_SQL, {"users": users})
 
 
 def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> None:

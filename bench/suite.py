@@ -64,8 +64,10 @@ def load_average() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg()[:1])
 
 
-def run(scale: str, runs: int = 3, only: list[str] | None = None, plans_dir: Path = PLANS) -> Report:
-    """Run the scenarios named in `only` (all by default, in SCENARIOS order) at `scale`."""
+def run(scale: str, runs: int = 3, only: list[str] | None = None, plans_dir: Path = PLANS,
+        jobs: list[str] | None = None) -> Report:
+    """Run the scenarios named in `only` (all by default, in SCENARIOS order) at `scale`;
+    vs_bare and vs_row_client on the `jobs` (all they know by default)."""
     chosen = [name for name in SCENARIOS if not only or name in only]
     started = time.perf_counter()
     report = Report(scale=scale, runs=runs, machine=machine(), code=code_version(),
@@ -75,7 +77,7 @@ def run(scale: str, runs: int = 3, only: list[str] | None = None, plans_dir: Pat
         m = manifest.load()
         templates = Templates(bench, m)
         ctx = Context(bench=bench, templates=templates, manifest=m, scale=SCALES[scale], runs=runs,
-                      plans_dir=plans_dir)
+                      plans_dir=plans_dir, jobs=jobs)
         report.settings = bench.settings()
         for name in chosen:
             began = time.perf_counter()
