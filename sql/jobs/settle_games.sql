@@ -59,7 +59,7 @@ graded AS (
                                  WHEN 1 THEN 'won' WHEN 0 THEN 'push' WHEN -1 THEN 'lost' END
                    END::{{ app }}.bet_status AS outcome
               FROM {{ app }}.bets AS b
-              JOIN {{ app }}.games AS g ON g.id = b.game_id
+              JOIN {{ app }}.games AS g ON g.id = b.game_id AND g.id = ANY (v_games)
               LEFT JOIN {{ app }}.bankrolls AS k ON k.user_id = b.user_id
              CROSS JOIN LATERAL (
                     SELECT CASE b.bet_details ->> 'team'
@@ -137,9 +137,9 @@ pg_catalog.jsonb_build_object(
     ELSIF v_seen > 0 THEN
         -- Lock the bankrolls to be credited in one order, so concurrent runs cannot deadlock.
         PERFORM
-           FROM {{ app }}.bankrolls AS k
-          WHERE k.user_id IN (SELECT b.user_id FROM {{ app }}.bets AS b
-                               WHERE b.game_id = ANY (v_games) AND b.status = 'pending')
+           FROM (SELECT DISTINCT b.user_id FROM {{ app }}.bets AS b
+                  WHERE b.game_id = ANY (v_games) AND b.status = 'pending') AS u
+           JOIN {{ app }}.bankrolls AS k ON k.user_id = u.user_id
           ORDER BY k.user_id
             FOR NO KEY UPDATE OF k;
 
