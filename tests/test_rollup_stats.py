@@ -332,3 +332,11 @@ def test_incremental_runs_equal_a_from_scratch_computation(conn, bets, actions, 
     assert stored(conn) == expected
     event("rows", len(expected))
     assert call_job(conn, "rollup_stats", now)["affected"] == 0
+
+
+def test_the_job_sets_tables_in_the_app_schema_keep_row_level_security_on(conn):
+    rows = conn.execute("SELECT relname, relrowsecurity FROM pg_class WHERE relname IN"
+                        " ('user_stats', 'user_effect_tiers') AND relnamespace = 'public'::regnamespace"
+                        " ORDER BY 1").fetchall()
+    assert rows == [{"relname": "user_effect_tiers", "relrowsecurity": True},
+                    {"relname": "user_stats", "relrowsecurity": True}]

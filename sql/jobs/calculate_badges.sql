@@ -54,6 +54,10 @@ ALTER TABLE {{ app }}.user_effect_tiers
     ADD COLUMN IF NOT EXISTS tier        smallint    NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS badge_count integer     NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS updated_at  timestamptz NOT NULL DEFAULT now();
+-- Row level security on, no policy: on Supabase a table in the API's schema without it is
+-- readable and writable with the public key. The job (the table's owner) is not affected;
+-- the app grants what its clients may read with a policy of its own.
+ALTER TABLE {{ app }}.user_effect_tiers ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE {{ app }}.user_effect_tiers IS
     'Effect tier per user (0, 1, 2) from the weekly badges, kept by the snapbet job set (jobs.calculate_badges)';
 

@@ -66,6 +66,10 @@ ALTER TABLE {{ app }}.user_stats
     ADD COLUMN IF NOT EXISTS tail_profit_generated bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS fade_profit_generated bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS updated_at            timestamptz NOT NULL DEFAULT now();
+-- Row level security on, no policy: on Supabase a table in the API's schema without it is
+-- readable and writable with the public key. The job (the table's owner) is not affected;
+-- the app grants what its clients may read with a policy of its own.
+ALTER TABLE {{ app }}.user_stats ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE {{ app }}.user_stats IS
     'Per-user betting figures, kept by the snapbet job set (jobs.rollup_stats); see that function''s comment';
 -- Rows whose week figures may need a new week (due rule c).
