@@ -3,6 +3,6 @@
 
 Modules: cluster (the bench's own durable throwaway cluster, clones of templates), data
 (the seeded templates), baselines (the bare statements and the row-at-a-time client; bets
-holds settle_games' and rollup_stats'),
+holds settle_games' and rollup_stats', badges calculate_badges'),
 the scenarios (compare, online, cost, client), report (Markdown) and suite (the run).
 """

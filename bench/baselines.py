@@ -5,7 +5,8 @@
   one autocommitted statement per row (per user for reset_bankrolls);
 - state hashes, to check that two ways of making a change end in the same data.
 
-settle_games' and rollup_stats' bare statements and clients are in bench.bets.
+settle_games' and rollup_stats' bare statements and clients are in bench.bets,
+calculate_badges' in bench.badges.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from bench import bets
+from bench import badges, bets
 from bench.common import connect
 
 # expire_content on a workload of expired content posts only: the posts rule of SPEC §2
@@ -85,7 +86,8 @@ def bare_statement(manifest, job: str, now: datetime) -> tuple[str, dict]:
     statements = {"expire_content": lambda: (EXPIRE_POSTS_BARE, {"now": now}),
                   "reset_bankrolls": lambda: (RESET_BARE.format(only=""), reset_params(manifest, now)),
                   "settle_games": lambda: bets.settle_bare(manifest, now),
-                  "rollup_stats": lambda: bets.stats_bare(manifest, now)}
+                  "rollup_stats": lambda: bets.stats_bare(manifest, now),
+                  "calculate_badges": lambda: badges.badges_bare(manifest, now)}
     return statements[job]()
 
 
@@ -97,13 +99,15 @@ def bare(dsn: str, manifest, job: str, now: datetime) -> None:
 
 # What the state hash of each job covers: (table, columns left out). Left out: keys the
 # database draws at random (gen_random_uuid) and updated_at, which SnapBet's trigger sets
-# to the transaction's now(), different for any two runs (user_stats' is the run's now).
+# to the transaction's now(), different for any two runs (user_stats' and
+# user_effect_tiers' are the run's now).
 STATE = {
     "expire_content": [("posts", []), ("stories", []), ("messages", []), ("comments", []),
                        ("reactions", []), ("pick_actions", [])],
     "reset_bankrolls": [("bankrolls", ["updated_at"]), ("bets", []), ("notifications", ["id"])],
     "settle_games": [("bets", []), ("bankrolls", ["updated_at"]), ("notifications", ["id"])],
     "rollup_stats": [("user_stats", [])],
+    "calculate_badges": [("user_badges", []), ("badge_history", ["id"]), ("user_effect_tiers", [])],
 }
 
 
@@ -153,11 +157,13 @@ SELECT b.user_id FROM bankrolls AS b
 
 def row_client(dsn: str, manifest, job: str, now: datetime, budget_s: float) -> dict:
     """Run the row-at-a-time client of a job: a generator that yields how many rows its next
-    unit of work changes (a row; settle_games: a game's bets; rollup_stats: a user's row), then
-    does it when resumed. Stops before a unit once budget_s seconds have passed; returns the
-    rows done, the seconds spent and whether it finished."""
+    unit of work changes (a row; settle_games: a game's bets; rollup_stats: a user's row;
+    calculate_badges: a user's badge and tier changes), then does it when resumed. Stops
+    before a unit once budget_s seconds have passed; returns the rows done, the seconds spent
+    and whether it finished."""
     started, done = time.perf_counter(), 0
-    client = {"settle_games": bets.settle_client, "rollup_stats": bets.stats_client}.get(job)
+    client = {"settle_games": bets.settle_client, "rollup_stats": bets.stats_client,
+              "calculate_badges": badges.badges_client}.get(job)
     with connect(dsn) as conn:
         units = client(conn, manifest, now) if client else _by_row(conn, manifest, job, now)
         for rows in units:

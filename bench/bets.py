@@ -177,10 +177,11 @@ FIGURES = ("settled_bets", "wins", "losses", "pushes", "total_wagered", "net_pro
 COLUMNS = ("user_id", *FIGURES, "updated_at")
 
 # The week holding now (SPEC 1.3, 2.1): [Monday 00:00, next Monday 00:00) in the timezone, 7
-# local days (167 or 169 hours when DST starts or ends in it), and its Monday as a date.
+# local days (167 or 169 hours when DST starts or ends in it), its Monday as a date, and the
+# start of its Sunday (the calendar day in the timezone).
 WEEK = """
 SELECT timezone(%(tz)s, monday) AS week_start, timezone(%(tz)s, monday + interval '7 days') AS week_end,
-       monday::date AS week_date
+       monday::date AS week_date, timezone(%(tz)s, monday + interval '6 days') AS sunday
   FROM (SELECT date_trunc('week', timezone(%(tz)s, %(now)s::timestamptz)) AS monday) AS m
 """
 # Per user, over the graded (won, lost, push) bets: totals, and those of the bets created

@@ -1,6 +1,6 @@
 """vs_bare and vs_row_client: our run (CALL jobs.run_job) against the bare statement and
 against a row-at-a-time client, each run on a fresh clone, the two interleaved run by run.
-Both measure COMPARED: the jobs of every scenario (JOBS) and the two over bets."""
+Both measure COMPARED: the jobs of every scenario (JOBS), the two over bets and the badges."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bench import baselines
 from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, last_run, measured, median
 
 JOBS = ("expire_content", "reset_bankrolls")  # every scenario's (dry_run and client_rss too)
-COMPARED = (*JOBS, "settle_games", "rollup_stats")
+COMPARED = (*JOBS, "settle_games", "rollup_stats", "calculate_badges")
 BARE_GOAL = 1.3
 CLIENT_GOAL = 40.0
 
@@ -30,6 +30,12 @@ BARE_NOTES = {
     "rollup_stats": "rollup_stats: {s.stats_users:,} users with 8 bets each, picks tailed and faded, user_stats "
                     "empty (the first run: a full recompute); the bare statement is one INSERT … SELECT … ON "
                     "CONFLICT over every user, with the job's definitions.",
+    "calculate_badges": "calculate_badges: {s.badge_users:,} users with this week's bets, picks, tails and fades, "
+                        "older posts, and badges of this week (some no longer earned) and of last week (to "
+                        "expire); user_effect_tiers empty. Its rows: badge changes (awarded, revoked, expired) "
+                        "and tier changes, the job's affected. The bare statement computes the eight badges of "
+                        "every user with the job's definitions and, in data-modifying CTEs, expires and revokes, "
+                        "awards, writes badge_history and upserts the tiers that change.",
 }
 CLIENT_NOTES = {
     "expire_content": "expire_content: the demo seed (`deployer seed`) of {s.demo_users:,} users at seed + 1 day; "
@@ -43,6 +49,10 @@ CLIENT_NOTES = {
     "rollup_stats": "rollup_stats: its vs_bare template; the client selects the users with graded bets, then per "
                     "user three SELECTs (totals, the won and lost outcomes in order for the streaks, what others "
                     "made on the user's picks) and one autocommitted upsert.",
+    "calculate_badges": "calculate_badges: its vs_bare template; the client reads the week's best profit, then "
+                        "per user five SELECTs (the week's bets, what others made on the user's picks, the user's "
+                        "posts, the active badges, the tier) and per change an UPDATE or INSERT of user_badges "
+                        "and a badge_history row, and the tier upserted, one transaction per user.",
 }
 
 
@@ -66,7 +76,8 @@ def compared(ctx: Context) -> list[str]:
 
 
 def rows_changed(job: str, record: dict) -> int:
-    """The rows a run changed: its affected count, except settle_games' (games): its bets."""
+    """The rows a run changed: its affected count (calculate_badges: badge and tier changes),
+    except settle_games' (games): its bets."""
     if job == "settle_games":
         return sum(record["details"].get(k, 0) for k in ("won", "lost", "push", "cancelled"))
     return record["affected"]
@@ -105,7 +116,8 @@ def vs_bare(ctx: Context) -> Section:
         blocks = [per_row(runs, "blocks", rows) for runs in (mine, theirs)]
         section.rows.append({"job": job, "rows": rows, "ours_s": ours_s, "bare_s": bare_s, "ratio": ours_s / bare_s,
                              "batches": record["batches"], "wal": f"{wal[0]:,.0f} / {wal[1]:,.0f} B",
-                             "blocks": f"{blocks[0]:.1f} / {blocks[1]:.1f}", "equal": equal})
+                             "blocks": f"{blocks[0]:.1f} / {blocks[1]:.1f}", "equal": equal,
+                             "details": record["details"]})
         verdict = "met" if ours_s / bare_s <= BARE_GOAL else "missed"
         section.goals.append(
             f"vs_bare {job}: ours / bare ≤ {BARE_GOAL}× — {verdict} ({ours_s / bare_s:.2f}×; {record['batches']} "
@@ -115,9 +127,9 @@ def vs_bare(ctx: Context) -> Section:
     section.notes += [BARE_NOTES[job].format(s=s) for job in compared(ctx)]
     section.notes.append(
         "End states, compared on the first run: md5 over every row of the tables the job changes (bankrolls "
-        "without updated_at, which SnapBet's trigger sets to the transaction's now(); notifications without "
-        "their random id). WAL: pg_current_wal_lsn() before and after, nothing else running; buffer accesses: "
-        "pg_stat_database blks_hit + blks_read of the clone.")
+        "without updated_at, which SnapBet's trigger sets to the transaction's now(); notifications and "
+        "badge_history without their random id). WAL: pg_current_wal_lsn() before and after, nothing else "
+        "running; buffer accesses: pg_stat_database blks_hit + blks_read of the clone.")
     return section
 
 

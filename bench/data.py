@@ -11,6 +11,9 @@
 - stats_<n>: n users, each with 8 graded or cancelled bets over the last 9 days (2 of them
   this week); every fourth user has a pick post that the next three tail or fade with one of
   their bets; user_stats empty.
+- badges_<n>: n users with this week's settled bets (some on NFL games), pick posts (a few
+  users with 10 or more), tails and fades of them, older posts (ghosts), and badges held:
+  this week's (some no longer earned) and last week's (to expire); user_effect_tiers empty.
 - demo_<n>: `deployer seed` data for n users (deployer.demo.seed_database) at SEED_NOW.
 
 Every one gets the reference app schema and the job set through deployer.install.deploy
@@ -26,10 +29,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from deployer import install, manifest
 from deployer.demo import seed_database
 
+from bench.badges import BADGES
 from bench.cluster import BenchCluster
 from bench.common import NOW, SEED_NOW, connect, timed
 
@@ -37,6 +42,7 @@ CDN = "https://cdn.bench.invalid/storage/v1/object/public/"
 COST_USERS = 10_000
 CHUNK = 500_000  # posts per INSERT
 LOADERS = 2  # connections loading posts at once
+MONDAY = NOW - timedelta(days=NOW.weekday(), hours=NOW.hour)  # 00:00 UTC of NOW's week
 
 USERS_SQL = """
 INSERT INTO users (id, email, username, referral_count, is_mock, created_at, updated_at)
@@ -178,6 +184,128 @@ SELECT md5('action' || u)::uuid, md5('pick' || (u - u %% 4))::uuid, md5('user' |
  WHERE u %% 4 <> 0
 """
 
+# badges_<n>: this week runs from MONDAY 00:00 (UTC, the manifest's timezone) to NOW,
+# Wednesday noon. Game g (1..8) starts at Monday 05:00 + 6 hours x (g - 1), every fourth an
+# NFL game; game 0, NFL too, on last week's Sunday at 23:00 (so its bets count for no week
+# of this one). None is on this week's Sunday, which is still to come: sunday_sweep has no
+# holders.
+BADGE_GAMES_SQL = """
+INSERT INTO games (id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score, status)
+SELECT 'badges-' || g, CASE WHEN g %% 4 = 0 THEN 'americanfootball_nfl' ELSE 'basketball_nba' END,
+       CASE WHEN g %% 4 = 0 THEN 'NFL' ELSE 'NBA' END, 'Home', 'Away',
+       %(monday)s::timestamptz + interval '5 hours' + (g - 1) * interval '6 hours', 24, 17, 'completed'
+  FROM generate_series(0, 8) AS g
+"""
+
+# User u's bets: j = 1 .. 2 + u % 6 this week, on game 1 + (u + j) % 8, and j = 0 last week,
+# on game 0; each placed an hour or two before its game and settled 3 hours after it started;
+# won, lost, push or cancelled (55 / 30 / 10 / 5 %) by a hash of (u, j); stakes 5 to 52.50.
+BADGE_BETS_SQL = """
+INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, actual_win, status,
+                  created_at, settled_at)
+SELECT md5('bet' || u || ':' || j)::uuid, md5('user' || u)::uuid, 'badges-' || k.g, 'moneyline', '{"team": "Home"}',
+       k.stake, -110, k.stake * 100 / 110,
+       CASE k.status WHEN 'won' THEN k.stake * 100 / 110 WHEN 'lost' THEN -k.stake ELSE 0 END,
+       k.status::bet_status, s.start - interval '1 hour' - (u %% 3600) * interval '1 second',
+       s.start + interval '3 hours'
+  FROM generate_series(1, %(users)s::integer) AS u,
+       LATERAL generate_series(0, 2 + u %% 6) AS j,
+       LATERAL (SELECT CASE WHEN j = 0 THEN 0 ELSE 1 + (u + j) %% 8 END AS g,
+                       500 + ((7 * u + j) %% 20) * 250 AS stake,
+                       CASE WHEN h < 55 THEN 'won' WHEN h < 85 THEN 'lost' WHEN h < 95 THEN 'push' ELSE 'cancelled'
+                       END AS status
+                  FROM (SELECT abs(hashtext(u || ':' || j)) %% 100 AS h) AS x) AS k,
+       LATERAL (SELECT %(monday)s::timestamptz + interval '5 hours' + (k.g - 1) * interval '6 hours' AS start) AS s
+"""
+
+# Posts. Every fifth user's pick posts this week, on their bets in turn (pick i on bet
+# 1 + (i - 1) % bets): one or two, 9 for u % 40 = 10, 10 to 12 for u % 40 = 20 (most_active);
+# every tenth user's (u % 10 = 1) pick last week, on bet 0. A pick is created a few minutes
+# after its bet, expires when its game starts and is soft-deleted 3 hours later, as
+# expire_content does. Content posts, for two days: every third user's 10 days ago (every
+# 33rd's exactly 3 days ago), expired and deleted since; every seventh user's yesterday, live.
+BADGE_POSTS_SQL = """
+INSERT INTO posts (id, user_id, bet_id, post_type, media_url, created_at, expires_at, deleted_at)
+SELECT md5('pick' || p.u || ':' || p.i)::uuid, md5('user' || p.u)::uuid, b.id, 'pick',
+       %(cdn)s || 'posts/pick' || p.u || '-' || p.i || '.jpg', b.created_at + p.i * interval '1 minute',
+       g.commence_time, g.commence_time + interval '3 hours'
+  FROM (SELECT u, i, CASE WHEN i = 0 THEN 0 ELSE 1 + (i - 1) %% (2 + u %% 6) END AS j
+          FROM generate_series(1, %(users)s::integer) AS u,
+               LATERAL generate_series(CASE WHEN u %% 10 = 1 THEN 0 ELSE 1 END,
+                                       CASE WHEN u %% 40 = 20 THEN 10 + (u / 40) %% 3 WHEN u %% 40 = 10 THEN 9
+                                            WHEN u %% 5 = 0 THEN 1 + (u / 5) %% 2 ELSE 0 END) AS i) AS p,
+       bets AS b, games AS g
+ WHERE b.id = md5('bet' || p.u || ':' || p.j)::uuid AND g.id = b.game_id
+UNION ALL
+SELECT md5('post' || u || ':' || age)::uuid, md5('user' || u)::uuid, NULL, 'content',
+       %(cdn)s || 'posts/' || u || '-' || age || '.jpg', created, created + interval '2 days',
+       CASE WHEN created + interval '2 days' <= %(now)s THEN created + interval '2 days' END
+  FROM generate_series(1, %(users)s::integer) AS u,
+       LATERAL (VALUES ('old', CASE WHEN u %% 33 = 0 THEN %(now)s::timestamptz - interval '3 days'
+                                    ELSE %(now)s::timestamptz - interval '10 days' END, u %% 3 = 0),
+                       ('new', %(now)s::timestamptz - interval '1 day', u %% 7 = 0)) AS c (age, created, wanted)
+ WHERE c.wanted
+"""
+
+# Tails and fades, each with the actor's own bet: the three users after each of this week's
+# pick authors act on their first pick (tail, tail, fade) with their bet 1, a few minutes
+# after it; every fourth author tails their own pick (not "others": it counts for nothing).
+# Last week's picks: the next user tails it then with their bet 0; the one after fades it
+# this Monday (an action of this week: it counts) with their bet 1.
+BADGE_ACTIONS_SQL = """
+INSERT INTO pick_actions (id, post_id, user_id, action_type, resulting_bet_id, created_at)
+SELECT md5('action' || a.u || ':' || a.i || ':' || a.actor)::uuid, p.id, md5('user' || a.actor)::uuid,
+       a.kind::pick_action, md5('bet' || a.actor || ':' || a.j)::uuid,
+       coalesce(a.at, p.created_at + interval '5 minutes')
+  FROM (SELECT u, 1 AS i, u + d AS actor, kind, 1 AS j, NULL::timestamptz AS at
+          FROM generate_series(5, %(users)s::integer, 5) AS u,
+               (VALUES (1, 'tail'), (2, 'tail'), (3, 'fade')) AS v (d, kind)
+        UNION ALL
+        SELECT u, 1, u, 'tail', 2, NULL FROM generate_series(20, %(users)s::integer, 20) AS u
+        UNION ALL
+        SELECT u, 0, u + 1, 'tail', 0, NULL FROM generate_series(1, %(users)s::integer, 10) AS u
+        UNION ALL
+        SELECT u, 0, u + 2, 'fade', 1, %(monday)s::timestamptz + interval '30 minutes'
+          FROM generate_series(1, %(users)s::integer, 10) AS u) AS a,
+       posts AS p
+ WHERE a.actor <= %(users)s AND p.id = md5('pick' || a.u || ':' || a.i)::uuid
+"""
+
+# Badges held at NOW. This week's, active: every fourth user one badge, the eight in turn
+# (every sixteenth without week_start_date: its week is its earned_at's), whether or not
+# it still qualifies; ghost for u % 12 = 3. This week's, lost on Tuesday: hot_streak for
+# u % 4 = 1. Last week's, still active (to expire): every third user one badge, in turn.
+# A history row per earning and per loss.
+BADGE_HELD_SQL = """
+INSERT INTO user_badges (user_id, badge_id, earned_at, lost_at, week_start_date, weekly_reset_at)
+SELECT md5('user' || u)::uuid, badge, earned, lost, week, reset
+  FROM (SELECT u, (%(badges)s::text[])[1 + (u / 4) %% 8] AS badge,
+               %(monday)s::timestamptz + interval '1 hour' + (u %% 3600) * interval '1 second' AS earned,
+               NULL::timestamptz AS lost, CASE WHEN u %% 16 <> 0 THEN %(week)s::date END AS week,
+               %(monday)s::timestamptz + interval '7 days' AS reset
+          FROM generate_series(4, %(users)s::integer, 4) AS u
+        UNION ALL
+        SELECT u, 'ghost', %(monday)s::timestamptz + interval '1 hour', NULL, %(week)s::date,
+               %(monday)s::timestamptz + interval '7 days'
+          FROM generate_series(3, %(users)s::integer, 12) AS u
+        UNION ALL
+        SELECT u, 'hot_streak', %(monday)s::timestamptz + interval '2 hours',
+               %(monday)s::timestamptz + interval '26 hours', %(week)s::date,
+               %(monday)s::timestamptz + interval '7 days'
+          FROM generate_series(1, %(users)s::integer, 4) AS u
+        UNION ALL
+        SELECT u, (%(badges)s::text[])[1 + (u / 3) %% 8],
+               %(monday)s::timestamptz - interval '5 days' + (u %% 3600) * interval '1 second', NULL,
+               %(week)s::date - 7, %(monday)s::timestamptz
+          FROM generate_series(1, %(users)s::integer, 3) AS u) AS h
+"""
+BADGE_HISTORY_SQL = """
+INSERT INTO badge_history (user_id, badge_id, action, created_at)
+SELECT user_id, badge_id, 'earned', earned_at FROM user_badges
+UNION ALL
+SELECT user_id, badge_id, 'lost', lost_at FROM user_badges WHERE lost_at IS NOT NULL
+"""
+
 # Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
 # otherwise it expires 1 to 30 days after NOW. Content posts: bet_id and settled_bet_id NULL.
 POSTS_SQL = """
@@ -241,11 +369,12 @@ class Templates:
 
     def for_job(self, job: str, scale) -> str:
         """The template a job works on at a scale: expired posts, bankrolls due, pending bets of
-        finished games, or settled bets to roll up."""
+        finished games, settled bets to roll up, or a week of bets, picks and badges."""
         build = {"expire_content": lambda: self.posts(scale.posts),
                  "reset_bankrolls": lambda: self.bankrolls(scale.users),
                  "settle_games": lambda: self.settle(scale.pending_bets),
-                 "rollup_stats": lambda: self.stats(scale.stats_users)}
+                 "rollup_stats": lambda: self.stats(scale.stats_users),
+                 "calculate_badges": lambda: self.badges(scale.badge_users)}
         return build[job]()
 
     def posts(self, posts: int) -> str:
@@ -263,6 +392,11 @@ class Templates:
     def stats(self, users: int) -> str:
         what = f"{users:,} users, 8 settled bets each, picks tailed and faded; user_stats empty"
         return self._build(f"tmpl_stats_{users}", what, lambda dsn: fill_stats(dsn, users))
+
+    def badges(self, users: int) -> str:
+        what = (f"{users:,} users, this week's bets, picks, tails and fades, older posts; badges of this week "
+                "and last; user_effect_tiers empty")
+        return self._build(f"tmpl_badges_{users}", what, lambda dsn: fill_badges(dsn, users))
 
     def cost(self, posts: int, expired: int) -> str:
         what = f"{COST_USERS:,} users; {posts:,} posts, {expired:,} of them expired"
@@ -331,6 +465,18 @@ def fill_stats(dsn: str, users: int) -> None:
         conn.execute(STATS_BETS_SQL, {"now": NOW, "users": users})
         conn.execute(STATS_PICKS_SQL, {"cdn": CDN, "users": users})
         conn.execute(STATS_ACTIONS_SQL, {"users": users})
+
+
+def fill_badges(dsn: str, users: int) -> None:
+    """users users with a week of bets and posts, the tails and fades, the badges they hold."""
+    params = {"now": NOW, "monday": MONDAY, "week": MONDAY.date(), "users": users, "cdn": CDN,
+              "badges": list(BADGES)}
+    tables = ["users", "games", "bets", "posts", "pick_actions", "user_badges", "badge_history"]
+    with deferred(dsn, tables), connect(dsn) as conn:
+        conn.execute(USERS_SQL, params)
+        for statement in (BADGE_GAMES_SQL, BADGE_BETS_SQL, BADGE_POSTS_SQL, BADGE_ACTIONS_SQL, BADGE_HELD_SQL,
+                          BADGE_HISTORY_SQL):
+            conn.execute(statement, params)
 
 
 def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> None:

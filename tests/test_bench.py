@@ -1,4 +1,4 @@
-"""The benchmark suite at its smoke scale (about 45 s): every scenario runs on its own
+"""The benchmark suite at its smoke scale (about 60 s): every scenario runs on its own
 throwaway cluster and reports values that make sense. Timings are not asserted; what
 must hold whatever the machine is."""
 
@@ -9,6 +9,7 @@ import math
 import pytest
 
 from bench.__main__ import main
+from bench.badges import BADGES
 from bench.compare import COMPARED
 from bench.scales import SCALES
 from bench.suite import SCENARIOS
@@ -45,6 +46,16 @@ def test_ours_and_the_baselines_end_in_the_same_state(smoke):
     assert bare["reset_bankrolls"]["rows"] == SMOKE.users
     assert bare["settle_games"]["rows"] == SMOKE.pending_bets
     assert bare["rollup_stats"]["rows"] == SMOKE.stats_users
+    # calculate_badges' rows are its badge and tier changes; the template's badges of last week
+    # all expire, every 40th user has 10 or more picks, no bet is on this week's Sunday (to come).
+    details = bare["calculate_badges"]["details"]
+    assert bare["calculate_badges"]["rows"] == details["expired"] + details["tier_changes"] + sum(
+        details[b]["awarded"] + details[b]["revoked"] for b in BADGES)
+    assert details["expired"] == len(range(1, SMOKE.badge_users + 1, 3))
+    assert details["most_active"]["holders"] == len(range(20, SMOKE.badge_users + 1, 40))
+    assert details["sunday_sweep"]["holders"] == 0 and details["sunday_sweep"]["revoked"] > 0
+    assert all(details[b]["holders"] > 0 and details[b]["revoked"] > 0 for b in BADGES[:-1])
+    assert details["tier_changes"] > 0
     assert all(r["equal"] is True and r["ours_s"] > 0 and r["bare_s"] > 0 for r in bare.values())
     client = report.section("vs_row_client").rows
     assert [r["job"] for r in client] == list(COMPARED)
