@@ -202,7 +202,8 @@ pg_catalog.jsonb_build_object(
 {% set declare %}
 {{ week_declare }}
     v_best       bigint;
-    v_from       uuid        := (v_after -> 'users' ->> 0)::uuid;
+    v_from       uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
+                                   THEN (v_after -> 'users' ->> 0)::uuid END;
     v_ids        uuid[];
     v_tiers      bigint;
 {% endset %}

@@ -105,7 +105,8 @@ pg_catalog.jsonb_build_object(
                        CASE WHEN {{ rows }}.status = 'lost' THEN 0 ELSE {{ rows }}.stake + {{ rows }}.actual_win END), 0))
 {%- endmacro %}
 {% set declare %}
-    v_from    text    := v_after -> 'games' ->> 0;
+    v_from    text    := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'games') = 'array'
+                                   THEN (v_after -> 'games' ->> 0)::text END;
     v_games   text[]  := '{}'::text[];
     v_held    text[];
     v_credit  bigint;
