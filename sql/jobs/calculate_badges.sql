@@ -173,7 +173,8 @@ week_bets AS (
         ), tier_changes AS (
             SELECT t.user_id, t.badges, t.tier
               FROM tiers AS t
-              LEFT JOIN {{ app }}.user_effect_tiers AS e ON e.user_id = t.user_id
+              LEFT JOIN LATERAL (SELECT x.user_id, x.tier, x.badge_count FROM {{ app }}.user_effect_tiers AS x
+                                  WHERE x.user_id = t.user_id OFFSET 0) AS e ON true
              WHERE coalesce(e.tier, 0) <> t.tier OR (e.user_id IS NOT NULL AND e.badge_count <> t.badges)
         )
 {%- endmacro %}
@@ -265,6 +266,8 @@ SELECT u.id FROM {{ app }}.users AS u
             SELECT c.user_id, c.badge_id, p_now, v_week_date, v_week_end
               FROM changes AS c
              WHERE c.change = 'awarded'
+            -- Revoked and earned again by a run at the same moment: the same row, active again.
+            ON CONFLICT (user_id, badge_id, earned_at) DO UPDATE SET lost_at = NULL
             RETURNING ub.user_id, ub.badge_id
         ), logged AS (
             INSERT INTO {{ app }}.badge_history (user_id, badge_id, action, created_at)

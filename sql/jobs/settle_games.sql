@@ -111,6 +111,7 @@ pg_catalog.jsonb_build_object(
     v_held    text[];
     v_credit  bigint;
     v_users   bigint;
+    v_owners  uuid[];
 {% endset %}
 {% call job_function("settle_games",
     "For each completed game with pending bets: grade every pending bet (spread from the bet's own "
@@ -137,10 +138,12 @@ pg_catalog.jsonb_build_object(
           FROM (SELECT due.game_id, due.outcome AS status, due.stake, due.actual_win FROM due) AS d;
     ELSIF v_seen > 0 THEN
         -- Lock the bankrolls to be credited in one order, so concurrent runs cannot deadlock.
+        SELECT pg_catalog.array_agg(DISTINCT b.user_id) INTO v_owners
+          FROM {{ app }}.bets AS b
+         WHERE b.game_id = ANY (v_games) AND b.status = 'pending';
         PERFORM
-           FROM (SELECT DISTINCT b.user_id FROM {{ app }}.bets AS b
-                  WHERE b.game_id = ANY (v_games) AND b.status = 'pending') AS u
-           JOIN {{ app }}.bankrolls AS k ON k.user_id = u.user_id
+           FROM {{ app }}.bankrolls AS k
+          WHERE k.user_id = ANY (v_owners)
           ORDER BY k.user_id
             FOR NO KEY UPDATE OF k;
 
