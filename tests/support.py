@@ -31,3 +31,19 @@ def all_tables(conn) -> list[str]:
     return [r["t"] for r in conn.execute(
         "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables"
         " WHERE schemaname IN ('public', 'storage', 'jobs') ORDER BY 1").fetchall()]
+
+
+# Not DROP SCHEMA public: the pg_cron extension itself is recorded in that schema.
+DROP_APP_SCHEMA = """
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+        EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename);
+    END LOOP;
+    FOR r IN SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' LOOP
+        EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
+    END LOOP;
+END $$;
+DROP SCHEMA IF EXISTS storage CASCADE;
+"""

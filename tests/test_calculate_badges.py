@@ -471,3 +471,16 @@ def test_on_the_seed_every_badge_has_holders_and_the_dry_run_matches_the_history
         "SELECT badge_id, action, count(*) AS n FROM public.badge_history GROUP BY 1, 2").fetchall()}
     assert written == {(b, "earned"): dry["details"][b]["awarded"] for b in BADGES}
     assert run(conn, sunday_evening)["affected"] == 0
+
+
+def test_a_badge_revoked_and_earned_again_at_the_same_moment_is_active_again(conn):
+    user_id = factories.user(conn)
+    bets(conn, user_id, "WWW", start=MONDAY + HOUR)
+    run(conn)
+    loss = bets(conn, user_id, "L", start=MONDAY + 10 * HOUR)[0]
+    assert run(conn)["details"]["hot_streak"]["revoked"] == 1
+    conn.execute("DELETE FROM public.bets WHERE id = %s", (loss,))
+    assert run(conn)["details"]["hot_streak"]["awarded"] == 1
+    rows = conn.execute("SELECT earned_at, lost_at FROM public.user_badges WHERE badge_id = 'hot_streak'").fetchall()
+    assert rows == [{"earned_at": NOW, "lost_at": None}]
+    assert [a for _, _, a in history(conn, "hot_streak")] == ["earned", "earned", "lost"]

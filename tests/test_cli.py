@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from deployer.seed import SYSTEM_USER_ID
 from tests import factories, support
+from tests.support import DROP_APP_SCHEMA
 from tests.conftest import drop_database, new_database
 from tests.support import cli as deployer
 
@@ -49,6 +50,7 @@ def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(
         (f"jobs.rollup_stats@{_dbname(conn)}", "15 * * * *", True),
         (f"jobs.calculate_badges@{_dbname(conn)}", "20 * * * *", True),
         (f"jobs.reset_bankrolls@{_dbname(conn)}", "5 * * * *", True),
+        (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *", True),
     ]
     assert before[0]["command"] == "CALL \"jobs\".run_job('expire_content', p_executed_by => 'pg_cron')"
     deployed = conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall()
@@ -63,7 +65,7 @@ def test_deploy_no_schedule_installs_without_touching_pg_cron(admin_dsn, db, con
     result = deployer("deploy", "--no-schedule", dsn=db)
     assert result.returncode == 0 and "schedule" not in result.stdout.replace("--no-schedule", "")
     assert cron_jobs(admin_dsn, _dbname(conn)) == []
-    assert conn.execute("SELECT count(*) AS n FROM jobs.job_registry").fetchone()["n"] == 5
+    assert conn.execute("SELECT count(*) AS n FROM jobs.job_registry").fetchone()["n"] == 6
 
 
 def test_deploy_unschedules_strays_of_its_own(admin_dsn, db, conn):
@@ -72,10 +74,10 @@ def test_deploy_unschedules_strays_of_its_own(admin_dsn, db, conn):
     with psycopg.connect(admin_dsn, autocommit=True) as c:
         c.execute("SELECT cron.schedule_in_database('an-old-name', '0 * * * *', %s, %s)",
                   ("CALL \"jobs\".run_job('expire_content')", _dbname(conn)))
-    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 6
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 7
     result = deployer("deploy", dsn=db)
     assert result.returncode == 0 and "unschedule" in result.stdout
-    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 5
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 6
     assert deployer("deploy", dsn=db).stdout.strip() == "no changes"
 
 
@@ -99,9 +101,11 @@ def test_deploy_follows_the_manifest_when_it_changes(admin_dsn, db, conn, tmp_pa
     assert [(j["jobname"], j["schedule"]) for j in jobs] == [(f"jobs.expire_content@{_dbname(conn)}", "*/15 * * * *"),
                                                              (f"jobs.settle_games@{_dbname(conn)}", "*/30 * * * *"),
                                                              (f"jobs.rollup_stats@{_dbname(conn)}", "15 * * * *"),
-                                                             (f"jobs.calculate_badges@{_dbname(conn)}", "20 * * * *")]
+                                                             (f"jobs.calculate_badges@{_dbname(conn)}", "20 * * * *"),
+                                                             (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *")]
     registry = conn.execute("SELECT job_name, enabled FROM jobs.job_registry ORDER BY 1").fetchall()
     assert registry == [{"job_name": "calculate_badges", "enabled": True},
+                        {"job_name": "cleanup", "enabled": True},
                         {"job_name": "expire_content", "enabled": True},
                         {"job_name": "reset_bankrolls", "enabled": False},
                         {"job_name": "rollup_stats", "enabled": True},
@@ -123,22 +127,6 @@ def test_a_job_removed_from_the_manifest_is_unscheduled_and_dropped(admin_dsn, d
                         ).fetchone()["f"] is None
 
 
-# Not DROP SCHEMA public: the pg_cron extension itself is recorded in that schema.
-DROP_APP_SCHEMA = """
-DO $$
-DECLARE r record;
-BEGIN
-    FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
-        EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename);
-    END LOOP;
-    FOR r IN SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' LOOP
-        EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
-    END LOOP;
-END $$;
-DROP SCHEMA IF EXISTS storage CASCADE;
-"""
-
-
 def test_deploy_when_pg_cron_lives_in_the_same_database(admin_dsn):
     """Supabase's layout: pg_cron in the app's own database (here `postgres`): plain job names."""
     with psycopg.connect(admin_dsn, autocommit=True) as c:
@@ -149,7 +137,7 @@ def test_deploy_when_pg_cron_lives_in_the_same_database(admin_dsn):
         assert first.returncode == 0, first.stderr
         names = [j["jobname"] for j in cron_jobs(admin_dsn, "postgres")]
         assert names == ["jobs.expire_content", "jobs.settle_games", "jobs.rollup_stats", "jobs.calculate_badges",
-                         "jobs.reset_bankrolls"]
+                         "jobs.reset_bankrolls", "jobs.cleanup"]
         assert deployer("deploy", dsn=admin_dsn).stdout.strip() == "no changes"
     finally:
         result = deployer("uninstall", "--force", dsn=admin_dsn)
@@ -301,7 +289,7 @@ def test_run_all_runs_every_enabled_job(db, conn):
     result = deployer("run", "all", "--force", "--json", "--now", NOW.isoformat(), dsn=db)
     assert result.returncode == 0, result.stderr
     assert [r["job"] for r in json.loads(result.stdout)] == [
-        "expire_content", "settle_games", "rollup_stats", "calculate_badges", "reset_bankrolls"]
+        "expire_content", "settle_games", "rollup_stats", "calculate_badges", "reset_bankrolls", "cleanup"]
 
 
 def yearly(tmp_path: Path) -> str:
@@ -441,15 +429,15 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
         assert result.returncode == 0, result.stderr
         out = result.stdout
         for step in ("2. deploy", "3. seed", "4. schedule", "5. expire_content", "5. settle_games",
-                     "5. rollup_stats", "5. calculate_badges", "5. reset_bankrolls", "6. history"):
+                     "5. rollup_stats", "5. calculate_badges", "5. reset_bankrolls", "5. cleanup", "6. history"):
             assert step in out
-        assert out.count("the real run matches its dry run") == 5
+        assert out.count("the real run matches its dry run") == 6
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
                              " WHERE executed_by <> 'pg_cron' ORDER BY id").fetchall()
             assert runs == [{"job_name": job, "status": "succeeded"}
                             for job in ("expire_content", "settle_games", "rollup_stats", "calculate_badges",
-                                        "reset_bankrolls")]
+                                        "reset_bankrolls", "cleanup")]
             assert c.execute("SELECT count(*) AS n FROM public.users WHERE id <> %s",
                              (SYSTEM_USER_ID,)).fetchone()["n"] == 60
         again = deployer("demo", "--users", "60", "--dsn", dsn)
@@ -463,7 +451,7 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "10 functions checked, 0 errors, 0 warnings"
+    assert result.stdout.strip().splitlines()[-1] == "12 functions checked, 0 errors, 0 warnings"
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 

@@ -20,6 +20,7 @@ MOMENTS = {  # a day of content has expired, games have ended; the next Monday e
     "rollup_stats": SEED_NOW + timedelta(days=1, hours=1),
     "calculate_badges": SEED_NOW + timedelta(days=1, hours=2),
     "reset_bankrolls": SEED_NOW + timedelta(days=5, hours=1),
+    "cleanup": SEED_NOW + timedelta(days=20),
 }
 
 

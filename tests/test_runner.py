@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from tests import factories
 
@@ -511,3 +512,16 @@ def _swallow(fn, *args) -> None:
         fn(*args)
     except psycopg.Error:
         pass
+
+
+@pytest.mark.parametrize(("job", "position"), [
+    ("settle_games", {"games": "done"}),
+    ("rollup_stats", {"users": "done", "since": None, "through": None}),
+    ("calculate_badges", {"users": "done", "best": None}),
+    ("cleanup", {"notifications": "done", "executions": "done", "cron_run_details": "done", "reactions": "done",
+                 "chats": "done", "abandoned": "done", "since": None, "through": None}),
+])
+def test_a_finished_phase_in_the_position_is_not_read_as_a_key(conn, job, position):
+    """A batch given a position whose phases are all done does nothing and says so."""
+    result = conn.execute(f"SELECT jobs.{job}(%s, false, NULL, %s) AS r", (NOW, Jsonb(position))).fetchone()["r"]
+    assert (result["affected"], result["next"]) == (0, None)

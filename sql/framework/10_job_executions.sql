@@ -25,7 +25,10 @@ ALTER TABLE {{ jobs_schema | ident }}.job_executions
     ADD COLUMN IF NOT EXISTS sqlstate    text,
     ADD COLUMN IF NOT EXISTS batches     integer NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS batch_sizes integer[] NOT NULL DEFAULT '{}',
-    ADD COLUMN IF NOT EXISTS backend_pid integer;
+    ADD COLUMN IF NOT EXISTS backend_pid integer,
+    -- With backend_pid, which backend ran it: a PID is reused, a (PID, start) pair is not;
+    -- cleanup marks a `running` run whose backend is gone `abandoned`.
+    ADD COLUMN IF NOT EXISTS backend_start timestamptz;
 UPDATE {{ jobs_schema | ident }}.job_executions
    SET status = CASE WHEN success IS FALSE THEN 'failed' ELSE 'succeeded' END
  WHERE status IS NULL;
@@ -50,6 +53,9 @@ $do$;
 
 CREATE INDEX IF NOT EXISTS job_executions_job_name_executed_at_idx
     ON {{ jobs_schema | ident }}.job_executions (job_name, executed_at DESC);
+-- History retention (cleanup) walks runs by time.
+CREATE INDEX IF NOT EXISTS job_executions_executed_at_idx
+    ON {{ jobs_schema | ident }}.job_executions (executed_at, id);
 CREATE INDEX IF NOT EXISTS job_executions_running_idx
     ON {{ jobs_schema | ident }}.job_executions (job_name) WHERE status = 'running';
 

@@ -16,6 +16,8 @@ DECLARE
     v_job        {{ js }}.job_registry%ROWTYPE;
     v_now        timestamptz := coalesce(p_now, pg_catalog.now());
     v_started    timestamptz := pg_catalog.clock_timestamp();
+    v_backend_start timestamptz := (SELECT a.backend_start FROM pg_catalog.pg_stat_activity AS a
+                                     WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid());
     v_lock_key   bigint;
     v_exec_id    bigint;
     v_status     text        := 'succeeded';
@@ -72,20 +74,21 @@ BEGIN
         pg_catalog.concat({{ (jobs_schema ~ '.run_job:') | literal }}, p_job), 0);
     IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
         INSERT INTO {{ js }}.job_executions
-               (job_name, status, success, message, params, executed_by, backend_pid,
+               (job_name, status, success, message, params, executed_by, backend_pid, backend_start,
                 executed_at, finished_at, duration_ms)
         VALUES (p_job, 'skipped', true, 'another run of this job is in progress',
                 pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
-                coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(),
+                coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start,
                 v_started, pg_catalog.clock_timestamp(), 0);
         COMMIT;
         RAISE NOTICE 'job %: skipped, another run of this job is in progress', p_job;
         RETURN;
     END IF;
 
-    INSERT INTO {{ js }}.job_executions (job_name, status, params, executed_by, backend_pid, executed_at)
+    INSERT INTO {{ js }}.job_executions
+           (job_name, status, params, executed_by, backend_pid, backend_start, executed_at)
     VALUES (p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
-            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_started)
+            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start, v_started)
     RETURNING id INTO v_exec_id;
     COMMIT;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);

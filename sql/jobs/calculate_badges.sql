@@ -87,27 +87,37 @@ week_bets AS (
              GROUP BY w.user_id
         ), followed AS (
             -- Net profit others made this week tailing / fading each author's picks.
+            -- By key from the batch's users (LATERAL, OFFSET 0 so it stays a per-user
+            -- probe): joins here were planned as scans of every pick action or post, for
+            -- every batch.
             SELECT p.user_id,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'tail') AS tails,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'fade') AS fades
-              FROM {{ app }}.posts AS p
-              JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
-              JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
-             WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick'
-               AND a.user_id <> p.user_id
-               AND a.created_at >= v_week_start AND a.created_at < v_week_end
-               AND x.status IN ('won', 'lost')
+                   pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
+                   pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
+              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+             CROSS JOIN LATERAL (SELECT p.id, p.user_id FROM {{ app }}.posts AS p
+                                  WHERE p.user_id = u.user_id AND p.post_type = 'pick' OFFSET 0) AS p
+             CROSS JOIN LATERAL (
+                    SELECT a.action_type, x.actual_win
+                      FROM {{ app }}.pick_actions AS a
+                      JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
+                     WHERE a.post_id = p.id AND a.user_id <> p.user_id
+                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
+                       AND x.status IN ('won', 'lost')) AS f
              GROUP BY p.user_id
         ), posters AS (
             SELECT u.user_id,
                    (SELECT pg_catalog.count(*) FROM {{ app }}.posts AS p
                      WHERE p.user_id = u.user_id AND p.post_type = 'pick'
                        AND p.created_at >= v_week_start AND p.created_at < v_week_end) AS picks,
-                   EXISTS (SELECT FROM {{ app }}.posts AS p
-                            WHERE p.user_id = u.user_id AND p.created_at <= p_now - {{ ghost_after | interval }}) AS posted_before,
-                   EXISTS (SELECT FROM {{ app }}.posts AS p
-                            WHERE p.user_id = u.user_id AND p.created_at > p_now - {{ ghost_after | interval }}
-                              AND p.created_at <= p_now) AS posted_lately
+                   -- Probes per user (LIMIT 1): as EXISTS they were planned as a hash of
+                   -- every old post, for every batch.
+                   (SELECT true FROM {{ app }}.posts AS p
+                     WHERE p.user_id = u.user_id AND p.created_at <= p_now - {{ ghost_after | interval }}
+                     LIMIT 1) IS NOT NULL AS posted_before,
+                   (SELECT true FROM {{ app }}.posts AS p
+                     WHERE p.user_id = u.user_id AND p.created_at > p_now - {{ ghost_after | interval }}
+                       AND p.created_at <= p_now
+                     LIMIT 1) IS NOT NULL AS posted_lately
               FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
         ), qualified AS (
             SELECT b.user_id, 'hot_streak'::text AS badge_id FROM bettors AS b
@@ -132,18 +142,23 @@ week_bets AS (
             SELECT b.user_id, 'sunday_sweep' FROM bettors AS b
              WHERE b.sunday_settled >= {{ sunday_sweep_min | integer }} AND b.sunday_lost = 0
         ), active AS (
-            -- The users' active badges, and whether each is of this week.
+            -- The users' active badges, and whether each is of this week; probed per user
+            -- (OFFSET 0), not a scan of every badge for every batch.
             SELECT ub.user_id, ub.badge_id, ub.earned_at,
                    coalesce(ub.week_start_date = v_week_date,
                             ub.earned_at >= v_week_start AND ub.earned_at < v_week_end) AS this_week
-              FROM {{ app }}.user_badges AS ub
-             WHERE ub.user_id = ANY ({{ ids }}) AND ub.lost_at IS NULL
+              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+             CROSS JOIN LATERAL (SELECT b.* FROM {{ app }}.user_badges AS b
+                                  WHERE b.user_id = u.user_id AND b.lost_at IS NULL OFFSET 0) AS ub
         ), changes AS (
-            SELECT a.user_id, a.badge_id, a.earned_at,
-                   CASE WHEN NOT a.this_week THEN 'expired' ELSE 'revoked' END AS change
+            SELECT a.user_id, a.badge_id, a.earned_at, 'expired' AS change
               FROM active AS a
              WHERE NOT a.this_week
-                OR NOT EXISTS (SELECT FROM qualified AS q WHERE q.user_id = a.user_id AND q.badge_id = a.badge_id)
+            UNION ALL
+            SELECT a.user_id, a.badge_id, a.earned_at, 'revoked'
+              FROM active AS a
+             WHERE a.this_week
+               AND NOT EXISTS (SELECT FROM qualified AS q WHERE q.user_id = a.user_id AND q.badge_id = a.badge_id)
             UNION ALL
             SELECT q.user_id, q.badge_id, p_now, 'awarded'
               FROM qualified AS q
@@ -158,7 +173,8 @@ week_bets AS (
         ), tier_changes AS (
             SELECT t.user_id, t.badges, t.tier
               FROM tiers AS t
-              LEFT JOIN {{ app }}.user_effect_tiers AS e ON e.user_id = t.user_id
+              LEFT JOIN LATERAL (SELECT x.user_id, x.tier, x.badge_count FROM {{ app }}.user_effect_tiers AS x
+                                  WHERE x.user_id = t.user_id OFFSET 0) AS e ON true
              WHERE coalesce(e.tier, 0) <> t.tier OR (e.user_id IS NOT NULL AND e.badge_count <> t.badges)
         )
 {%- endmacro %}
@@ -202,7 +218,8 @@ pg_catalog.jsonb_build_object(
 {% set declare %}
 {{ week_declare }}
     v_best       bigint;
-    v_from       uuid        := (v_after -> 'users' ->> 0)::uuid;
+    v_from       uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
+                                   THEN (v_after -> 'users' ->> 0)::uuid END;
     v_ids        uuid[];
     v_tiers      bigint;
 {% endset %}
@@ -249,6 +266,8 @@ SELECT u.id FROM {{ app }}.users AS u
             SELECT c.user_id, c.badge_id, p_now, v_week_date, v_week_end
               FROM changes AS c
              WHERE c.change = 'awarded'
+            -- Revoked and earned again by a run at the same moment: the same row, active again.
+            ON CONFLICT (user_id, badge_id, earned_at) DO UPDATE SET lost_at = NULL
             RETURNING ub.user_id, ub.badge_id
         ), logged AS (
             INSERT INTO {{ app }}.badge_history (user_id, badge_id, action, created_at)

@@ -163,7 +163,8 @@ own AS (
     v_week_end        timestamptz := pg_catalog.timezone({{ timezone | literal }},
                                          pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '7 days');
     v_week_start_date date        := pg_catalog.timezone({{ timezone | literal }}, v_week_start)::date;
-    v_from            uuid        := (v_after -> 'users' ->> 0)::uuid;
+    v_from            uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
+                                   THEN (v_after -> 'users' ->> 0)::uuid END;
     v_since           timestamptz;
     v_through         timestamptz;
     v_ids             uuid[];

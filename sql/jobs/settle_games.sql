@@ -105,11 +105,13 @@ pg_catalog.jsonb_build_object(
                        CASE WHEN {{ rows }}.status = 'lost' THEN 0 ELSE {{ rows }}.stake + {{ rows }}.actual_win END), 0))
 {%- endmacro %}
 {% set declare %}
-    v_from    text    := v_after -> 'games' ->> 0;
+    v_from    text    := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'games') = 'array'
+                                   THEN (v_after -> 'games' ->> 0)::text END;
     v_games   text[]  := '{}'::text[];
     v_held    text[];
     v_credit  bigint;
     v_users   bigint;
+    v_owners  uuid[];
 {% endset %}
 {% call job_function("settle_games",
     "For each completed game with pending bets: grade every pending bet (spread from the bet's own "
@@ -136,10 +138,12 @@ pg_catalog.jsonb_build_object(
           FROM (SELECT due.game_id, due.outcome AS status, due.stake, due.actual_win FROM due) AS d;
     ELSIF v_seen > 0 THEN
         -- Lock the bankrolls to be credited in one order, so concurrent runs cannot deadlock.
+        SELECT pg_catalog.array_agg(DISTINCT b.user_id) INTO v_owners
+          FROM {{ app }}.bets AS b
+         WHERE b.game_id = ANY (v_games) AND b.status = 'pending';
         PERFORM
-           FROM (SELECT DISTINCT b.user_id FROM {{ app }}.bets AS b
-                  WHERE b.game_id = ANY (v_games) AND b.status = 'pending') AS u
-           JOIN {{ app }}.bankrolls AS k ON k.user_id = u.user_id
+           FROM {{ app }}.bankrolls AS k
+          WHERE k.user_id = ANY (v_owners)
           ORDER BY k.user_id
             FOR NO KEY UPDATE OF k;
 

@@ -17,10 +17,11 @@
   A phase that may have more sets v_more; jobs return `next` = v_after while v_more is
   set (macros/job_result.sql) and the runner hands it to the next batch.
 
-  Needs the locals the job_function frame declares: v_ids <pk type>[], v_n, v_seen, v_left
-  bigint, v_details, v_after, v_last jsonb, v_more boolean.
+  Needs the locals the job_function frame declares: v_ids <pk type>[] (or the array named
+  by `ids`, for a job whose phases have keys of different types), v_n, v_seen, v_left bigint,
+  v_details, v_after, v_last jsonb, v_more boolean.
 #}
-{% macro select_apply(key, table, rule, keys, pk='id', record=true) %}
+{% macro select_apply(key, table, rule, keys, pk='id', record=true, ids='v_ids') %}
 {% set position = 'v_after -> ' ~ (key | literal) %}
 {% macro candidates(after) -%}
 SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
@@ -40,7 +41,7 @@ SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %
                  FROM c ORDER BY {% for col, _ in keys %}c.{{ col }} DESC{{ ', ' if not loop.last }}{% endfor %} LIMIT 1)
 {%- endset %}
     -- {{ key }}
-    v_ids := '{}';
+    {{ ids }} := '{}';
     v_seen := 0;
     IF {{ position }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
         NULL;
@@ -51,13 +52,13 @@ SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %
         {{ 'IF' if not after else 'ELSIF' }} p_dry_run AND {{ position }} IS {{ 'NOT ' if after }}NULL THEN
             WITH c AS ({{ candidates(after) }})
             SELECT coalesce(pg_catalog.array_agg(c.{{ pk }}), '{}'), pg_catalog.count(*), {{ last_key }}
-              INTO v_ids, v_seen, v_last
+              INTO {{ ids }}, v_seen, v_last
               FROM c;
         ELSIF {{ position }} IS {{ 'NOT ' if after }}NULL THEN
             WITH c AS ({{ candidates(after) }}),
 {{ caller() }}
             SELECT coalesce(pg_catalog.array_agg(w.{{ pk }}), '{}'), (SELECT pg_catalog.count(*) FROM c), {{ last_key }}
-              INTO v_ids, v_seen, v_last
+              INTO {{ ids }}, v_seen, v_last
               FROM w;
 {% endfor %}
         END IF;
@@ -69,7 +70,7 @@ SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %
         END IF;
         v_left := v_left - v_seen;
     END IF;
-    v_n := pg_catalog.cardinality(v_ids);
+    v_n := pg_catalog.cardinality({{ ids }});
 {% if record %}
     v_details := v_details || pg_catalog.jsonb_build_object({{ key | literal }}, v_n);
 {% endif %}

@@ -1,0 +1,216 @@
+{#
+  cleanup (SPEC 2, 2.1, 3): keeps the database small and the run history honest.
+
+  Phases, each in key order, continuing from batch to batch:
+    notifications     deleted when created more than notifications_after (30 days) ago
+    executions        jobs.job_executions rows that finished more than executions_after
+                      (30 days) ago (by executed_at; `running` rows are never deleted)
+    cron_run_details  pg_cron's cron.job_run_details rows started more than
+                      cron_history_after (30 days) ago, when the `cron` schema is in this
+                      database and this role may delete from it; otherwise 0 and a NOTICE
+                      (pg_cron often lives in another database: prune it there)
+    reactions         reactions on soft-deleted posts (SnapBet's trigger lowers each post's
+                      reaction_count); the posts walked are those soft-deleted since the
+                      previous complete run's latest deleted_at less soft_delete_lag, or all
+                      of them on the first run: older ones were cleaned then, and hard
+                      deletes cascade to whatever is left
+    chats             group chats without members, created more than empty_chat_grace
+                      (1 hour) ago: a chat the app has just created gets its members first
+    abandoned         `running` runs whose backend is gone, marked `abandoned`: the backend
+                      is identified by backend_pid and backend_start together, so a PID the
+                      server has reused for another session does not keep a dead run alive
+                      (rows without backend_start, from earlier releases: a live backend with
+                      that PID started before the run)
+  "Older than N" is strict (SPEC 2.1): created_at < p_now - N.
+  Variables: app_schema, jobs_schema, the intervals above.
+#}
+{% from "macros/job_function.sql" import job_function with context %}
+{% from "macros/select_apply.sql" import select_apply %}
+{% from "macros/take.sql" import take %}
+{% from "macros/job_result.sql" import job_result %}
+{% set app = app_schema | ident %}
+{% set js = jobs_schema | ident %}
+{% set declare %}
+    v_ids        uuid[];
+    v_runs       bigint[];
+    v_notif_cut  timestamptz := p_now - {{ notifications_after | interval }};
+    v_exec_cut   timestamptz := p_now - {{ executions_after | interval }};
+    v_cron_cut   timestamptz := p_now - {{ cron_history_after | interval }};
+    v_chat_cut   timestamptz := p_now - {{ empty_chat_grace | interval }};
+    v_since      timestamptz;
+    v_through    timestamptz;
+    v_from_post  jsonb       := v_after -> 'reactions';
+    v_from_run   bigint      := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'cron_run_details') = 'array'
+                                     THEN (v_after -> 'cron_run_details' ->> 0)::bigint END;
+    v_cron       boolean;
+{% endset %}
+{% call job_function("cleanup",
+    "Delete notifications and finished job runs older than their retention (30 days), pg_cron's "
+    "run history older than its retention when pg_cron is in this database, reactions on soft-deleted "
+    "posts and group chats without members (after a grace); mark running runs whose backend is gone as "
+    "abandoned. At most p_limit items. With p_dry_run it writes nothing and returns the same figures. "
+    "Returns {affected, details{notifications, executions, cron_run_details, reactions, chats, "
+    "abandoned}}.", declare) %}
+    -- The run's window of soft-deleted posts, fixed by its first batch and carried in `next`.
+    IF v_after ? 'through' THEN
+        v_since := (v_after ->> 'since')::timestamptz;
+        v_through := (v_after ->> 'through')::timestamptz;
+    ELSE
+        SELECT (s.state ->> 'reactions_through')::timestamptz - {{ soft_delete_lag | interval }} INTO v_since
+          FROM {{ js }}.job_state AS s WHERE s.job_name = 'cleanup';
+        SELECT pg_catalog.max(p.deleted_at) INTO v_through FROM {{ app }}.posts AS p WHERE p.deleted_at IS NOT NULL;
+        v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
+    END IF;
+
+{% call select_apply('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
+                     [('created_at', 'timestamptz'), ('id', 'uuid')]) %}
+        w AS (
+            DELETE FROM {{ app }}.notifications AS t
+             USING c
+             WHERE t.id = c.id AND t.created_at < v_notif_cut
+            RETURNING t.id)
+{% endcall %}
+
+{% call select_apply('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
+                     [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') %}
+        w AS (
+            DELETE FROM {{ js }}.job_executions AS t
+             USING c
+             WHERE t.id = c.id AND t.executed_at < v_exec_cut AND t.status <> 'running'
+            RETURNING t.id)
+{% endcall %}
+
+    -- pg_cron's history, by runid (it grows with start_time), through dynamic SQL: the table
+    -- exists only where pg_cron is installed.
+    v_cron := pg_catalog.to_regclass('cron.job_run_details') IS NOT NULL
+              AND pg_catalog.has_table_privilege('cron.job_run_details',
+                                                 CASE WHEN p_dry_run THEN 'SELECT' ELSE 'SELECT, DELETE' END);
+    IF NOT v_cron AND NOT v_after ? 'cron_run_details' THEN
+        RAISE NOTICE 'cleanup: no cron.job_run_details to prune in this database (pg_cron lives elsewhere or this role may not delete from it)';
+        v_after := v_after || '{"cron_run_details": "done"}'::jsonb;
+    END IF;
+{% call take('cron_run_details', 'v_runs', 'bigint') %}
+SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left) AS r (runid)
+{% endcall %}
+    IF NOT p_dry_run AND v_seen > 0 THEN
+        -- Built with format(): the statement names a table only pg_cron's databases have,
+        -- which plpgsql_check would otherwise look for wherever the job is linted.
+        EXECUTE pg_catalog.format('DELETE FROM %I.%I WHERE runid = ANY ($1)', 'cron', 'job_run_details')
+          USING v_runs;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    ELSE
+        v_n := v_seen;
+    END IF;
+    v_details := v_details || pg_catalog.jsonb_build_object('cron_run_details', v_n);
+
+    -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order.
+    IF v_after -> 'reactions' OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
+        v_ids := '{}';
+    ELSIF v_left = 0 THEN
+        v_ids := '{}';
+        v_more := true;
+    ELSE
+        WITH c AS (
+            SELECT p.deleted_at, p.id
+              FROM {{ app }}.posts AS p
+             WHERE p.deleted_at IS NOT NULL
+               AND (v_since IS NULL OR p.deleted_at > v_since)
+               AND (v_from_post IS NULL
+                    OR (p.deleted_at, p.id) > ((v_from_post ->> 0)::timestamptz, (v_from_post ->> 1)::uuid))
+               AND EXISTS (SELECT FROM {{ app }}.reactions AS r WHERE r.post_id = p.id)
+             ORDER BY p.deleted_at, p.id
+             LIMIT v_left)
+        SELECT coalesce(pg_catalog.array_agg(c.id ORDER BY c.deleted_at, c.id), '{}'), pg_catalog.count(*),
+               (SELECT pg_catalog.jsonb_build_array(l.deleted_at, l.id)
+                  FROM c AS l ORDER BY l.deleted_at DESC, l.id DESC LIMIT 1)
+          INTO v_ids, v_seen, v_last
+          FROM c;
+        IF v_left IS NULL OR v_seen < v_left THEN
+            v_after := v_after || '{"reactions": "done"}'::jsonb;
+        ELSE
+            v_after := v_after || pg_catalog.jsonb_build_object('reactions', v_last);
+            v_more := true;
+        END IF;
+        v_left := v_left - v_seen;
+    END IF;
+    IF p_dry_run THEN
+        SELECT pg_catalog.count(*) INTO v_n FROM {{ app }}.reactions AS r WHERE r.post_id = ANY (v_ids);
+    ELSE
+        DELETE FROM {{ app }}.reactions AS r
+         USING {{ app }}.posts AS p
+         WHERE r.post_id = ANY (v_ids) AND p.id = r.post_id AND p.deleted_at IS NOT NULL;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+    END IF;
+    v_details := v_details || pg_catalog.jsonb_build_object('reactions', v_n);
+
+{% call select_apply('chats', app ~ '.chats',
+        "t.chat_type = 'group' AND coalesce(t.created_at, '-infinity') < v_chat_cut
+         AND NOT EXISTS (SELECT FROM " ~ app ~ ".chat_members AS m WHERE m.chat_id = t.id)",
+        [('id', 'uuid')]) %}
+        w AS (
+            DELETE FROM {{ app }}.chats AS t
+             USING c
+             WHERE t.id = c.id AND t.chat_type = 'group'
+               AND NOT EXISTS (SELECT FROM {{ app }}.chat_members AS m WHERE m.chat_id = t.id)
+            RETURNING t.id)
+{% endcall %}
+
+{% set gone -%}
+t.status = 'running' AND NOT EXISTS (
+             SELECT FROM pg_catalog.pg_stat_activity AS a
+              WHERE a.pid = t.backend_pid
+                AND (a.backend_start = t.backend_start
+                     OR (t.backend_start IS NULL AND a.backend_start <= t.executed_at)))
+{%- endset %}
+{% call select_apply('abandoned', js ~ '.job_executions', gone, [('id', 'bigint')], ids='v_runs') %}
+        w AS (
+            UPDATE {{ js }}.job_executions AS t
+               SET status = 'abandoned', success = false, finished_at = p_now,
+                   message = pg_catalog.format('abandoned: its backend (pid %s) ended without finishing the run',
+                                               t.backend_pid),
+                   duration_ms = (EXTRACT(EPOCH FROM p_now - t.executed_at) * 1000)::bigint
+              FROM c
+             WHERE t.id = c.id AND {{ gone }}
+            RETURNING t.id)
+{% endcall %}
+
+    -- A finished run moves the soft-deleted posts' mark.
+    IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
+        INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
+        VALUES ('cleanup', pg_catalog.jsonb_build_object('reactions_through', v_through), p_now)
+        ON CONFLICT (job_name) DO UPDATE
+           SET state = s.state || pg_catalog.jsonb_build_object('reactions_through', GREATEST(
+                   (s.state ->> 'reactions_through')::timestamptz, v_through)),
+               updated_at = EXCLUDED.updated_at;
+    END IF;
+
+{{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
+{% endcall %}
+
+{#
+  cron.job_run_details' runs that started before p_before, after runid p_after, at most
+  p_limit, in runid order: none where that table is not in this database. Dynamic SQL, so
+  the job compiles and runs without pg_cron.
+#}
+CREATE OR REPLACE FUNCTION {{ js }}.cron_history_before(p_before timestamptz, p_after bigint, p_limit bigint)
+RETURNS SETOF bigint
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    /* pg_cron's run ids older than p_before (by start_time), after p_after, at most p_limit. */
+    IF pg_catalog.to_regclass('cron.job_run_details') IS NULL
+       OR NOT pg_catalog.has_table_privilege('cron.job_run_details', 'SELECT') THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT d.runid FROM %I.%I AS d
+          WHERE d.start_time < $1 AND ($2 IS NULL OR d.runid > $2)
+          ORDER BY d.runid LIMIT $3', 'cron', 'job_run_details')
+        USING p_before, p_after, p_limit;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.cron_history_before(timestamptz, bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.cron_history_before(timestamptz, bigint, bigint) IS
+    'pg_cron run ids started before a moment (cleanup''s retention), in runid order; none without pg_cron here';

@@ -1,0 +1,233 @@
+"""cleanup (SPEC 2, 2.1, 3): each category at its boundary, pg_cron's history where pg_cron is
+installed and not, runs abandoned by a dead backend (a reused PID included), dry runs and
+idempotence."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from deployer import install
+from tests import factories
+from tests.support import DROP_APP_SCHEMA, call_job
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+US = timedelta(microseconds=1)
+TOUCHED = ("public.notifications", "public.reactions", "public.posts", "public.chats", "jobs.job_executions")
+CATEGORIES = ("notifications", "executions", "cron_run_details", "reactions", "chats", "abandoned")
+
+
+def run(conn, now: datetime = NOW, *, dry_run: bool = False, limit: int | None = None) -> dict:
+    return call_job(conn, "cleanup", now, dry_run, limit)
+
+
+def only(**counts: int) -> dict:
+    return {**dict.fromkeys(CATEGORIES, 0), **counts}
+
+
+def notification(conn, user_id, created_at: datetime):
+    return conn.execute("INSERT INTO public.notifications (user_id, type, created_at) VALUES (%s, 'system', %s)"
+                        " RETURNING id", (user_id, created_at)).fetchone()["id"]
+
+
+def execution(conn, executed_at: datetime, status: str = "succeeded", **values):
+    columns = {"job_name": "expire_content", "status": status, "executed_at": executed_at, **values}
+    return conn.execute(f"INSERT INTO jobs.job_executions ({', '.join(columns)})"
+                        f" VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
+                        list(columns.values())).fetchone()["id"]
+
+
+def exists(conn, table: str, row_id) -> bool:
+    return conn.execute(f"SELECT count(*) AS n FROM {table} WHERE id = %s", (row_id,)).fetchone()["n"] == 1
+
+
+# --- retention: strictly older than 30 days (SPEC 2.1) ----------------------------------------
+
+@pytest.mark.parametrize(("age", "deleted"), [
+    (29 * DAY, False), (30 * DAY, False), (30 * DAY + US, True), (31 * DAY, True)],
+    ids=["29d", "30d", "30d+1us", "31d"])
+def test_notifications_older_than_30_days_are_deleted(conn, age, deleted):
+    user_id = factories.user(conn)
+    row = notification(conn, user_id, NOW - age)
+    assert run(conn)["details"] == only(notifications=int(deleted))
+    assert exists(conn, "public.notifications", row) is not deleted
+
+
+@pytest.mark.parametrize(("age", "deleted"), [(29 * DAY, False), (30 * DAY, False), (31 * DAY, True)],
+                         ids=["29d", "30d", "31d"])
+def test_finished_runs_older_than_30_days_are_deleted(conn, age, deleted):
+    rows = [execution(conn, NOW - age, status) for status in ("succeeded", "failed", "skipped", "partial")]
+    assert run(conn)["details"] == only(executions=4 * int(deleted))
+    assert [exists(conn, "jobs.job_executions", r) for r in rows] == [not deleted] * 4
+
+
+def test_a_running_run_is_never_deleted_while_its_backend_lives(conn):
+    me = conn.execute("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    row = execution(conn, NOW - 40 * DAY, "running", backend_pid=me["pid"], backend_start=me["backend_start"])
+    assert run(conn)["details"] == only()
+    assert conn.execute("SELECT status FROM jobs.job_executions WHERE id = %s", (row,)).fetchone()["status"] == "running"
+
+
+# --- pg_cron's history ---------------------------------------------------------------------------
+
+def test_without_pg_cron_in_this_database_the_job_succeeds_and_prunes_nothing_there(conn):
+    assert conn.execute("SELECT to_regclass('cron.job_run_details') AS t").fetchone()["t"] is None
+    conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
+    row = conn.execute("SELECT status, details FROM jobs.job_executions WHERE job_name = 'cleanup'").fetchone()
+    assert (row["status"], row["details"]["cron_run_details"]) == ("succeeded", 0)
+
+
+def test_pg_crons_history_older_than_the_retention_is_pruned_where_pg_cron_lives(admin_dsn, test_manifest):
+    """Supabase's layout: the job set in the database that holds pg_cron (`postgres` here)."""
+    install.deploy(admin_dsn, test_manifest, with_app_schema=True, with_schedule=False)
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True, row_factory=dict_row) as c:
+            ids = [c.execute("""
+                INSERT INTO cron.job_run_details (jobid, job_pid, database, username, command, status,
+                                                  return_message, start_time, end_time)
+                VALUES (424242, 1, 'postgres', 'postgres', 'SELECT 1', 'succeeded', '1 row', %s, %s)
+                RETURNING runid""", (NOW - age, NOW - age + timedelta(seconds=1))).fetchone()["runid"]
+                for age in (45 * DAY, 31 * DAY, 30 * DAY + US, 30 * DAY, DAY)]
+            dry = call_job(c, "cleanup", NOW, True)
+            assert dry["details"]["cron_run_details"] == 3
+            c.execute("UPDATE jobs.job_registry SET batch_size = 2, min_batch_size = 1, max_batch_size = 2")
+            c.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
+            row = c.execute("SELECT status, details, batches FROM jobs.job_executions"
+                            " WHERE job_name = 'cleanup'").fetchone()
+            assert (row["status"], row["details"]["cron_run_details"]) == ("succeeded", 3)
+            left = [r["runid"] for r in c.execute("SELECT runid FROM cron.job_run_details WHERE jobid = 424242"
+                                                  " ORDER BY runid").fetchall()]
+            assert left == ids[3:]
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as c:
+            c.execute("DELETE FROM cron.job_run_details WHERE jobid = 424242")
+            c.execute("DROP SCHEMA IF EXISTS jobs CASCADE")
+            c.execute(DROP_APP_SCHEMA)
+
+
+# --- reactions on soft-deleted posts, memberless group chats -------------------------------------
+
+def test_reactions_on_soft_deleted_posts_go_and_the_apps_counter_follows(conn):
+    author, fan = factories.user(conn), factories.user(conn)
+    gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
+    live = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW + DAY)
+    for post_id in (gone, live):
+        factories.reaction(conn, post_id, fan, created_at=NOW - 2 * DAY)
+        factories.reaction(conn, post_id, author, created_at=NOW - 2 * DAY)
+    assert run(conn)["details"] == only(reactions=2)
+    counts = {r["id"]: (r["reaction_count"], r["n"]) for r in conn.execute(
+        "SELECT p.id, p.reaction_count, (SELECT count(*) FROM public.reactions r WHERE r.post_id = p.id) AS n"
+        " FROM public.posts p").fetchall()}
+    assert counts == {gone: (0, 0), live: (2, 2)}
+    # Posts soft-deleted after that run are seen by the next one.
+    later = factories.post(conn, author, created_at=NOW - DAY, expires_at=NOW, deleted_at=NOW)
+    factories.reaction(conn, later, fan, created_at=NOW - DAY)
+    assert run(conn, NOW + DAY)["details"] == only(reactions=1)
+
+
+def group(conn, created_at: datetime, chat_type: str = "group"):
+    return conn.execute("INSERT INTO public.chats (chat_type, name, created_at) VALUES (%s, %s, %s) RETURNING id",
+                        (chat_type, "crew" if chat_type == "group" else None, created_at)).fetchone()["id"]
+
+
+def test_group_chats_without_members_are_deleted_after_a_grace(conn):
+    member = factories.user(conn)
+    empty_old, empty_new = group(conn, NOW - timedelta(hours=2)), group(conn, NOW - timedelta(minutes=30))
+    empty_dm, with_member = group(conn, NOW - DAY, "dm"), group(conn, NOW - DAY)
+    factories.chat_member(conn, with_member, member)
+    factories.message(conn, empty_old, member, created_at=NOW - DAY, expires_at=NOW + DAY)
+    assert run(conn)["details"] == only(chats=1)
+    assert [exists(conn, "public.chats", c) for c in (empty_old, empty_new, empty_dm, with_member)] == [
+        False, True, True, True]
+    assert conn.execute("SELECT count(*) AS n FROM public.messages").fetchone()["n"] == 0  # cascaded
+
+
+# --- abandoned runs ----------------------------------------------------------------------------
+
+def test_a_run_whose_backend_was_killed_is_marked_abandoned(db, conn):
+    ids = factories.expired_posts(conn, NOW, 1)
+    conn.execute("UPDATE jobs.job_registry SET lock_timeout = '30s' WHERE job_name = 'expire_content'")
+    with psycopg.connect(db) as holder:
+        holder.execute("SELECT 1 FROM public.posts WHERE id = %s FOR UPDATE", (ids[0],))
+        victim = psycopg.connect(db, autocommit=True)
+        pid = victim.info.backend_pid
+        thread = threading.Thread(target=_swallow, args=(victim.execute, "CALL jobs.run_job('expire_content', %s)",
+                                                         (NOW,)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not conn.execute("SELECT count(*) AS n FROM jobs.job_executions WHERE status = 'running'"
+                               ).fetchone()["n"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        thread.join(10)
+    while conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()["n"]:
+        time.sleep(0.02)
+    assert run(conn)["details"]["abandoned"] == 1
+    row = conn.execute("SELECT status, success, finished_at, message FROM jobs.job_executions"
+                       " WHERE job_name = 'expire_content'").fetchone()
+    assert (row["status"], row["success"], row["finished_at"]) == ("abandoned", False, NOW)
+    assert f"pid {pid}" in row["message"]
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_alive(conn):
+    me = conn.execute("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    mine = execution(conn, NOW - DAY, "running", backend_pid=me["pid"], backend_start=me["backend_start"])
+    reused = execution(conn, NOW - DAY, "running", backend_pid=me["pid"],
+                       backend_start=me["backend_start"] - timedelta(hours=1))
+    # Rows of earlier releases have no backend_start: a live backend with that PID counts
+    # only if it started before the run.
+    older_alive = execution(conn, me["backend_start"] + timedelta(seconds=1), "running", backend_pid=me["pid"])
+    older_dead = execution(conn, me["backend_start"] - timedelta(seconds=1), "running", backend_pid=me["pid"])
+    assert run(conn)["details"] == only(abandoned=2)
+    statuses = {r["id"]: r["status"] for r in conn.execute("SELECT id, status FROM jobs.job_executions").fetchall()}
+    assert statuses == {mine: "running", reused: "abandoned", older_alive: "running", older_dead: "abandoned"}
+
+
+def test_the_runner_records_which_backend_runs_it(conn):
+    conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
+    row = conn.execute("SELECT e.backend_pid, e.backend_start, a.backend_start AS actual FROM jobs.job_executions e"
+                       " JOIN pg_stat_activity a ON a.pid = e.backend_pid").fetchone()
+    assert row["backend_start"] == row["actual"] and row["backend_pid"] == conn.info.backend_pid
+
+
+def _swallow(fn, *args) -> None:
+    try:
+        fn(*args)
+    except psycopg.Error:
+        pass
+
+
+# --- dry runs, batches, idempotence ----------------------------------------------------------
+
+def mess(conn) -> None:
+    user_id = factories.user(conn)
+    for i in range(7):
+        notification(conn, user_id, NOW - (28 + i) * DAY)
+        execution(conn, NOW - (27 + 2 * i) * DAY)
+        post = factories.post(conn, user_id, created_at=NOW - 3 * DAY, expires_at=NOW - 2 * DAY,
+                              deleted_at=NOW - 2 * DAY + i * timedelta(minutes=1) if i % 2 else None)
+        factories.reaction(conn, post, user_id, created_at=NOW - 2 * DAY)
+        group(conn, NOW - (i + 1) * timedelta(minutes=20))
+
+
+def test_the_dry_run_predicts_the_real_run_in_batches_and_a_second_run_does_nothing(conn):
+    mess(conn)
+    before = factories.digest(conn, *TOUCHED)
+    dry = run(conn, dry_run=True)
+    assert factories.digest(conn, *TOUCHED) == before
+    assert dry["details"] == only(notifications=4, executions=5, reactions=3, chats=4)
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 2, min_batch_size = 2, max_batch_size = 2"
+                 " WHERE job_name = 'cleanup'")
+    conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
+    row = conn.execute("SELECT status, affected_count, details, batches FROM jobs.job_executions"
+                       " WHERE job_name = 'cleanup'").fetchone()
+    assert (row["status"], row["affected_count"], row["details"]) == ("succeeded", dry["affected"], dry["details"])
+    assert row["batches"] > 5
+    assert run(conn) == {"affected": 0, "details": only(), "next": None}
