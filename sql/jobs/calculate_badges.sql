@@ -43,23 +43,17 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take %}
+{% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set badges = ['hot_streak', 'profit_king', 'riding_wave', 'sharp', 'fade_god', 'most_active', 'ghost',
                  'sunday_sweep'] %}
-CREATE TABLE IF NOT EXISTS {{ app }}.user_effect_tiers (
-    user_id uuid PRIMARY KEY REFERENCES {{ app }}.users (id) ON DELETE CASCADE
-);
+{{ user_table('user_effect_tiers',
+    'Effect tier per user (0, 1, 2) from the weekly badges, kept by the snapbet job set (jobs.calculate_badges)') }}
 ALTER TABLE {{ app }}.user_effect_tiers
     ADD COLUMN IF NOT EXISTS tier        smallint    NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS badge_count integer     NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS updated_at  timestamptz NOT NULL DEFAULT now();
--- Row level security on, no policy: on Supabase a table in the API's schema without it is
--- readable and writable with the public key. The job (the table's owner) is not affected;
--- the app grants what its clients may read with a policy of its own.
-ALTER TABLE {{ app }}.user_effect_tiers ENABLE ROW LEVEL SECURITY;
-COMMENT ON TABLE {{ app }}.user_effect_tiers IS
-    'Effect tier per user (0, 1, 2) from the weekly badges, kept by the snapbet job set (jobs.calculate_badges)';
 
 {#
   (user_id, badge_id) for every badge the users in `ids` qualify for in the week of p_now,

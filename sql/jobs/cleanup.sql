@@ -27,6 +27,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/take.sql" import take %}
+{% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
@@ -51,16 +52,9 @@
     "abandoned. At most p_limit items. With p_dry_run it writes nothing and returns the same figures. "
     "Returns {affected, details{notifications, executions, cron_run_details, reactions, chats, "
     "abandoned}}.", declare) %}
-    -- The run's window of soft-deleted posts, fixed by its first batch and carried in `next`.
-    IF v_after ? 'through' THEN
-        v_since := (v_after ->> 'since')::timestamptz;
-        v_through := (v_after ->> 'through')::timestamptz;
-    ELSE
-        SELECT (s.state ->> 'reactions_through')::timestamptz - {{ soft_delete_lag | interval }} INTO v_since
-          FROM {{ js }}.job_state AS s WHERE s.job_name = 'cleanup';
-        SELECT pg_catalog.max(p.deleted_at) INTO v_through FROM {{ app }}.posts AS p WHERE p.deleted_at IS NOT NULL;
-        v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
-    END IF;
+    -- The run's window of soft-deleted posts.
+{{ mark_window('cleanup', 'reactions_through', soft_delete_lag,
+               'SELECT pg_catalog.max(p.deleted_at) FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at IS NOT NULL') }}
 
 {% call select_apply('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
                      [('created_at', 'timestamptz'), ('id', 'uuid')]) %}
@@ -174,16 +168,7 @@ t.status = 'running' AND NOT EXISTS (
             RETURNING t.id)
 {% endcall %}
 
-    -- A finished run moves the soft-deleted posts' mark.
-    IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
-        INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
-        VALUES ('cleanup', pg_catalog.jsonb_build_object('reactions_through', v_through), p_now)
-        ON CONFLICT (job_name) DO UPDATE
-           SET state = s.state || pg_catalog.jsonb_build_object('reactions_through', GREATEST(
-                   (s.state ->> 'reactions_through')::timestamptz, v_through)),
-               updated_at = EXCLUDED.updated_at;
-    END IF;
-
+{{ mark_advance('cleanup', 'reactions_through') }}
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}
 

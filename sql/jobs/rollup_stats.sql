@@ -36,15 +36,16 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take %}
+{% from "macros/mark.sql" import mark_window, mark_advance with context %}
+{% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set figures = ['settled_bets', 'wins', 'losses', 'pushes', 'total_wagered', 'net_profit', 'win_rate',
                   'current_streak', 'best_streak', 'biggest_win', 'biggest_loss', 'last_bet_at', 'week_start',
                   'week_bets', 'week_wins', 'week_losses', 'week_net', 'tail_profit_generated',
                   'fade_profit_generated'] %}
-CREATE TABLE IF NOT EXISTS {{ app }}.user_stats (
-    user_id uuid PRIMARY KEY REFERENCES {{ app }}.users (id) ON DELETE CASCADE
-);
+{{ user_table('user_stats',
+    "Per-user betting figures, kept by the snapbet job set (jobs.rollup_stats); see that function's comment") }}
 ALTER TABLE {{ app }}.user_stats
     ADD COLUMN IF NOT EXISTS settled_bets          integer     NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS wins                  integer     NOT NULL DEFAULT 0,
@@ -66,12 +67,6 @@ ALTER TABLE {{ app }}.user_stats
     ADD COLUMN IF NOT EXISTS tail_profit_generated bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS fade_profit_generated bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS updated_at            timestamptz NOT NULL DEFAULT now();
--- Row level security on, no policy: on Supabase a table in the API's schema without it is
--- readable and writable with the public key. The job (the table's owner) is not affected;
--- the app grants what its clients may read with a policy of its own.
-ALTER TABLE {{ app }}.user_stats ENABLE ROW LEVEL SECURITY;
-COMMENT ON TABLE {{ app }}.user_stats IS
-    'Per-user betting figures, kept by the snapbet job set (jobs.rollup_stats); see that function''s comment';
 -- Rows whose week figures may need a new week (due rule c).
 CREATE INDEX IF NOT EXISTS user_stats_week_figures_idx ON {{ app }}.user_stats (week_start)
     WHERE week_bets <> 0 OR tail_profit_generated <> 0 OR fade_profit_generated <> 0;
@@ -177,16 +172,8 @@ own AS (
     "figures of another week. Writes only rows that differ. At most p_limit users examined. With "
     "p_dry_run it writes nothing and returns the same figures. Returns {affected: rows written, "
     "details{users (examined), changed}}.", declare) %}
-    -- The run's window, fixed by its first batch and carried in `next`.
-    IF v_after ? 'through' THEN
-        v_since := (v_after ->> 'since')::timestamptz;
-        v_through := (v_after ->> 'through')::timestamptz;
-    ELSE
-        SELECT (s.state ->> 'settled_through')::timestamptz - {{ settle_lag | interval }} INTO v_since
-          FROM {{ js }}.job_state AS s WHERE s.job_name = 'rollup_stats';
-        SELECT pg_catalog.max(b.settled_at) INTO v_through FROM {{ app }}.bets AS b;
-        v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
-    END IF;
+{{ mark_window('rollup_stats', 'settled_through', settle_lag,
+               'SELECT pg_catalog.max(b.settled_at) FROM ' ~ app ~ '.bets AS b') }}
 
     -- The batch's users, in id order after the previous batch's last one.
     IF v_since IS NULL THEN
@@ -233,17 +220,8 @@ SELECT d.user_id
             RETURNING u.user_id)
         SELECT pg_catalog.count(*) INTO v_n FROM w;
 
-        -- A finished run moves the high-water mark.
-        IF NOT v_more AND v_through IS NOT NULL THEN
-            INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
-            VALUES ('rollup_stats', pg_catalog.jsonb_build_object('settled_through', v_through), p_now)
-            ON CONFLICT (job_name) DO UPDATE
-               SET state = s.state || pg_catalog.jsonb_build_object('settled_through', GREATEST(
-                       (s.state ->> 'settled_through')::timestamptz, v_through)),
-                   updated_at = EXCLUDED.updated_at;
-        END IF;
     END IF;
     v_details := pg_catalog.jsonb_build_object('users', v_seen, 'changed', v_n);
-
+{{ mark_advance('rollup_stats', 'settled_through') }}
 {{ job_result('v_n') }}
 {% endcall %}
