@@ -43,6 +43,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take %}
+{% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
@@ -189,11 +190,7 @@ pg_catalog.jsonb_build_object(
                    'tier_changes', {{ tier_changes }})
 {%- endmacro %}
 {% set week_declare %}
-    v_week_start timestamptz := {{ js }}.week_start(p_now, {{ timezone | literal }});
-    -- Local arithmetic: a week is 167 or 169 hours long when DST starts or ends in it.
-    v_week_end   timestamptz := pg_catalog.timezone({{ timezone | literal }},
-                                   pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '7 days');
-    v_week_date  date        := pg_catalog.timezone({{ timezone | literal }}, v_week_start)::date;
+{{ week_locals() }}
     -- The week's Sunday in `timezone`: from Sunday 00:00 to Monday 00:00 local time.
     v_sunday     timestamptz := pg_catalog.timezone({{ timezone | literal }},
                                    pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '6 days');

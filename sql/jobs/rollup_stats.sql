@@ -36,6 +36,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take %}
+{% from "macros/week.sql" import week_locals with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
@@ -135,7 +136,7 @@ own AS (
                    coalesce(s.current_streak, 0)::integer AS current_streak,
                    coalesce(s.best_streak, 0)::integer AS best_streak,
                    t.biggest_win::integer, t.biggest_loss::integer, t.last_bet_at,
-                   v_week_start_date AS week_start,
+                   v_week_date AS week_start,
                    t.week_bets::integer, t.week_wins::integer, t.week_losses::integer, t.week_net::bigint,
                    coalesce(gn.tail_profit, 0)::bigint AS tail_profit_generated,
                    coalesce(gn.fade_profit, 0)::bigint AS fade_profit_generated
@@ -153,11 +154,7 @@ own AS (
         )
 {%- endmacro %}
 {% set declare %}
-    v_week_start      timestamptz := {{ js }}.week_start(p_now, {{ timezone | literal }});
-    -- Local arithmetic: a week is 167 or 169 hours long when DST starts or ends in it.
-    v_week_end        timestamptz := pg_catalog.timezone({{ timezone | literal }},
-                                         pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '7 days');
-    v_week_start_date date        := pg_catalog.timezone({{ timezone | literal }}, v_week_start)::date;
+{{ week_locals() }}
     v_from            uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
                                    THEN (v_after -> 'users' ->> 0)::uuid END;
     v_since           timestamptz;
@@ -198,7 +195,7 @@ SELECT d.user_id
                         UNION
                         SELECT s.user_id
                           FROM {{ app }}.user_stats AS s
-                         WHERE (s.week_start < v_week_start_date OR s.week_start > v_week_start_date)
+                         WHERE (s.week_start < v_week_date OR s.week_start > v_week_date)
                            AND (s.week_bets <> 0 OR s.tail_profit_generated <> 0 OR s.fade_profit_generated <> 0)
                        ) AS d
                  WHERE v_from IS NULL OR d.user_id > v_from
