@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The local PostgreSQL 15 + pg_cron cluster under ./.deployer.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+media_app = typer.Typer(help="Uploaded files: purge what cleanup_media queued.", no_args_is_help=True)
+app.add_typer(media_app, name="media")
 
 Dsn = Annotated[Optional[str], typer.Option("--dsn", help="Connection string; default $DATABASE_URL, then `deployer db`.")]
 Env = Annotated[Optional[str], typer.Option("--env", envvar="DEPLOYER_ENV", help="Manifest environment to apply.")]
@@ -305,6 +307,37 @@ def db_url() -> None:
     if not cluster.initialized():
         raise UsageError("no local cluster yet: run `deployer db start`")
     output.out.print(cluster.url(), markup=False)
+
+
+@media_app.command("purge")
+def media_purge(
+    root: Annotated[str, typer.Option("--root", help="Directory holding the files, as <root>/<bucket>/<name>.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the files it would delete; change nothing.")] = False,
+    json_out: Json = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Delete each file cleanup_media queued, then its storage.objects row, then mark it done.
+    Exit 1 when a name was refused (it stays queued)."""
+    from deployer import media
+
+    m = _manifest(manifest, env)
+    storage = media.directory(root)
+    target = local.resolve_dsn(dsn)
+    show = not json_out and output.err.is_terminal
+    report = media.purge(target, m, storage, dry_run=dry_run, progress=output.progress if show else None)
+    if json_out:
+        output.print_json(report.as_json())
+    else:
+        rows = [{"outcome": i.outcome, "file": i.where or f"{i.bucket}/{i.name}", "why": i.why}
+                for i in report.items if dry_run or i.outcome != "deleted"]
+        if rows:
+            output.table("media purge" + (" (dry run)" if dry_run else ""), ["outcome", "file", "why"], rows)
+        counts = report.as_json()["counts"]
+        output.out.print(", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing queued", markup=False)
+    if report.count("refused"):
+        raise typer.Exit(1)
 
 
 def _click_exceptions() -> dict[str, tuple[type[BaseException], ...]]:

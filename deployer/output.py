@@ -57,6 +57,13 @@ def table(title: str, columns: list[str], rows: list[dict[str, Any]], keys: list
     out.print(grid)
 
 
+def progress(items, total: int):
+    """Iterate `items` under a progress bar on stderr."""
+    from rich.progress import track
+
+    return track(items, total=total, description="purging", console=err, transient=True)
+
+
 def failures(rows: list[dict[str, Any]]) -> None:
     """Below a history table: each failed run's error, SQLSTATE and where it was raised,
     innermost frame first."""

@@ -51,6 +51,7 @@ def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(
         (f"jobs.calculate_badges@{_dbname(conn)}", "20 * * * *", True),
         (f"jobs.reset_bankrolls@{_dbname(conn)}", "5 * * * *", True),
         (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *", True),
+        (f"jobs.cleanup_media@{_dbname(conn)}", "0 4 * * *", True),
     ]
     assert before[0]["command"] == "CALL \"jobs\".run_job('expire_content', p_executed_by => 'pg_cron')"
     deployed = conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall()
@@ -65,7 +66,7 @@ def test_deploy_no_schedule_installs_without_touching_pg_cron(admin_dsn, db, con
     result = deployer("deploy", "--no-schedule", dsn=db)
     assert result.returncode == 0 and "schedule" not in result.stdout.replace("--no-schedule", "")
     assert cron_jobs(admin_dsn, _dbname(conn)) == []
-    assert conn.execute("SELECT count(*) AS n FROM jobs.job_registry").fetchone()["n"] == 6
+    assert conn.execute("SELECT count(*) AS n FROM jobs.job_registry").fetchone()["n"] == 7
 
 
 def test_deploy_unschedules_strays_of_its_own(admin_dsn, db, conn):
@@ -74,10 +75,10 @@ def test_deploy_unschedules_strays_of_its_own(admin_dsn, db, conn):
     with psycopg.connect(admin_dsn, autocommit=True) as c:
         c.execute("SELECT cron.schedule_in_database('an-old-name', '0 * * * *', %s, %s)",
                   ("CALL \"jobs\".run_job('expire_content')", _dbname(conn)))
-    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 7
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 8
     result = deployer("deploy", dsn=db)
     assert result.returncode == 0 and "unschedule" in result.stdout
-    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 6
+    assert len(cron_jobs(admin_dsn, _dbname(conn))) == 7
     assert deployer("deploy", dsn=db).stdout.strip() == "no changes"
 
 
@@ -102,10 +103,12 @@ def test_deploy_follows_the_manifest_when_it_changes(admin_dsn, db, conn, tmp_pa
                                                              (f"jobs.settle_games@{_dbname(conn)}", "*/30 * * * *"),
                                                              (f"jobs.rollup_stats@{_dbname(conn)}", "15 * * * *"),
                                                              (f"jobs.calculate_badges@{_dbname(conn)}", "20 * * * *"),
-                                                             (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *")]
+                                                             (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *"),
+                                                             (f"jobs.cleanup_media@{_dbname(conn)}", "0 4 * * *")]
     registry = conn.execute("SELECT job_name, enabled FROM jobs.job_registry ORDER BY 1").fetchall()
     assert registry == [{"job_name": "calculate_badges", "enabled": True},
                         {"job_name": "cleanup", "enabled": True},
+                        {"job_name": "cleanup_media", "enabled": True},
                         {"job_name": "expire_content", "enabled": True},
                         {"job_name": "reset_bankrolls", "enabled": False},
                         {"job_name": "rollup_stats", "enabled": True},
@@ -137,7 +140,7 @@ def test_deploy_when_pg_cron_lives_in_the_same_database(admin_dsn):
         assert first.returncode == 0, first.stderr
         names = [j["jobname"] for j in cron_jobs(admin_dsn, "postgres")]
         assert names == ["jobs.expire_content", "jobs.settle_games", "jobs.rollup_stats", "jobs.calculate_badges",
-                         "jobs.reset_bankrolls", "jobs.cleanup"]
+                         "jobs.reset_bankrolls", "jobs.cleanup", "jobs.cleanup_media"]
         assert deployer("deploy", dsn=admin_dsn).stdout.strip() == "no changes"
     finally:
         result = deployer("uninstall", "--force", dsn=admin_dsn)
@@ -289,7 +292,8 @@ def test_run_all_runs_every_enabled_job(db, conn):
     result = deployer("run", "all", "--force", "--json", "--now", NOW.isoformat(), dsn=db)
     assert result.returncode == 0, result.stderr
     assert [r["job"] for r in json.loads(result.stdout)] == [
-        "expire_content", "settle_games", "rollup_stats", "calculate_badges", "reset_bankrolls", "cleanup"]
+        "expire_content", "settle_games", "rollup_stats", "calculate_badges", "reset_bankrolls", "cleanup",
+        "cleanup_media"]
 
 
 def yearly(tmp_path: Path) -> str:
@@ -429,15 +433,16 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
         assert result.returncode == 0, result.stderr
         out = result.stdout
         for step in ("2. deploy", "3. seed", "4. schedule", "5. expire_content", "5. settle_games",
-                     "5. rollup_stats", "5. calculate_badges", "5. reset_bankrolls", "5. cleanup", "6. history"):
+                     "5. rollup_stats", "5. calculate_badges", "5. reset_bankrolls", "5. cleanup", "5. cleanup_media",
+                     "6. history"):
             assert step in out
-        assert out.count("the real run matches its dry run") == 6
+        assert out.count("the real run matches its dry run") == 7
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
                              " WHERE executed_by <> 'pg_cron' ORDER BY id").fetchall()
             assert runs == [{"job_name": job, "status": "succeeded"}
                             for job in ("expire_content", "settle_games", "rollup_stats", "calculate_badges",
-                                        "reset_bankrolls", "cleanup")]
+                                        "reset_bankrolls", "cleanup", "cleanup_media")]
             assert c.execute("SELECT count(*) AS n FROM public.users WHERE id <> %s",
                              (SYSTEM_USER_ID,)).fetchone()["n"] == 60
         again = deployer("demo", "--users", "60", "--dsn", dsn)
@@ -451,7 +456,7 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "12 functions checked, 0 errors, 0 warnings"
+    assert result.stdout.strip().splitlines()[-1] == "14 functions checked, 0 errors, 0 warnings"
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 

@@ -21,6 +21,7 @@ MOMENTS = {  # a day of content has expired, games have ended; the next Monday e
     "calculate_badges": SEED_NOW + timedelta(days=1, hours=2),
     "reset_bankrolls": SEED_NOW + timedelta(days=5, hours=1),
     "cleanup": SEED_NOW + timedelta(days=20),
+    "cleanup_media": SEED_NOW + timedelta(days=20),
 }
 
 

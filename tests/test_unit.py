@@ -78,7 +78,7 @@ def test_manifest_environment_overrides_settings():
 def test_manifest_jobs_and_their_variables():
     m = manifest.load()
     assert list(m.jobs) == ["expire_content", "settle_games", "rollup_stats", "calculate_badges", "reset_bankrolls",
-                            "cleanup"]
+                            "cleanup", "cleanup_media"]
     assert m.job("expire_content").vars == {"pick_grace": "3 hours", "hard_delete_after": "30 days"}
     assert m.job("reset_bankrolls").confirm is True
     assert (m.job("settle_games").vars, m.job("rollup_stats").vars) == ({"notify": True}, {"settle_lag": "1 hour"})
