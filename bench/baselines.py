@@ -6,7 +6,7 @@
 - state hashes, to check that two ways of making a change end in the same data.
 
 settle_games' and rollup_stats' bare statements and clients are in bench.bets,
-calculate_badges' in bench.badges.
+calculate_badges' in bench.badges, cleanup's in bench.cleanup.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from bench import badges, bets
-from bench.common import connect
+from bench import badges, bets, cleanup
+from bench.common import NOW, connect
 
 # expire_content on a workload of expired content posts only: the posts rule of SPEC §2
 # (content and outcome posts with expires_at <= now, not yet deleted).
@@ -87,7 +87,8 @@ def bare_statement(manifest, job: str, now: datetime) -> tuple[str, dict]:
                   "reset_bankrolls": lambda: (RESET_BARE.format(only=""), reset_params(manifest, now)),
                   "settle_games": lambda: bets.settle_bare(manifest, now),
                   "rollup_stats": lambda: bets.stats_bare(manifest, now),
-                  "calculate_badges": lambda: badges.badges_bare(manifest, now)}
+                  "calculate_badges": lambda: badges.badges_bare(manifest, now),
+                  "cleanup": lambda: cleanup.cleanup_bare(manifest, now)}
     return statements[job]()
 
 
@@ -97,10 +98,11 @@ def bare(dsn: str, manifest, job: str, now: datetime) -> None:
         conn.execute(*bare_statement(manifest, job, now))
 
 
-# What the state hash of each job covers: (table, columns left out). Left out: keys the
-# database draws at random (gen_random_uuid) and updated_at, which SnapBet's trigger sets
-# to the transaction's now(), different for any two runs (user_stats' and
-# user_effect_tiers' are the run's now).
+# What the state hash of each job covers: (table, columns left out[, rows covered]). Left
+# out: keys the database draws at random (gen_random_uuid) and updated_at, which SnapBet's
+# trigger sets to the transaction's now(), different for any two runs (user_stats' and
+# user_effect_tiers' are the run's now). cleanup's job_executions: the template's runs only
+# (before NOW), not the rows our own run adds; posts for their reaction_count.
 STATE = {
     "expire_content": [("posts", []), ("stories", []), ("messages", []), ("comments", []),
                        ("reactions", []), ("pick_actions", [])],
@@ -108,6 +110,8 @@ STATE = {
     "settle_games": [("bets", []), ("bankrolls", ["updated_at"]), ("notifications", ["id"])],
     "rollup_stats": [("user_stats", [])],
     "calculate_badges": [("user_badges", []), ("badge_history", ["id"]), ("user_effect_tiers", [])],
+    "cleanup": [("notifications", []), ("jobs.job_executions", [], f"executed_at < '{NOW.isoformat()}'"),
+                ("reactions", []), ("posts", []), ("chats", [])],
 }
 
 
@@ -116,10 +120,11 @@ def state_hash(dsn: str, job: str) -> str:
     out), in sorted order, so the order rows come in does not matter."""
     parts = []
     with connect(dsn) as conn:
-        for table, left_out in STATE[job]:
+        for table, left_out, *rows in STATE[job]:
+            where = f" WHERE {rows[0]}" if rows else ""
             row = conn.execute(
                 f"SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), ''))"
-                f"  FROM (SELECT md5((to_jsonb(t) - %s::text[])::text) AS h FROM {table} AS t) AS s",
+                f"  FROM (SELECT md5((to_jsonb(t) - %s::text[])::text) AS h FROM {table} AS t{where}) AS s",
                 (left_out,)).fetchone()
             parts.append(f"{table}:{row[0]}:{row[1]}")
     return "|".join(parts)
@@ -158,12 +163,12 @@ SELECT b.user_id FROM bankrolls AS b
 def row_client(dsn: str, manifest, job: str, now: datetime, budget_s: float) -> dict:
     """Run the row-at-a-time client of a job: a generator that yields how many rows its next
     unit of work changes (a row; settle_games: a game's bets; rollup_stats: a user's row;
-    calculate_badges: a user's badge and tier changes), then does it when resumed. Stops
-    before a unit once budget_s seconds have passed; returns the rows done, the seconds spent
-    and whether it finished."""
+    calculate_badges: a user's badge and tier changes; cleanup: a transaction's deletions),
+    then does it when resumed. Stops before a unit once budget_s seconds have passed; returns
+    the rows done, the seconds spent and whether it finished."""
     started, done = time.perf_counter(), 0
     client = {"settle_games": bets.settle_client, "rollup_stats": bets.stats_client,
-              "calculate_badges": badges.badges_client}.get(job)
+              "calculate_badges": badges.badges_client, "cleanup": cleanup.cleanup_client}.get(job)
     with connect(dsn) as conn:
         units = client(conn, manifest, now) if client else _by_row(conn, manifest, job, now)
         for rows in units:

@@ -1,6 +1,7 @@
 """vs_bare and vs_row_client: our run (CALL jobs.run_job) against the bare statement and
 against a row-at-a-time client, each run on a fresh clone, the two interleaved run by run.
-Both measure COMPARED: the jobs of every scenario (JOBS), the two over bets and the badges."""
+Both measure COMPARED: the jobs of every scenario (JOBS), the two over bets, the badges and
+cleanup."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bench import baselines
 from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, last_run, measured, median
 
 JOBS = ("expire_content", "reset_bankrolls")  # every scenario's (dry_run and client_rss too)
-COMPARED = (*JOBS, "settle_games", "rollup_stats", "calculate_badges")
+COMPARED = (*JOBS, "settle_games", "rollup_stats", "calculate_badges", "cleanup")
 BARE_GOAL = 1.3
 CLIENT_GOAL = 40.0
 
@@ -36,6 +37,13 @@ BARE_NOTES = {
                         "and tier changes, the job's affected. The bare statement computes the eight badges of "
                         "every user with the job's definitions and, in data-modifying CTEs, expires and revokes, "
                         "awards, writes badge_history and upserts the tiers that change.",
+    "cleanup": "cleanup: {s.cleanup_users:,} users, each with 4 notifications (one older than 30 days but every "
+               "100th user's) and a post (every fourth soft-deleted, 0–2 reactions on each); half as many "
+               "finished job runs (a quarter older than 30 days); a tenth as many chats, group chats with and "
+               "without members, some in the 1-hour grace. No pg_cron history in this database, no running "
+               "runs. The bare statement deletes, in data-modifying CTEs, the old notifications and finished "
+               "runs, the reactions on soft-deleted posts (SnapBet's trigger lowers reaction_count) and the "
+               "memberless group chats older than the grace.",
 }
 CLIENT_NOTES = {
     "expire_content": "expire_content: the demo seed (`deployer seed`) of {s.demo_users:,} users at seed + 1 day; "
@@ -53,6 +61,9 @@ CLIENT_NOTES = {
                         "per user five SELECTs (the week's bets, what others made on the user's picks, the user's "
                         "posts, the active badges, the tier) and per change an UPDATE or INSERT of user_badges "
                         "and a badge_history row, and the tier upserted, one transaction per user.",
+    "cleanup": "cleanup: its vs_bare template; the client selects each phase's candidates in the job's order "
+               "(notifications, runs, reactions on soft-deleted posts, memberless group chats), then runs one "
+               "DELETE by id per row, committing every 10 rows.",
 }
 
 
@@ -128,8 +139,9 @@ def vs_bare(ctx: Context) -> Section:
     section.notes.append(
         "End states, compared on the first run: md5 over every row of the tables the job changes (bankrolls "
         "without updated_at, which SnapBet's trigger sets to the transaction's now(); notifications and "
-        "badge_history without their random id). WAL: pg_current_wal_lsn() before and after, nothing else "
-        "running; buffer accesses: pg_stat_database blks_hit + blks_read of the clone.")
+        "badge_history without their random id; cleanup's job_executions: the template's runs, not ours). "
+        "WAL: pg_current_wal_lsn() before and after, nothing else running; buffer accesses: pg_stat_database "
+        "blks_hit + blks_read of the clone.")
     return section
 
 

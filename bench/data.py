@@ -14,6 +14,9 @@
 - badges_<n>: n users with this week's settled bets (some on NFL games), pick posts (a few
   users with 10 or more), tails and fades of them, older posts (ghosts), and badges held:
   this week's (some no longer earned) and last week's (to expire); user_effect_tiers empty.
+- cleanup_<n>: n users with notifications (a quarter older than 30 days), a post each (every
+  fourth soft-deleted), reactions on them; n / 2 finished job runs (a quarter older than 30
+  days); n / 10 chats, group chats with and without members, old and new, and a few DMs.
 - demo_<n>: `deployer seed` data for n users (deployer.demo.seed_database) at SEED_NOW.
 
 Every one gets the reference app schema and the job set through deployer.install.deploy
@@ -306,6 +309,71 @@ UNION ALL
 SELECT user_id, badge_id, 'lost', lost_at FROM user_badges WHERE lost_at IS NOT NULL
 """
 
+# cleanup_<n>: user u's notifications k = 0..3, created 1, 6, 20 and 45 days (every 100th
+# user's fourth 29 days) and up to an hour before NOW; the older two read. Clear of the 30-day
+# cut by more than an hour, so a daylight-saving change in the cut does not move a row.
+CLEANUP_NOTIFICATIONS_SQL = """
+INSERT INTO notifications (user_id, type, data, read, read_at, created_at)
+SELECT md5('user' || u)::uuid, 'system', jsonb_build_object('kind', 'bench', 'k', k), k >= 2,
+       CASE WHEN k >= 2 THEN c.created + interval '1 hour' END, c.created
+  FROM generate_series(1, %(users)s::integer) AS u, generate_series(0, 3) AS k,
+       LATERAL (SELECT %(now)s::timestamptz - (u %% 3600) * interval '1 second'
+                       - CASE k WHEN 0 THEN 1 WHEN 1 THEN 6 WHEN 2 THEN 20 WHEN 3 THEN
+                                CASE WHEN u %% 100 = 0 THEN 29 ELSE 45 END END * interval '1 day' AS created) AS c
+"""
+
+# Finished runs i = 1..runs of the seven jobs in turn (every tenth failed): every fourth 35 to
+# 54 days old, the others 0 to 24 days, each 1 to 3 hours more. None `running`.
+CLEANUP_RUNS_SQL = """
+INSERT INTO jobs.job_executions (job_name, success, status, message, affected_count, duration_ms, details,
+                                 executed_at, finished_at, executed_by, batches, batch_sizes)
+SELECT (ARRAY['expire_content', 'reset_bankrolls', 'settle_games', 'rollup_stats', 'calculate_badges', 'cleanup',
+              'cleanup_media'])[1 + i %% 7], i %% 10 <> 0, CASE WHEN i %% 10 = 0 THEN 'failed' ELSE 'succeeded' END,
+       'bench', i %% 1000, 2000, '{}', r.at, r.at + interval '2 seconds', 'bench', 1, ARRAY[i %% 1000]
+  FROM generate_series(1, %(runs)s::integer) AS i,
+       LATERAL (SELECT %(now)s::timestamptz - interval '1 hour' - (i %% 120) * interval '1 minute'
+                       - CASE WHEN i %% 4 = 0 THEN 35 + i %% 20 ELSE i %% 25 END * interval '1 day' AS at) AS r
+"""
+
+# A content post per user, every fourth expired yesterday and soft-deleted two minutes later
+# (as expire_content does), the others live; u %% 3 reactions on each (none on every third),
+# from the next users: SnapBet's trigger counts them into reaction_count.
+CLEANUP_POSTS_SQL = """
+INSERT INTO posts (id, user_id, post_type, media_url, caption, created_at, expires_at, deleted_at)
+SELECT md5('post' || u)::uuid, md5('user' || u)::uuid, 'content', %(cdn)s || 'posts/' || u || '.jpg', 'post ' || u,
+       c.created, c.created + interval '1 day',
+       CASE WHEN u %% 4 = 0 THEN c.created + interval '1 day 2 minutes' END
+  FROM generate_series(1, %(users)s::integer) AS u,
+       LATERAL (SELECT CASE WHEN u %% 4 = 0 THEN %(now)s::timestamptz - interval '2 days'
+                            ELSE %(now)s::timestamptz - interval '12 hours' END
+                       - (u %% 3600) * interval '1 second' AS created) AS c
+"""
+CLEANUP_REACTIONS_SQL = """
+INSERT INTO reactions (post_id, user_id, emoji, created_at)
+SELECT md5('post' || u)::uuid, md5('user' || (1 + (u + j) %% %(users)s::integer))::uuid,
+       (ARRAY['🔥', '💯', '😂'])[j], %(now)s::timestamptz - interval '1 day' - (u %% 3600) * interval '1 second'
+       + j * interval '1 minute'
+  FROM generate_series(1, %(users)s::integer) AS u, LATERAL generate_series(1, u %% 3) AS j
+"""
+
+# Chats c = 1..chats: group chats, DMs for c %% 11 = 0; created 2 days ago, every fifth 30
+# minutes ago (in the grace), every seventh exactly an hour ago (not older than the grace);
+# every even one with two members.
+CLEANUP_CHATS_SQL = """
+INSERT INTO chats (id, chat_type, name, created_at)
+SELECT md5('chat' || c)::uuid, (CASE WHEN c %% 11 = 0 THEN 'dm' ELSE 'group' END)::chat_type,
+       CASE WHEN c %% 11 <> 0 THEN 'group ' || c END,
+       %(now)s::timestamptz - CASE WHEN c %% 5 = 0 THEN interval '30 minutes' WHEN c %% 7 = 0 THEN interval '1 hour'
+                                   ELSE interval '2 days' + c * interval '1 second' END
+  FROM generate_series(1, %(chats)s::integer) AS c
+"""
+CLEANUP_MEMBERS_SQL = """
+INSERT INTO chat_members (chat_id, user_id, role, joined_at)
+SELECT md5('chat' || c)::uuid, md5('user' || (1 + (c + m) %% %(users)s::integer))::uuid,
+       (CASE m WHEN 0 THEN 'admin' ELSE 'member' END)::chat_role, %(now)s::timestamptz - interval '20 minutes'
+  FROM generate_series(2, %(chats)s::integer, 2) AS c, generate_series(0, 1) AS m
+"""
+
 # Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
 # otherwise it expires 1 to 30 days after NOW. Content posts: bet_id and settled_bet_id NULL.
 POSTS_SQL = """
@@ -369,12 +437,14 @@ class Templates:
 
     def for_job(self, job: str, scale) -> str:
         """The template a job works on at a scale: expired posts, bankrolls due, pending bets of
-        finished games, settled bets to roll up, or a week of bets, picks and badges."""
+        finished games, settled bets to roll up, a week of bets, picks and badges, or rows to
+        clean up."""
         build = {"expire_content": lambda: self.posts(scale.posts),
                  "reset_bankrolls": lambda: self.bankrolls(scale.users),
                  "settle_games": lambda: self.settle(scale.pending_bets),
                  "rollup_stats": lambda: self.stats(scale.stats_users),
-                 "calculate_badges": lambda: self.badges(scale.badge_users)}
+                 "calculate_badges": lambda: self.badges(scale.badge_users),
+                 "cleanup": lambda: self.cleanup(scale.cleanup_users)}
         return build[job]()
 
     def posts(self, posts: int) -> str:
@@ -397,6 +467,11 @@ class Templates:
         what = (f"{users:,} users, this week's bets, picks, tails and fades, older posts; badges of this week "
                 "and last; user_effect_tiers empty")
         return self._build(f"tmpl_badges_{users}", what, lambda dsn: fill_badges(dsn, users))
+
+    def cleanup(self, users: int) -> str:
+        what = (f"{users:,} users, notifications, posts (a quarter soft-deleted) and reactions; {users // 2:,} "
+                f"finished runs; {users // 10:,} chats")
+        return self._build(f"tmpl_cleanup_{users}", what, lambda dsn: fill_cleanup(dsn, users))
 
     def cost(self, posts: int, expired: int) -> str:
         what = f"{COST_USERS:,} users; {posts:,} posts, {expired:,} of them expired"
@@ -476,6 +551,17 @@ def fill_badges(dsn: str, users: int) -> None:
         conn.execute(USERS_SQL, params)
         for statement in (BADGE_GAMES_SQL, BADGE_BETS_SQL, BADGE_POSTS_SQL, BADGE_ACTIONS_SQL, BADGE_HELD_SQL,
                           BADGE_HISTORY_SQL):
+            conn.execute(statement, params)
+
+
+def fill_cleanup(dsn: str, users: int) -> None:
+    """users users with notifications, a post each with reactions, finished runs, chats."""
+    params = {"now": NOW, "users": users, "cdn": CDN, "runs": users // 2, "chats": users // 10}
+    tables = ["users", "notifications", "jobs.job_executions", "posts", "reactions", "chats", "chat_members"]
+    with deferred(dsn, tables), connect(dsn) as conn:
+        conn.execute(USERS_SQL, params)
+        for statement in (CLEANUP_NOTIFICATIONS_SQL, CLEANUP_RUNS_SQL, CLEANUP_POSTS_SQL, CLEANUP_REACTIONS_SQL,
+                          CLEANUP_CHATS_SQL, CLEANUP_MEMBERS_SQL):
             conn.execute(statement, params)
 
 

@@ -56,6 +56,16 @@ def test_ours_and_the_baselines_end_in_the_same_state(smoke):
     assert details["sunday_sweep"]["holders"] == 0 and details["sunday_sweep"]["revoked"] > 0
     assert all(details[b]["holders"] > 0 and details[b]["revoked"] > 0 for b in BADGES[:-1])
     assert details["tier_changes"] > 0
+    # cleanup: every user's fourth notification but every 100th user's is past 30 days; every
+    # fourth run; u % 3 reactions on every fourth user's post (soft-deleted); the odd group
+    # chats (DMs every 11th) without members, older than the grace (every 5th and 7th is not).
+    n = SMOKE.cleanup_users
+    details = bare["cleanup"]["details"]
+    assert details == {"notifications": n - n // 100, "executions": len(range(4, n // 2 + 1, 4)),
+                       "cron_run_details": 0, "reactions": sum(u % 3 for u in range(4, n + 1, 4)),
+                       "chats": sum(1 for c in range(1, n // 10 + 1, 2) if c % 5 and c % 7 and c % 11),
+                       "abandoned": 0}
+    assert bare["cleanup"]["rows"] == sum(details.values())
     assert all(r["equal"] is True and r["ours_s"] > 0 and r["bare_s"] > 0 for r in bare.values())
     client = report.section("vs_row_client").rows
     assert [r["job"] for r in client] == list(COMPARED)
