@@ -99,10 +99,10 @@ class Report:
         return sum(1 for i in self.items if i.outcome == outcome)
 
     def as_json(self) -> dict:
-        outcomes = ("would delete", "deleted", "already gone", "referenced again", "refused")
+        outcomes = ("would delete",) if self.dry_run else ("deleted", "already gone")
         return {
             "dry_run": self.dry_run,
-            "counts": {o: self.count(o) for o in outcomes if self.count(o) or (o == "would delete") == self.dry_run},
+            "counts": {o: self.count(o) for o in outcomes + ("referenced again", "refused")},
             "items": [{"queue_id": i.id, "object_id": i.object_id, "bucket": i.bucket, "name": i.name,
                        "outcome": i.outcome, "path": i.where, "why": i.why or None} for i in self.items],
         }
