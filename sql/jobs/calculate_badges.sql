@@ -42,7 +42,7 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
-{% from "macros/take.sql" import take %}
+{% from "macros/take.sql" import take, take_users with context %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
@@ -53,8 +53,7 @@
     'Effect tier per user (0, 1, 2) from the weekly badges, kept by the snapbet job set (jobs.calculate_badges)') }}
 ALTER TABLE {{ app }}.user_effect_tiers
     ADD COLUMN IF NOT EXISTS tier        smallint    NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS badge_count integer     NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS updated_at  timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN IF NOT EXISTS badge_count integer     NOT NULL DEFAULT 0;
 
 {#
   (user_id, badge_id) for every badge the users in `ids` qualify for in the week of p_now,
@@ -231,13 +230,7 @@ pg_catalog.jsonb_build_object(
     END IF;
 
     -- The batch's users, in id order after the previous batch's last one.
-{% call take('users', 'v_ids', 'uuid') %}
-SELECT u.id FROM {{ app }}.users AS u
-                 WHERE v_from IS NULL OR u.id > v_from
-                 ORDER BY u.id
-                 LIMIT v_left
-{% endcall %}
-
+{{ take_users() }}
     IF p_dry_run THEN
         WITH {{ qualified('v_ids') }}
         SELECT {{ figures('(SELECT pg_catalog.count(*) FROM tier_changes)') }}

@@ -35,7 +35,7 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
-{% from "macros/take.sql" import take %}
+{% from "macros/take.sql" import take, take_users with context %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/user_table.sql" import user_table with context %}
@@ -66,8 +66,7 @@ ALTER TABLE {{ app }}.user_stats
     ADD COLUMN IF NOT EXISTS week_losses           integer     NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS week_net              bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS tail_profit_generated bigint      NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS fade_profit_generated bigint      NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS updated_at            timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN IF NOT EXISTS fade_profit_generated bigint      NOT NULL DEFAULT 0;
 -- Rows whose week figures may need a new week (due rule c).
 CREATE INDEX IF NOT EXISTS user_stats_week_figures_idx ON {{ app }}.user_stats (week_start)
     WHERE week_bets <> 0 OR tail_profit_generated <> 0 OR fade_profit_generated <> 0;
@@ -174,12 +173,7 @@ own AS (
 
     -- The batch's users, in id order after the previous batch's last one.
     IF v_since IS NULL THEN
-{% call take('users', 'v_ids', 'uuid') %}
-SELECT u.id FROM {{ app }}.users AS u
-                 WHERE v_from IS NULL OR u.id > v_from
-                 ORDER BY u.id
-                 LIMIT v_left
-{% endcall %}
+{{ take_users() }}
     ELSE
 {% call take('users', 'v_ids', 'uuid') %}
 SELECT d.user_id

@@ -28,3 +28,15 @@
         v_left := v_left - v_seen;
     END IF;
 {% endmacro %}
+{#
+  take() over every user, in id order: `users` into v_ids (uuid[]) after v_from, the
+  caller's local holding the previous batch's last id (NULL at the start).
+#}
+{% macro take_users() %}
+{% call take('users', 'v_ids', 'uuid') %}
+SELECT u.id FROM {{ app_schema | ident }}.users AS u
+                 WHERE v_from IS NULL OR u.id > v_from
+                 ORDER BY u.id
+                 LIMIT v_left
+{% endcall %}
+{% endmacro %}
