@@ -7,6 +7,7 @@ failed or the system is unhealthy, 2 bad usage, bad config or no database.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ def _manifest(path: Path | None, env: str | None) -> manifest_mod.Manifest:
 def render(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the rendered SQL into.")] = Path("rendered"),
     with_app_schema: Annotated[bool, typer.Option("--with-app-schema", help="Also render sql/app.")] = False,
+    json_out: Json = False,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
@@ -52,11 +54,16 @@ def render(
     m = _manifest(manifest, env)
     units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
     units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    written = []
     for name, sql in units:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(sql, encoding="utf-8")
-        output.out.print(str(target), markup=False)
+        written.append({"unit": name, "path": str(target), "bytes": len(sql.encode())})
+        if not json_out:
+            output.out.print(str(target), markup=False)
+    if json_out:
+        output.print_json({"out": str(out), "files": written})
 
 
 @app.command()
@@ -66,14 +73,27 @@ def deploy(
         bool, typer.Option("--with-app-schema", help="Install the reference SnapBet schema first.")
     ] = False,
     no_schedule: Annotated[bool, typer.Option("--no-schedule", help="Install only; leave pg_cron as it is.")] = False,
+    lock_wait: Annotated[Optional[str], typer.Option(
+        "--lock-wait", help="How long to wait for another deploy, e.g. 30s (default: the manifest's deploy_lock_wait).")
+    ] = None,
+    json_out: Json = False,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
-    """Install the job set in one transaction and schedule its enabled jobs with pg_cron."""
+    """Install the job set in one transaction and schedule its enabled jobs with pg_cron.
+    Repairs drift: objects changed by hand are installed again, extra ones dropped."""
     m = _manifest(manifest, env)
+    if lock_wait is not None:
+        if not manifest_mod.LOCK_TIMEOUT_RE.match(lock_wait):
+            raise UsageError(f"--lock-wait must look like '30s' or '500ms', not {lock_wait!r}")
+        m.settings["deploy_lock_wait"] = lock_wait
     result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema,
                             with_schedule=not no_schedule)
+    if json_out:
+        output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),
+                           "warning": result.cron_note or None})
+        return
     if result.empty:
         output.out.print("no changes", markup=False)
     for line in result.lines():
@@ -101,12 +121,22 @@ def run_cmd(
     m = _manifest(manifest, env)
     when = run_mod.parse_now(now)
     run_mod.check_limit(limit)
-    names = [j.name for j in m.jobs.values() if j.enabled] if job == "all" else [m.job(job).name]
+    names = ([n for n in manifest_mod.run_order(m) if m.jobs[n].enabled] if job == "all"
+             else [m.job(job).name])
     if not dry_run and not force:
         _confirm([n for n in names if m.jobs[n].confirm])
     target = local.resolve_dsn(dsn)
     results, failed = [], None
+    stopped: set[str] = set()  # failed, or not run because a job it runs after failed
     for name in names:
+        blocked = [dep for dep in m.jobs[name].after if dep in stopped]
+        if blocked:
+            stopped.add(name)
+            result = run_mod.not_run(name, dry_run, when, limit, f"not run: {', '.join(blocked)} did not succeed")
+            results.append(result)
+            if not json_out:
+                output.run_summary(result)
+            continue
         try:
             if dry_run:
                 result = run_mod.dry_run(target, m, name, when, limit, verbose)
@@ -114,6 +144,7 @@ def run_cmd(
                 result = _real_run(target, m, name, when, limit, verbose, json_out)
         except JobFailed as exc:
             failed = failed or exc
+            stopped.add(name)
             result = exc.result
             if not json_out:
                 output.error(str(exc))
@@ -204,8 +235,46 @@ def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: M
         output.out.print("healthy" if report["healthy"] else "unhealthy", markup=False)
         for problem in report["problems"]:
             output.out.print(f"  {problem}", markup=False)
+        output.table(
+            "jobs (jobs.job_health)",
+            ["job", "state", "last status", "last run", "last success", "failures", "next run (UTC)"],
+            report["jobs"],
+            ["job", "state", "last_status", "last_run", "last_success_at", "consecutive_failures", "next_run_at"],
+        )
     if not report["healthy"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def watch(
+    job: Annotated[Optional[str], typer.Argument(help="Only this job's runs.")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Stop after this many seconds.")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", help="Stop after this many announcements.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document per line, per announcement.")] = False,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Show runs live as they start, progress and end (whoever runs them: pg_cron, a person),
+    until Ctrl-C, --timeout or --count."""
+    from deployer import watch as watch_mod
+
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds, not {timeout}")
+    if count is not None and count < 1:
+        raise UsageError(f"--count must be 1 or more, not {count}")
+    m = _manifest(manifest, env)
+    channel = m.settings["notify_channel"]
+    ready = (lambda: output.info(f"watching {job or 'every job'} on channel {channel}; Ctrl-C to stop"))
+    try:
+        for event in watch_mod.events(local.resolve_dsn(dsn), m, job, timeout=timeout, count=count, ready=ready):
+            if json_out:
+                sys.stdout.write(json.dumps(event, sort_keys=False) + "\n")
+                sys.stdout.flush()
+            else:
+                output.out.print(watch_mod.describe(event), markup=False)
+    except KeyboardInterrupt:
+        return
 
 
 @app.command()
@@ -232,6 +301,7 @@ def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: Man
 @app.command()
 def uninstall(
     force: Annotated[bool, typer.Option("--force", help="Do not ask.")] = False,
+    json_out: Json = False,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
@@ -240,7 +310,11 @@ def uninstall(
     m = _manifest(manifest, env)
     if not force:
         _confirm(["uninstall"])
-    for line in install.uninstall(local.resolve_dsn(dsn), m):
+    lines = install.uninstall(local.resolve_dsn(dsn), m)
+    if json_out:
+        output.print_json({"changes": lines})
+        return
+    for line in lines:
         output.out.print(line, markup=False)
 
 
@@ -249,6 +323,7 @@ def seed(
     users: Annotated[int, typer.Option("--users", help="How many users.")] = 1000,
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 1,
     now: Annotated[Optional[str], typer.Option("--now", help="Moment the data is relative to (ISO 8601).")] = None,
+    json_out: Json = False,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
@@ -258,12 +333,16 @@ def seed(
 
     counts = demo.seed_database(local.resolve_dsn(dsn), _manifest(manifest, env), users, seed_value,
                                 run_mod.parse_now(now))
+    if json_out:
+        output.print_json({"users": users, "seed": seed_value, "rows": counts})
+        return
     output.table("seeded", ["table", "rows"], [{"table": k, "rows": v} for k, v in counts.items()])
 
 
 @app.command("demo")
 def demo_cmd(
     users: Annotated[int, typer.Option("--users", help="How many users to seed.")] = 2000,
+    json_out: Annotated[bool, typer.Option("--json", help="The tour on stderr; one JSON summary on stdout.")] = False,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
@@ -271,41 +350,66 @@ def demo_cmd(
     """Start the local cluster, deploy, seed, show the schedule, dry-run then run each job, show history."""
     from deployer import demo
 
-    demo.run(dsn, _manifest(manifest, env), users)
+    m = _manifest(manifest, env)
+    if not json_out:
+        demo.run(dsn, m, users)
+        return
+    people, output.out = output.out, output.err
+    try:
+        summary = demo.run(dsn, m, users)
+    finally:
+        output.out = people
+    output.print_json(summary)
 
 
 @db_app.command("start")
-def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port for a new cluster.")] = None) -> None:
+def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port for a new cluster.")] = None,
+             json_out: Json = False) -> None:
     """Start the local cluster (create it first if needed). Idempotent."""
     cluster = local.default_cluster()
     started = cluster.start(port)
+    if json_out:
+        output.print_json({"state": "started" if started else "already running", "url": cluster.url()})
+        return
     output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
 
 
 @db_app.command("stop")
-def db_stop() -> None:
+def db_stop(json_out: Json = False) -> None:
     """Stop the local cluster."""
     stopped = local.default_cluster().stop()
+    if json_out:
+        output.print_json({"state": "stopped" if stopped else "not running"})
+        return
     output.out.print("stopped" if stopped else "not running", markup=False)
 
 
 @db_app.command("status")
-def db_status() -> None:
+def db_status(json_out: Json = False) -> None:
     """Whether the local cluster runs. Exit 1 if not."""
     cluster = local.default_cluster()
-    if cluster.running():
+    running = cluster.running()
+    state = "running" if running else "not running" if cluster.initialized() else "not created"
+    if json_out:
+        output.print_json({"state": state, "url": cluster.url() if running else None,
+                           "datadir": str(cluster.datadir) if cluster.initialized() else None})
+    elif running:
         output.out.print(f"running {cluster.url()} (data in {cluster.datadir})", markup=False)
-        return
-    output.out.print("not running" if cluster.initialized() else "not created", markup=False)
-    raise typer.Exit(1)
+    else:
+        output.out.print(state, markup=False)
+    if not running:
+        raise typer.Exit(1)
 
 
 @db_app.command("url")
-def db_url() -> None:
+def db_url(json_out: Json = False) -> None:
     """Print the local cluster's connection URL."""
     cluster = local.default_cluster()
     if not cluster.initialized():
         raise UsageError("no local cluster yet: run `deployer db start`")
+    if json_out:
+        output.print_json({"url": cluster.url()})
+        return
     output.out.print(cluster.url(), markup=False)
 
 

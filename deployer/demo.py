@@ -12,7 +12,7 @@ from deployer import seed as seed_mod
 from deployer.db import connect, exists, translated
 from deployer.render import quote_ident
 from deployer.errors import UsageError
-from deployer.manifest import Manifest
+from deployer.manifest import Manifest, run_order
 
 
 def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: datetime | None) -> dict[str, int]:
@@ -49,8 +49,10 @@ def _has_users(dsn: str, manifest: Manifest) -> bool:
         return seed_mod.app_users(conn, manifest.settings["app_schema"]) > 0
 
 
-def run(dsn: str | None, manifest: Manifest, users: int) -> None:
+def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
+    """The tour; returns what it did (`deployer demo --json` prints it)."""
     step = output.out.rule
+    summary: dict = {"runs": []}
     if dsn is None and not os.environ.get("DATABASE_URL"):
         step("1. the local PostgreSQL 15 + pg_cron cluster")
         cluster = local.default_cluster()
@@ -60,6 +62,7 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
 
     step("2. deploy (reference schema included)")
     plan = install.deploy(target, manifest, with_app_schema=True)
+    summary["deployed"] = plan.lines()
     for line in plan.lines() or ["no changes"]:
         output.out.print(line, markup=False)
 
@@ -70,6 +73,7 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
         output.out.print("the database already holds users; seeding skipped", markup=False)
     else:
         counts = seed_database(target, manifest, users, 1, now)
+        summary["seeded"] = counts
         output.out.print(", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
 
     step("4. schedule")
@@ -77,7 +81,8 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
     output.table("schedule (pg_cron runs in UTC)", ["job", "cron", "when", "next run"], rows,
                  ["job", "schedule", "description", "next_run"])
 
-    for job in [j.name for j in manifest.jobs.values() if j.enabled]:
+    summary["now"] = now.isoformat()
+    for job in [name for name in run_order(manifest) if manifest.jobs[name].enabled]:
         step(f"5. {job}: dry run, then the real run")
         preview = runner.dry_run(target, manifest, job, now, None)
         output.run_summary(preview)
@@ -85,8 +90,18 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> None:
         output.run_summary(result)
         verdict = "matches" if (result.affected, result.details) == (preview.affected, preview.details) else "differs"
         output.out.print(f"the real run {verdict} its dry run", markup=False)
+        summary["runs"].append({"job": job, "dry_run": preview.as_json(), "run": result.as_json(),
+                                "matches": verdict == "matches"})
 
     step("6. history")
     rows = status.history(target, manifest, None, 10)
     output.table("job executions", ["id", "job", "status", "affected", "batches", "ms", "by"], rows,
                  ["id", "job_name", "status", "affected_count", "batches", "duration_ms", "executed_by"])
+
+    step("7. health (jobs.job_health; `deployer status`)")
+    report = status.health(target, manifest)
+    output.table("jobs", ["job", "state", "last status", "next run (UTC)"], report["jobs"],
+                 ["job", "state", "last_status", "next_run_at"])
+    summary["healthy"] = report["healthy"]
+    output.out.print("watch runs live with: deployer watch", markup=False)
+    return summary

@@ -48,5 +48,11 @@ class JobFailed(DatabaseError):
         return self
 
 
+class DeployBusy(DeployerError):
+    """Another deploy held the deploy lock for longer than we were willing to wait."""
+
+    exit_code = 1
+
+
 class Aborted(DeployerError):
     """The person declined a confirmation, or one was needed and could not be asked."""

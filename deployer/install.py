@@ -8,15 +8,21 @@ changes nothing executes nothing.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import re
+import socket
+import subprocess
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 
 import psycopg
 
 from deployer import indexes, schedule
 from deployer.db import connect, exists, translated
-from deployer.errors import ConfigError
+from deployer.errors import ConfigError, DatabaseError, DeployBusy
 from deployer.manifest import Manifest
 from deployer.render import Rendered, make_env, quote_ident, render, sql_root
 
@@ -24,6 +30,9 @@ from deployer.render import Rendered, make_env, quote_ident, render, sql_root
 APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
               "notifications")
 DEPLOY_LOCK = "snapbet.jobs.deploy"
+# The routines a unit creates, so the catalog they leave can be recorded and watched.
+ROUTINE_RE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+\"?[\w$]+\"?\.\"?([\w$]+)\"?\s*\(",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,11 @@ class Unit:
         payload = self.sql + "\x00" + json.dumps(self.params, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
+    @property
+    def routines(self) -> list[str]:
+        """Names of the job set's functions and procedures this unit creates."""
+        return sorted(set(ROUTINE_RE.findall(self.sql)))
+
 
 @dataclass
 class Plan:
@@ -45,14 +59,24 @@ class Plan:
     cron: list[schedule.CronChange] = field(default_factory=list)
     cron_note: str = ""
     indexes: list[indexes.IndexChange] = field(default_factory=list)  # built after the transaction
+    repairs: dict[str, str] = field(default_factory=dict)  # unit -> what drifted in the catalog
+    extra_routines: list[str] = field(default_factory=list)  # in the jobs schema, not ours: dropped
+    extra_registry: list[str] = field(default_factory=list)  # registry rows no unit wrote: deleted
 
     @property
     def empty(self) -> bool:
-        return not (self.units or self.drops or self.cron or self.indexes)
+        return not (self.units or self.drops or self.cron or self.indexes or self.extra_routines
+                    or self.extra_registry)
 
     def lines(self) -> list[str]:
-        out = [f"install {u.name}" if not u.name.startswith("registry/") else f"register {u.name[9:]}"
-               for u in self.units]
+        out = []
+        for u in self.units:
+            verb = ("repair " if u.name in self.repairs else "install " if not u.name.startswith("registry/")
+                    else "register ")
+            what = u.name if verb != "register " else u.name[9:]
+            out.append(verb + what + (f" ({self.repairs[u.name]})" if u.name in self.repairs else ""))
+        out += [f"drop extra routine {sig}" for sig in self.extra_routines]
+        out += [f"delete extra registry row {name}" for name in self.extra_registry]
         out += [f"remove job {name}" for name in self.drops]
         out += [c.describe() for c in self.cron]
         out += [c.describe() + ", concurrently" for c in self.indexes]
@@ -76,14 +100,15 @@ def job_units(manifest: Manifest) -> list[Unit]:
     registry_sql = (
         f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size,"
         " batch_time, min_batch_size, max_batch_size, time_budget,"
-        " lock_timeout, max_retries, retry_backoff_ms, confirm, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval, %s, %s, %s, %s, now())"
+        " lock_timeout, max_retries, retry_backoff_ms, confirm, run_after, updated_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval, %s, %s, %s, %s, %s::text[], now())"
         " ON CONFLICT (job_name) DO UPDATE SET description = EXCLUDED.description, schedule = EXCLUDED.schedule,"
         " enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, batch_time = EXCLUDED.batch_time,"
         " min_batch_size = EXCLUDED.min_batch_size, max_batch_size = EXCLUDED.max_batch_size,"
         " time_budget = EXCLUDED.time_budget,"
         " lock_timeout = EXCLUDED.lock_timeout, max_retries = EXCLUDED.max_retries,"
-        " retry_backoff_ms = EXCLUDED.retry_backoff_ms, confirm = EXCLUDED.confirm, updated_at = now()"
+        " retry_backoff_ms = EXCLUDED.retry_backoff_ms, confirm = EXCLUDED.confirm, run_after = EXCLUDED.run_after,"
+        " updated_at = now()"
     )
     s = manifest.settings
     for job in manifest.jobs.values():
@@ -91,7 +116,7 @@ def job_units(manifest: Manifest) -> list[Unit]:
         units.append(Unit(f"registry/{job.name}", registry_sql, (
             job.name, job.description, job.schedule, job.enabled, job.batch_size, job.batch_time,
             job.min_batch_size, job.max_batch_size, job.time_budget,
-            s["lock_timeout"], s["max_retries"], s["retry_backoff_ms"], job.confirm)))
+            s["lock_timeout"], s["max_retries"], s["retry_backoff_ms"], job.confirm, list(job.after))))
     return units
 
 
@@ -117,13 +142,35 @@ def check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
         )
 
 
+def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
+    """What differs between the objects deployed and the catalog now (jobs.catalog_drift()),
+    or nothing where the job set predates that record."""
+    if not exists(conn, "function", f"{quote_ident(js)}.catalog_drift()"):
+        return []
+    return conn.execute(f"SELECT unit, job_name, object, kind FROM {quote_ident(js)}.catalog_drift()"
+                        " ORDER BY unit NULLS LAST, object").fetchall()
+
+
 def make_plan(
     conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True
 ) -> Plan:
     js = manifest.settings["jobs_schema"]
     deployed = _deployed(conn, js)
     units = job_units(manifest)
-    plan = Plan(units=[u for u in units if deployed.get(u.name) != u.checksum])
+    repairs: dict[str, list[str]] = {}
+    plan = Plan()
+    for d in catalog_drift(conn, js):
+        if d["kind"] != "extra":
+            repairs.setdefault(d["unit"], []).append(f"{d['object']} {d['kind']}")
+        elif d["object"].startswith("registry row "):
+            plan.extra_registry.append(d["job_name"])
+        else:
+            plan.extra_routines.append(d["object"])
+    plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
+    plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
+                    if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
+    # An extra registry row of a job the manifest lists is simply registered again.
+    plan.extra_registry = [name for name in plan.extra_registry if name not in manifest.jobs]
     plan.drops = sorted(
         name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
     )
@@ -148,6 +195,13 @@ JOB_SIGNATURES = ("timestamptz, boolean, integer, jsonb", "timestamptz, boolean,
 
 def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     js = manifest.settings["jobs_schema"]
+    for signature in plan.extra_routines:
+        kind = conn.execute("SELECT CASE prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS k FROM pg_proc"
+                            " WHERE oid = to_regprocedure(%s)", (signature,)).fetchone()
+        if kind:
+            conn.execute(f"DROP {kind['k']} {signature}")  # regprocedure text: already quoted
+    for name in plan.extra_registry:
+        conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
     for unit in plan.units:
         conn.execute(unit.sql, unit.params or None)
     for unit in plan.units:  # the table exists once the framework units ran
@@ -163,6 +217,65 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
         conn.execute(
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (f"jobs/{name}.sql", f"registry/{name}")
         )
+    _record_catalog(conn, manifest, job_units(manifest))
+
+
+def _record_catalog(conn: psycopg.Connection, manifest: Manifest, units: list[Unit]) -> None:
+    """Remember what each unit left in the catalog, so catalog_drift() sees a later hand edit."""
+    js = quote_ident(manifest.settings["jobs_schema"])
+    for unit in units:
+        conn.execute(f"UPDATE {js}.deployed_objects SET catalog = {js}.unit_catalog(unit, %s) WHERE unit = %s",
+                     (unit.routines, unit.name))
+
+
+def release() -> str:
+    """The deployer's version, and the git commit of the checkout it runs from when known."""
+    try:
+        version = metadata.version("snapbet-jobs")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    root = Path(__file__).resolve().parent.parent
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                    text=True, timeout=5, check=True).stdout.strip()
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+            version += f"+{commit}" + (".dirty" if dirty else "")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return version
+
+
+def _record_deployment(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
+    js = quote_ident(manifest.settings["jobs_schema"])
+    try:
+        client = f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):
+        client = None
+    conn.execute(
+        f"INSERT INTO {js}.deployments (client, version, environment, changes, checksums)"
+        f" VALUES (%s, %s, %s, %s, (SELECT coalesce(jsonb_object_agg(unit, checksum), '{{}}')"
+        f" FROM {js}.deployed_objects))",
+        (client, release(), manifest.environment, plan.lines()),
+    )
+
+
+def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget,
+                     plan: Plan) -> None:
+    """registry.scheduled_at: when each enabled job was scheduled (kept while it stays so)."""
+    js = quote_ident(manifest.settings["jobs_schema"])
+    wanted = schedule.desired(manifest, target) if target.available else {}
+    changed = {c.job.name for c in plan.cron if c.action == "schedule"}
+    for job in manifest.jobs.values():
+        name = schedule.cron_name(manifest, job.name, target)
+        if name not in wanted:
+            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = NULL WHERE job_name = %s", (job.name,))
+        elif name in changed:
+            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = now() WHERE job_name = %s", (job.name,))
+        else:
+            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = coalesce(scheduled_at, now())"
+                         " WHERE job_name = %s", (job.name,))
 
 
 def deploy(
@@ -173,8 +286,8 @@ def deploy(
     conn = connect(dsn, autocommit=False)
     target = None
     try:
+        take_deploy_lock(conn, manifest, session=False)
         with translated():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
             if with_app_schema and not dry:
                 install_app_schema(conn, manifest.template_vars())
             if not (with_app_schema and dry):
@@ -185,6 +298,9 @@ def deploy(
                 conn.rollback()
                 return plan
             _apply(conn, manifest, plan)
+            if with_schedule:
+                _record_schedule(conn, manifest, target, plan)
+            _record_deployment(conn, manifest, plan)
             if target.local:
                 schedule.apply(plan.cron, target)
                 conn.commit()
@@ -195,16 +311,37 @@ def deploy(
                 if target.available:
                     target.conn.commit()
         if plan.indexes:
-            with connect(dsn) as index_conn, translated():
+            with connect(dsn) as index_conn:
                 # Planned again under the deploy lock (a session lock: each build commits):
                 # a concurrent deploy may have built some meanwhile.
-                index_conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
-                indexes.apply(index_conn, manifest, indexes.plan(index_conn, manifest))
+                take_deploy_lock(index_conn, manifest, session=True)
+                with translated():
+                        indexes.apply(index_conn, manifest, indexes.plan(index_conn, manifest))
         return plan
     finally:
         if target is not None:
             target.close()
         conn.close()
+
+
+def take_deploy_lock(conn: psycopg.Connection, manifest: Manifest, *, session: bool) -> None:
+    """Serialise deploys (and uninstalls): wait at most deploy_lock_wait for another one to
+    finish, then fail with one line and change nothing. A transaction lock for the
+    deploy's transaction; a session lock for the index builds, which commit one by one."""
+    wait = manifest.settings["deploy_lock_wait"]
+    function = "pg_advisory_lock" if session else "pg_advisory_xact_lock"
+    local = not session
+    try:
+        with translated():
+            before = conn.execute("SELECT current_setting('lock_timeout') AS v").fetchone()["v"]
+            conn.execute("SELECT set_config('lock_timeout', %s, %s)", (wait, local))
+            conn.execute(f"SELECT {function}(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
+            conn.execute("SELECT set_config('lock_timeout', %s, %s)", (before, local))
+    except DatabaseError as exc:
+        if exc.sqlstate != "55P03":
+            raise
+        raise DeployBusy(f"another deploy of this database is in progress: waited {wait} for it "
+                         "(deploy_lock_wait); nothing was changed") from None
 
 
 def uninstall(dsn: str, manifest: Manifest) -> list[str]:
@@ -214,8 +351,8 @@ def uninstall(dsn: str, manifest: Manifest) -> list[str]:
     conn = connect(dsn, autocommit=False)
     target = None
     try:
+        take_deploy_lock(conn, manifest, session=False)
         with translated():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DEPLOY_LOCK,))
             target = schedule.locate(conn, dsn)
             changes = [schedule.CronChange("unschedule", job) for job in schedule.owned(manifest, target)]
             schedule.apply(changes, target)

@@ -29,9 +29,12 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "lock_timeout": "5s",
     "max_retries": 3,
     "retry_backoff_ms": 200,
+    "notify_channel": "jobset_runs",  # run_job announces runs here (deployer watch, the dashboard)
+    "overdue_grace": "10 minutes",    # how late a scheduled run may start before job_health calls it overdue
+    "deploy_lock_wait": "60s",        # how long a deploy waits for another one to finish
 }
 JOB_KEYS = {"description", "schedule", "enabled", "batch_size", "batch_time", "min_batch_size", "max_batch_size",
-            "time_budget", "confirm", "vars"}
+            "time_budget", "confirm", "after", "vars"}
 RUNNER_KEYS = {"job_name", "batch_size", "batch_time", "min_batch_size", "max_batch_size", "time_budget"}
 BATCH_TIME_DEFAULT = "200 milliseconds"
 
@@ -48,6 +51,7 @@ class Job:
     min_batch_size: int = 1
     max_batch_size: int = 0  # set by the loader: ten times batch_size unless given
     confirm: bool = False
+    after: tuple[str, ...] = ()  # `run all` runs these first, and skips this job when one fails
     vars: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +119,11 @@ def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out["max_retries"], bool) or not isinstance(out["max_retries"], int) or out["max_retries"] < 0:
         raise ConfigError(f"[settings] max_retries must be an integer >= 0, not {out['max_retries']!r}")
     _positive_int(out["retry_backoff_ms"], "[settings] retry_backoff_ms")
+    if not isinstance(out["notify_channel"], str) or not NAME_RE.match(out["notify_channel"]):
+        raise ConfigError(f"[settings] notify_channel must be a lower-case SQL name, not {out['notify_channel']!r}")
+    _interval(out["overdue_grace"], "[settings] overdue_grace")
+    if not isinstance(out["deploy_lock_wait"], str) or not LOCK_TIMEOUT_RE.match(out["deploy_lock_wait"]):
+        raise ConfigError(f"[settings] deploy_lock_wait must look like '60s' or '500ms', not {out['deploy_lock_wait']!r}")
     return out
 
 
@@ -141,6 +150,9 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
     for flag in ("enabled", "confirm"):
         if not isinstance(raw.get(flag, False), bool):
             raise ConfigError(f"{where} {flag} must be true or false")
+    after = raw.get("after", [])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise ConfigError(f"{where} after must be a list of job names")
     batch_size = _positive_int(raw["batch_size"], f"{where} batch_size")
     smallest = _positive_int(raw.get("min_batch_size", 1), f"{where} min_batch_size")
     largest = _positive_int(raw.get("max_batch_size", 10 * batch_size), f"{where} max_batch_size")
@@ -158,6 +170,7 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
         time_budget=_interval(raw["time_budget"], f"{where} time_budget"),
         description=str(raw.get("description", "")),
         confirm=raw.get("confirm", False),
+        after=tuple(after),
         vars=dict(variables),
     )
 
@@ -200,9 +213,32 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
         environment=environment,
         path=path,
     )
+    run_order(manifest)  # an unknown or circular `after` is a config error now
     # Render every job once: a variable of the wrong shape is a config error now,
     # not a failure in pg_cron every hour.
     env = make_env(root)
     for job in manifest.jobs.values():
         render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
     return manifest
+
+
+def run_order(manifest: Manifest) -> list[str]:
+    """Every job, each after the jobs its `after` names (a topological order; among jobs
+    free to go, the manifest's order). An unknown name or a cycle is a ConfigError."""
+    for job in manifest.jobs.values():
+        for dep in job.after:
+            if dep not in manifest.jobs:
+                raise ConfigError(f"[jobs.{job.name}] after: unknown job {dep!r}")
+            if dep == job.name:
+                raise ConfigError(f"[jobs.{job.name}] after: a job cannot run after itself")
+    order: list[str] = []
+    placed: set[str] = set()
+    pending = list(manifest.jobs)
+    while pending:
+        ready = [name for name in pending if all(dep in placed for dep in manifest.jobs[name].after)]
+        if not ready:
+            raise ConfigError(f"after: the jobs {', '.join(pending)} wait for each other in a cycle")
+        order.append(ready[0])
+        placed.add(ready[0])
+        pending.remove(ready[0])
+    return order

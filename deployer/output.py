@@ -78,6 +78,9 @@ def failures(rows: list[dict[str, Any]]) -> None:
 
 def run_summary(result: Any) -> None:
     """A run, for people."""
+    if result.status == "not run":
+        out.print(f"{result.job}: {result.message}", markup=False)
+        return
     mode = "dry run" if result.dry_run else "run"
     out.print(
         f"{result.job}: {mode} {result.status}, {result.affected} affected"

@@ -48,6 +48,12 @@ class RunResult:
         return out
 
 
+def not_run(job: str, dry_run: bool, now: datetime | None, limit: int | None, why: str) -> RunResult:
+    """A job `run all` left out because a job it runs after did not succeed."""
+    return RunResult(job=job, status="not run", dry_run=dry_run, affected=0, details={}, duration_ms=0,
+                     now=(now or datetime.now(timezone.utc)).isoformat(), limit=limit, message=why)
+
+
 def origin(error_context: str | None) -> str | None:
     """The frame that raised a failed run's error: the first line of its error_context."""
     return error_context.splitlines()[0] if error_context else None

@@ -117,17 +117,96 @@ def _in_sync(have: schedule.CronJob | None, want: schedule.CronJob | None) -> bo
     return (have.schedule, have.command, have.active) == (want.schedule, want.command, True)
 
 
+def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[str, Any]]:
+    """Every difference between what the manifest renders now and what is installed:
+    catalog objects changed by hand, missing or extra (jobs.catalog_drift()); units whose
+    rendered code differs from the deployed one (outdated) or that were never deployed;
+    cron jobs unscheduled, with another schedule, or extra."""
+    from deployer import install
+
+    js = manifest.settings["jobs_schema"]
+    items = [{"object": d["object"], "kind": d["kind"], "job": d["job_name"], "unit": d["unit"]}
+             for d in install.catalog_drift(conn, js)]
+    deployed = {r["unit"]: r["checksum"] for r in conn.execute(
+        f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()}
+    units = install.job_units(manifest)
+    for unit in units:
+        job = unit.name.split("/", 1)[1].removesuffix(".sql") if not unit.name.startswith("framework/") else None
+        if unit.name not in deployed:
+            items.append({"object": unit.name, "kind": "not deployed", "job": job, "unit": unit.name})
+        elif deployed[unit.name] != unit.checksum:
+            items.append({"object": unit.name, "kind": "outdated", "job": job, "unit": unit.name})
+    names = {u.name for u in units}
+    for name in sorted(set(deployed) - names):
+        items.append({"object": name, "kind": "extra", "job": None, "unit": name})
+    if target.available:
+        current = schedule.by_name(schedule.owned(manifest, target))
+        wanted = schedule.desired(manifest, target)
+        by_cron = {schedule.cron_name(manifest, j.name, target): j.name for j in manifest.jobs.values()}
+        for change in schedule.plan(manifest, target):
+            name = change.job.name
+            if change.action == "unschedule":
+                items.append({"object": f"cron job {name} ({change.job.schedule})", "kind": "extra",
+                              "job": None, "unit": None})
+            elif name not in current or not current[name].active:
+                items.append({"object": f"cron job {name}", "kind": "unscheduled", "job": by_cron.get(name),
+                              "unit": None})
+            else:
+                have, want = current[name], wanted[name]
+                what = (f"{have.schedule!r}, the manifest says {want.schedule!r}" if have.schedule != want.schedule
+                        else "its command differs from the manifest's")
+                items.append({"object": f"cron job {name}", "kind": "schedule changed", "job": by_cron.get(name),
+                              "unit": None, "detail": what})
+    return items
+
+
+def _job_health(conn, js: str) -> dict[str, dict[str, Any]]:
+    if not exists(conn, "table", f"{quote_ident(js)}.job_health"):
+        return {}
+    return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
+
+
 def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
-    """Healthy when every enabled job is deployed and scheduled and its last run did not fail."""
+    """Healthy when every enabled job is deployed and scheduled, its last run did not fail,
+    no scheduled run is overdue, and nothing drifted from the manifest."""
     rows = schedule_rows(dsn, manifest)
+    conn = connect(dsn)
+    target = None
+    try:
+        with translated():
+            js = _require_jobs_schema(conn, manifest)
+            target = schedule.locate(conn, dsn)
+            view = _job_health(conn, js)
+            drifted = drift(conn, manifest, target)
+    finally:
+        if target is not None:
+            target.close()
+        conn.close()
     problems = []
     for row in rows:
+        h = view.get(row["job"], {})
+        row.update({k: h.get(k) for k in (
+            "state", "last_success_at", "consecutive_failures", "running_since", "running_for", "next_run_at",
+            "expected_run_at", "overdue", "never_ran", "abandoned_runs", "last_error", "last_sqlstate",
+            "last_duration_ms", "last_affected")})
         if not row["enabled"]:
             continue
+        job = row["job"]
         if not row["deployed"]:
-            problems.append(f"{row['job']}: not deployed")
+            problems.append(f"{job}: not deployed")
         elif not row["scheduled"]:
-            problems.append(f"{row['job']}: not scheduled ({row.get('note') or 'run `deployer deploy`'})")
+            problems.append(f"{job}: not scheduled ({row.get('note') or 'run `deployer deploy`'})")
         if row["last_status"] in ("failed", "abandoned"):
-            problems.append(f"{row['job']}: last run {row['last_status']}")
-    return {"healthy": not problems, "problems": problems, "jobs": rows}
+            failures = h.get("consecutive_failures") or 0
+            problems.append(f"{job}: last run {row['last_status']}"
+                            + (f" ({failures} in a row)" if failures > 1 else ""))
+        if h.get("overdue"):
+            last = h.get("last_run_at")
+            problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "
+                            + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran"))
+    for item in drifted:
+        if item["kind"] == "unscheduled" and item["job"] in manifest.jobs:
+            continue  # said above, per job
+        problems.append(f"drift: {item['object']} {item['kind']}" + (f": {item['detail']}" if item.get("detail")
+                                                                      else ""))
+    return {"healthy": not problems, "problems": problems, "jobs": rows, "drift": drifted}

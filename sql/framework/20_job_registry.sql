@@ -21,7 +21,12 @@ CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.job_registry (
 ALTER TABLE {{ jobs_schema | ident }}.job_registry
     ADD COLUMN IF NOT EXISTS batch_time     interval NOT NULL DEFAULT '200 milliseconds',
     ADD COLUMN IF NOT EXISTS min_batch_size integer  NOT NULL DEFAULT 1,
-    ADD COLUMN IF NOT EXISTS max_batch_size integer  NOT NULL DEFAULT 100000;
+    ADD COLUMN IF NOT EXISTS max_batch_size integer  NOT NULL DEFAULT 100000,
+    -- When the deployer last scheduled the job with pg_cron (NULL: not scheduled by it).
+    -- A fire of its schedule after this moment with no run is what job_health calls overdue.
+    ADD COLUMN IF NOT EXISTS scheduled_at   timestamptz,
+    -- The jobs it runs after in `deployer run all` (the manifest's `after`).
+    ADD COLUMN IF NOT EXISTS run_after      text[]   NOT NULL DEFAULT '{}';
 REVOKE ALL ON {{ jobs_schema | ident }}.job_registry FROM PUBLIC;
 COMMENT ON TABLE {{ jobs_schema | ident }}.job_registry IS
     'The deployed jobs and their runner settings (batch sizes and target batch time, time budget, lock timeout, retries)';
@@ -31,6 +36,11 @@ CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.deployed_objects (
     checksum    text        NOT NULL,
     deployed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+-- What the unit left in the catalog when it was installed: {"routines": {signature: md5 of
+-- pg_get_functiondef}} or {"registry": md5 of the row}. catalog_drift() compares it with
+-- the catalog now, so an object changed by hand is seen from inside the database.
+ALTER TABLE {{ jobs_schema | ident }}.deployed_objects
+    ADD COLUMN IF NOT EXISTS catalog jsonb;
 REVOKE ALL ON {{ jobs_schema | ident }}.deployed_objects FROM PUBLIC;
 COMMENT ON TABLE {{ jobs_schema | ident }}.deployed_objects IS
     'Checksum of each rendered SQL unit the deployer installed';

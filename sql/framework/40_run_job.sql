@@ -2,8 +2,40 @@
   The runner (SPEC 3). A procedure, because it commits after every batch; Postgres forbids
   a SET search_path clause on a procedure that commits, so it pins search_path itself at
   the start of every transaction and schema-qualifies every name.
+
+  It announces each run's start, every batch and its end with pg_notify on one channel
+  (the manifest's notify_channel), a JSON payload each; a notification is delivered when
+  its transaction commits, so a listener (`deployer watch`, the dashboard) sees a batch
+  exactly when its work is visible.
 #}
 {% set js = jobs_schema | ident %}
+CREATE OR REPLACE FUNCTION {{ js }}.announce(
+    p_event  text,
+    p_job    text,
+    p_exec   bigint,
+    p_fields jsonb DEFAULT '{}'
+)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    /* One run announcement: {"event", "job", "execution_id", "at", ...fields}. Text
+       fields are cut to 1000 characters so a payload stays under pg_notify's 8000 bytes. */
+    SELECT pg_catalog.pg_notify(
+        {{ notify_channel | literal }},
+        (pg_catalog.jsonb_build_object('event', p_event, 'job', p_job, 'execution_id', p_exec,
+                                       'at', pg_catalog.clock_timestamp())
+         OPERATOR(pg_catalog.||) coalesce((
+             SELECT pg_catalog.jsonb_object_agg(f.key, CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'string'
+                                                           THEN pg_catalog.to_jsonb(pg_catalog.left(f.value OPERATOR(pg_catalog.#>>) '{}', 1000))
+                                                           ELSE f.value END)
+               FROM pg_catalog.jsonb_each(p_fields) AS f), '{}'::jsonb))::text)
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) IS
+    'Sends one run announcement (start, batch, end, skipped) as JSON on the job set''s notify channel';
+
 CREATE OR REPLACE PROCEDURE {{ js }}.run_job(
     p_job         text,
     p_now         timestamptz DEFAULT NULL,
@@ -79,7 +111,11 @@ BEGIN
         VALUES (p_job, 'skipped', true, 'another run of this job is in progress',
                 pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
                 coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start,
-                v_started, pg_catalog.clock_timestamp(), 0);
+                v_started, pg_catalog.clock_timestamp(), 0)
+        RETURNING id INTO v_exec_id;
+        PERFORM {{ js }}.announce('skipped', p_job, v_exec_id, pg_catalog.jsonb_build_object(
+            'status', 'skipped', 'executed_by', coalesce(p_executed_by, session_user),
+            'message', 'another run of this job is in progress'));
         COMMIT;
         RAISE NOTICE 'job %: skipped, another run of this job is in progress', p_job;
         RETURN;
@@ -90,6 +126,10 @@ BEGIN
     VALUES (p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
             coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start, v_started)
     RETURNING id INTO v_exec_id;
+    PERFORM {{ js }}.announce('start', p_job, v_exec_id, pg_catalog.jsonb_build_object(
+        'status', 'running', 'now', v_now, 'limit', p_limit,
+        'executed_by', coalesce(p_executed_by, session_user),
+        'application_name', pg_catalog.current_setting('application_name')));
     COMMIT;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -151,6 +191,10 @@ BEGIN
                    finished_at = pg_catalog.clock_timestamp(),
                    duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
              WHERE id = v_exec_id;
+            PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
+                'status', 'failed', 'affected', v_affected, 'batches', v_batches,
+                'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint,
+                'error', ex_message, 'sqlstate', ex_state, 'error_context', ex_context));
             COMMIT;
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
@@ -173,6 +217,9 @@ BEGIN
         UPDATE {{ js }}.job_executions
            SET batches = v_batches, affected_count = v_affected, details = v_details, batch_sizes = v_sizes
          WHERE id = v_exec_id;
+        PERFORM {{ js }}.announce('batch', p_job, v_exec_id, pg_catalog.jsonb_build_object(
+            'batch', v_batches, 'size', v_want, 'affected', v_batch_n, 'total', v_affected,
+            'ms', pg_catalog.round(EXTRACT(EPOCH FROM v_call_time) * 1000)));
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         RAISE NOTICE 'job %: batch % done, % affected, % in total', p_job, v_batches, v_batch_n, v_affected;
@@ -204,6 +251,9 @@ BEGIN
            finished_at = pg_catalog.clock_timestamp(),
            duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
      WHERE id = v_exec_id;
+    PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
+        'status', v_status, 'affected', v_affected, 'batches', v_batches, 'details', v_details,
+        'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint));
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
     RAISE NOTICE 'job %: %, % affected in % batches', p_job, v_status, v_affected, v_batches;

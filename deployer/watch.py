@@ -1,0 +1,74 @@
+"""`deployer watch`: run announcements as they happen.
+
+jobs.run_job sends one notification per run start, batch and end on the manifest's
+notify_channel (a JSON payload each; SPEC 3). Whoever runs the job, pg_cron or a person,
+a listener sees it: notifications are delivered when their transaction commits, so a batch
+is announced exactly when its work becomes visible.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from deployer.db import connect, translated
+from deployer.manifest import Manifest
+from deployer.render import quote_ident
+
+
+def events(dsn: str, manifest: Manifest, job: str | None = None, *, timeout: float | None = None,
+           count: int | None = None, ready: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield each announcement (of `job`, or of every job) until `count` were seen or
+    `timeout` seconds passed; forever when neither is given."""
+    if job is not None:
+        manifest.job(job)
+    conn = connect(dsn, application_name="deployer watch")
+    try:
+        with translated():
+            conn.execute(f"LISTEN {quote_ident(manifest.settings['notify_channel'])}")
+        if ready is not None:
+            ready()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen = 0
+        while count is None or seen < count:
+            wait = 1.0 if deadline is None else deadline - time.monotonic()
+            if wait <= 0:
+                return
+            with translated():
+                batch = list(conn.notifies(timeout=min(wait, 1.0)))
+            for note in batch:
+                try:
+                    event = json.loads(note.payload)
+                except ValueError:
+                    continue  # not one of ours: someone else's NOTIFY on the channel
+                if not isinstance(event, dict) or (job is not None and event.get("job") != job):
+                    continue
+                yield event
+                seen += 1
+                if count is not None and seen >= count:
+                    return
+    finally:
+        conn.close()
+
+
+def describe(event: dict[str, Any]) -> str:
+    """One line for a person."""
+    at = str(event.get("at", ""))[11:19]
+    head = f"{at} {event.get('job')} #{event.get('execution_id')}"
+    kind = event.get("event")
+    if kind == "start":
+        return f"{head} started by {event.get('executed_by')} (now={event.get('now')})"
+    if kind == "batch":
+        return (f"{head} batch {event.get('batch')}: {event.get('affected')} affected of {event.get('size')} asked"
+                f" in {event.get('ms')} ms, {event.get('total')} in total")
+    if kind == "end":
+        line = (f"{head} {event.get('status')}: {event.get('affected')} affected in {event.get('batches')} batches,"
+                f" {event.get('duration_ms')} ms")
+        if event.get("status") == "failed":
+            line += f"; error [SQLSTATE {event.get('sqlstate')}]: {event.get('error')}"
+        return line
+    if kind == "skipped":
+        return f"{head} skipped: {event.get('message')}"
+    return f"{head} {kind}"
