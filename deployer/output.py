@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -16,7 +17,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def error(message: str) -> None:
     """One line on stderr."""
-    first = " ".join(str(message).split())
+    first = escape(" ".join(str(message).split()))  # "[settings] …" is text, not markup
     err.print(f"[bold red]error:[/] {first}", markup=True, highlight=False, emoji=False)
 
 

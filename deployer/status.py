@@ -196,10 +196,11 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
             problems.append(f"{job}: not deployed")
         elif not row["scheduled"]:
             problems.append(f"{job}: not scheduled ({row.get('note') or 'run `deployer deploy`'})")
-        if row["last_status"] in ("failed", "abandoned"):
+        if h.get("state") == "failing" or (not h and row["last_status"] in ("failed", "abandoned")):
             failures = h.get("consecutive_failures") or 0
-            problems.append(f"{job}: last run {row['last_status']}"
-                            + (f" ({failures} in a row)" if failures > 1 else ""))
+            what = {"running": "abandoned (its backend is gone)"}.get(h.get("last_status"),
+                                                                     h.get("last_status") or row["last_status"])
+            problems.append(f"{job}: last run {what}" + (f" ({failures} in a row)" if failures > 1 else ""))
         if h.get("overdue"):
             last = h.get("last_run_at")
             problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "

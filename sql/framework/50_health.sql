@@ -126,7 +126,9 @@ SELECT r.job_name,
        CASE
            WHEN NOT r.enabled THEN 'disabled'
            WHEN coalesce(drift.n, 0) > 0 THEN 'drifted'
-           WHEN last.status = 'failed' THEN 'failing'
+           -- A `running` row whose backend is gone was abandoned: as good as failed.
+           WHEN last.status IN ('failed', 'abandoned') OR (last.status = 'running' AND running.id IS NULL)
+               THEN 'failing'
            WHEN r.scheduled_at IS NOT NULL AND due.fire > r.scheduled_at AND running.id IS NULL
                 AND (latest.executed_at IS NULL OR latest.executed_at < due.fire) THEN 'overdue'
            WHEN running.id IS NOT NULL THEN 'running'
