@@ -411,3 +411,29 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     assert "drop schema jobs" in json.loads(gone.stdout)["changes"]
     unhealthy = deployer("status", "--json", dsn=db)
     assert unhealthy.returncode == 2 and "not deployed" in unhealthy.stderr
+
+
+def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
+    conn.execute("DROP ROLE IF EXISTS jobset_test_reader")
+    conn.execute("CREATE ROLE jobset_test_reader LOGIN PASSWORD 'reader' NOSUPERUSER")
+    try:
+        conn.execute("ALTER ROLE jobset_test_reader SET default_transaction_read_only = on")
+        conn.execute("GRANT USAGE ON SCHEMA jobs TO jobset_test_reader")
+        conn.execute("GRANT SELECT ON jobs.job_health TO jobset_test_reader")
+        conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
+                     " jobs.cron_field(text, integer, integer, text[]), jobs.catalog_drift(),"
+                     " jobs.unit_catalog(text, text[]) TO jobset_test_reader")
+        conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
+        with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
+            # Its own session is a stand-in for a run in progress it cannot see the start of.
+            pid = reader.execute("SELECT pg_backend_pid() AS p").fetchone()["p"]
+            conn.execute("INSERT INTO jobs.job_executions (job_name, status, backend_pid, backend_start)"
+                         " SELECT 'settle_games', 'running', %s, backend_start FROM pg_stat_activity WHERE pid = %s",
+                         (pid, pid))
+            rows = {r["job_name"]: r["state"] for r in reader.execute("SELECT job_name, state FROM jobs.job_health")}
+            assert rows["cleanup"] == "failing" and rows["settle_games"] == "running" and len(rows) == 7
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute("SELECT * FROM jobs.job_executions")
+    finally:
+        conn.execute("DROP OWNED BY jobset_test_reader")
+        conn.execute("DROP ROLE jobset_test_reader")

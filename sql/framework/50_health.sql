@@ -39,10 +39,14 @@ REVOKE ALL ON FUNCTION {{ js }}.unit_catalog(text, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.unit_catalog(text, text[]) IS
     'What a deployed unit left in the catalog: checksums of its routines, or of its registry row';
 
+-- SECURITY DEFINER: job_health calls it for whoever reads the view, and a monitor that may
+-- read the view must not need the registry and deployed_objects themselves. It takes no
+-- argument, reads only, and pins its search_path.
 CREATE OR REPLACE FUNCTION {{ js }}.catalog_drift()
 RETURNS TABLE (unit text, job_name text, object text, kind text)
 LANGUAGE sql
 STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     /* Every difference between what the deployer installed and the catalog now:
@@ -153,13 +157,15 @@ SELECT r.job_name,
         SELECT pg_catalog.count(*) AS n FROM {{ js }}.job_executions AS e
          WHERE e.job_name = r.job_name AND e.status IN ('failed', 'abandoned')
            AND e.executed_at > coalesce(ok.executed_at, '-infinity')) AS fails ON true
-  -- Running now: a `running` row whose backend (PID and start time) is still there.
+  -- Running now: a `running` row whose backend (PID and start time) is still there. A
+  -- reader without pg_read_all_stats sees other roles' backends without their start time:
+  -- for it the PID alone tells.
   LEFT JOIN LATERAL (
         SELECT e.id, e.executed_at FROM {{ js }}.job_executions AS e
          WHERE e.job_name = r.job_name AND e.status = 'running'
            AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
                         WHERE a.pid = e.backend_pid
-                          AND (a.backend_start = e.backend_start
+                          AND (a.backend_start = e.backend_start OR a.backend_start IS NULL
                                OR (e.backend_start IS NULL AND a.backend_start <= e.executed_at)))
          ORDER BY e.executed_at DESC LIMIT 1) AS running ON true
   -- Abandoned: marked so by cleanup, or `running` with its backend gone.
@@ -170,7 +176,7 @@ SELECT r.job_name,
                 OR (e.status = 'running'
                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
                                      WHERE a.pid = e.backend_pid
-                                       AND (a.backend_start = e.backend_start
+                                       AND (a.backend_start = e.backend_start OR a.backend_start IS NULL
                                             OR (e.backend_start IS NULL
                                                 AND a.backend_start <= e.executed_at)))))) AS lost ON true
   -- The last fire due by now, less the grace a run gets to start.
