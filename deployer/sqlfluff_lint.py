@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
@@ -84,13 +83,19 @@ def _origins(marked: str) -> tuple[str, list[str]]:
     return MARK.sub("", marked), origins
 
 
-def lint(manifest: Manifest, config_dir: Path | None = None) -> tuple[list[str], list[SqlfluffFinding]]:
+def config_dir() -> Path:
+    """Where .sqlfluff is: inside the installed package (the wheel puts it there), or the
+    checkout's root; the same rules whatever copy of sql/ is linted."""
+    here = Path(__file__).resolve().parent
+    return here if (here / ".sqlfluff").is_file() else here.parent
+
+
+def lint(manifest: Manifest) -> tuple[list[str], list[SqlfluffFinding]]:
     """Lint every template; returns the template names checked and the findings."""
     from sqlfluff.core import FluffConfig, Linter
 
     root = sql_root()
-    config_dir = config_dir or root.parent
-    config = FluffConfig.from_path(str(config_dir), overrides={"dialect": "postgres", "templater": "raw"})
+    config = FluffConfig.from_path(str(config_dir()), overrides={"dialect": "postgres", "templater": "raw"})
     linter = Linter(config=config)
     env = make_env(root)
     env.add_extension(_LineMarks)
