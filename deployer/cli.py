@@ -279,22 +279,27 @@ def watch(
 
 @app.command()
 def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
-    """Render everything and check every function with plpgsql_check against the database,
-    inside a transaction that is rolled back. Exit 1 on an error."""
+    """sqlfluff over every rendered template, and plpgsql_check of every function against the
+    database inside a transaction that is rolled back. Exit 1 on any finding."""
     from deployer import lint as lint_mod
 
     report = lint_mod.lint(local.resolve_dsn(dsn), _manifest(manifest, env))
     if json_out:
-        output.print_json({"checked": report.checked, "note": report.note,
-                           "findings": [f.__dict__ for f in report.findings]})
+        output.print_json({"sqlfluff": [f.__dict__ for f in report.sqlfluff],
+                           "plpgsql_check": [f.__dict__ for f in report.findings],
+                           "checked": {"templates": report.templates, "functions": report.checked},
+                           "note": report.note, "ok": report.ok})
     else:
+        for style in report.sqlfluff:
+            output.out.print(str(style), markup=False)
         for finding in report.findings:
             output.out.print(str(finding), markup=False)
         if report.note:
             output.info(f"note: {report.note}")
-        output.out.print(f"{len(report.checked)} functions checked, {len(report.errors)} errors, "
+        output.out.print(f"{len(report.templates)} templates, {len(report.sqlfluff)} sqlfluff findings; "
+                         f"{len(report.checked)} functions checked, {len(report.errors)} errors, "
                          f"{len(report.findings) - len(report.errors)} warnings", markup=False)
-    if report.errors:
+    if not report.ok:
         raise typer.Exit(1)
 
 

@@ -1,5 +1,9 @@
 """`deployer lint`: static checks of the rendered job set against a real database.
 
+Two checkers: sqlfluff over every template as deploy renders it (deployer/sqlfluff_lint.py:
+parse errors, ambiguous references; the rules in .sqlfluff), and plpgsql_check inside the
+function bodies, which sqlfluff reads as strings.
+
 Every unit is rendered (a template or manifest error shows here), then installed inside
 one transaction that is always rolled back, and plpgsql_check reads every PL/pgSQL
 function and procedure of the jobs schema against the tables it will really run on: a
@@ -8,9 +12,9 @@ renamed column or a type mismatch is found before a deploy, not at 03:00 in pg_c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from deployer import install
+from deployer import install, sqlfluff_lint
 from deployer.db import connect, translated
 from deployer.manifest import Manifest
 
@@ -33,6 +37,12 @@ class LintReport:
     checked: list[str]
     findings: list[Finding]
     note: str = ""
+    templates: list[str] = field(default_factory=list)
+    sqlfluff: list[sqlfluff_lint.SqlfluffFinding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.findings or self.sqlfluff)
 
     @property
     def errors(self) -> list[Finding]:
@@ -53,6 +63,7 @@ SELECT p.oid::regprocedure::text AS function, c.lineno, c.level,
 def lint(dsn: str, manifest: Manifest) -> LintReport:
     """Install into a transaction that is rolled back, and check every function there."""
     units = install.job_units(manifest)  # renders everything: template errors surface here
+    templates, style = sqlfluff_lint.lint(manifest)
     js = manifest.settings["jobs_schema"]
     conn = connect(dsn, autocommit=False)
     try:
@@ -63,7 +74,8 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
             ).fetchone()["ok"]
             if not available:
                 return LintReport([], [], "plpgsql_check is not installed on this server "
-                                          "(Debian: postgresql-15-plpgsql-check); only the templates were checked")
+                                          "(Debian: postgresql-15-plpgsql-check); only the templates were checked",
+                                  templates, style)
             conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
             for unit in units:
                 conn.execute(unit.sql, unit.params or None)
@@ -75,4 +87,4 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
         conn.rollback()
         conn.close()
     findings = [Finding(r["function"], r["lineno"], r["level"], r["message"], r["sqlstate"]) for r in rows]
-    return LintReport(functions, findings)
+    return LintReport(functions, findings, templates=templates, sqlfluff=style)

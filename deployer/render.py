@@ -8,6 +8,7 @@ Every value that comes from configuration reaches SQL through one of the filters
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -20,7 +21,13 @@ from deployer.errors import ConfigError
 
 
 def sql_root() -> Path:
-    """Where the SQL templates live: inside the installed package, or the checkout's sql/."""
+    """Where the SQL templates live: $DEPLOYER_SQL_ROOT (a copy to try out, e.g. in tests),
+    else inside the installed package, or the checkout's sql/."""
+    override = os.environ.get("DEPLOYER_SQL_ROOT")
+    if override:
+        if not Path(override, "jobs.toml").is_file():
+            raise ConfigError(f"DEPLOYER_SQL_ROOT={override}: there is no jobs.toml there")
+        return Path(override)
     packaged = resources.files("deployer").joinpath("sql")
     if packaged.is_dir():
         return Path(str(packaged))

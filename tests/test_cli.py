@@ -456,7 +456,8 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "19 functions checked, 0 errors, 0 warnings"
+    assert result.stdout.strip().splitlines()[-1] == ("34 templates, 0 sqlfluff findings; "
+                                                        "19 functions checked, 0 errors, 0 warnings")
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 
@@ -465,7 +466,7 @@ def test_lint_finds_a_column_the_jobs_need_but_the_database_lacks(db, conn):
     conn.execute("ALTER TABLE public.stories RENAME COLUMN expires_at TO expiry")
     result = deployer("lint", "--json", dsn=db)
     assert result.returncode == 1
-    findings = json.loads(result.stdout)["findings"]
+    findings = json.loads(result.stdout)["plpgsql_check"]
     errors = [f for f in findings if f["level"] == "error"]
     assert [f["function"].split("(")[0] for f in errors] == ["jobs.expire_content"]
     assert 'column t.expires_at does not exist' in errors[0]["message"] and errors[0]["sqlstate"] == "42703"

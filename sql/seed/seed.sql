@@ -128,7 +128,7 @@ SELECT r.key, r.id, r.user_n, r.g, r.bet_type, r.is_home, r.is_over, r.line, r.o
        CASE WHEN o.status <> 'pending' THEN o.settled_at END AS settled_at
   FROM ({{ caller() }}) r
   JOIN seed_games g ON g.g = r.g
-  JOIN seed_users u ON u.n = r.user_n
+  JOIN seed_users u ON u.n = r.user_n  -- noqa: AL04
  CROSS JOIN LATERAL (
         SELECT CASE WHEN r.odds < 0 THEN r.stake * 100 / -r.odds
                     ELSE r.stake * r.odds / 100 END AS potential_win,
@@ -244,7 +244,7 @@ SELECT 0 AS phase, k.conrelid::regclass::text AS rel, quote_ident(k.conname) AS 
   FROM pg_constraint k
   JOIN pg_class t ON t.oid = k.conrelid
  WHERE k.contype IN ('p', 'u')
-   AND k.conrelid IN (SELECT rel FROM seed_tables)
+   AND k.conrelid IN (SELECT s.rel FROM seed_tables AS s)
    AND pg_has_role(t.relowner, 'USAGE')
    AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = k.conindid AND i.indisreplident)
    AND NOT EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_class ft ON ft.oid = f.conrelid
@@ -255,7 +255,7 @@ SELECT 1, i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_index
        obj_description(i.indexrelid, 'pg_class')
   FROM pg_index i
   JOIN pg_class t ON t.oid = i.indrelid
- WHERE i.indrelid IN (SELECT rel FROM seed_tables)
+ WHERE i.indrelid IN (SELECT s.rel FROM seed_tables AS s)
    AND pg_has_role(t.relowner, 'USAGE')
    AND i.indisvalid
    AND NOT i.indisreplident
@@ -266,7 +266,7 @@ SELECT 2, k.conrelid::regclass::text, quote_ident(k.conname), pg_get_constraintd
   FROM pg_constraint k
   JOIN pg_class t ON t.oid = k.conrelid
  WHERE k.contype = 'f'
-   AND (k.conrelid IN (SELECT rel FROM seed_tables) OR k.confrelid IN (SELECT rel FROM seed_tables))
+   AND (k.conrelid IN (SELECT s.rel FROM seed_tables AS s) OR k.confrelid IN (SELECT s.rel FROM seed_tables AS s))
    AND pg_has_role(t.relowner, 'USAGE')
 UNION ALL
 SELECT 3, g.tgrelid::regclass::text, quote_ident(g.tgname),
@@ -275,7 +275,7 @@ SELECT 3, g.tgrelid::regclass::text, quote_ident(g.tgname),
                         ELSE 'ENABLE TRIGGER' END,
        NULL
   FROM pg_trigger g
- WHERE g.tgrelid IN (SELECT rel FROM seed_tables)
+ WHERE g.tgrelid IN (SELECT s.rel FROM seed_tables AS s)
    AND NOT g.tgisinternal
    AND g.tgenabled <> 'D';
 
@@ -711,7 +711,7 @@ INSERT INTO {{ app }}.bets
         status, created_at, settled_at, expires_at, is_tail, is_fade, original_pick_id)
 SELECT b.id,
        {{ uid('user', 'b.user_n') }},
-       g.id,
+       g.id,  -- noqa: AL08
        b.bet_type::{{ app }}.bet_type,
        CASE b.bet_type
            WHEN 'spread' THEN jsonb_build_object(

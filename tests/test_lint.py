@@ -1,0 +1,70 @@
+"""`deployer lint`: sqlfluff over the templates and plpgsql_check over the functions, on the
+project's own SQL (clean) and on copies of sql/ with one deliberate mistake each."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from deployer.render import sql_root
+from tests.support import cli as deployer
+
+
+def _sql_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_root(), root)
+    return root
+
+
+def test_lint_passes_on_the_project_sql(db):
+    result = deployer("lint", "--json", dsn=db)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["sqlfluff"] == [] and report["plpgsql_check"] == []
+    templates = report["checked"]["templates"]
+    assert len(templates) == 34 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
+    assert {t.split("/")[0] for t in templates} == {"framework", "app", "jobs", "indexes", "seed"}
+    assert len(report["checked"]["functions"]) == 19
+    assert "jobs.cleanup(timestamp with time zone,boolean,integer,jsonb)" in report["checked"]["functions"]
+
+
+def test_lint_fails_on_a_function_body_naming_a_missing_column(db, tmp_path):
+    root = _sql_copy(tmp_path)
+    job = root / "jobs" / "expire_content.sql"
+    text = job.read_text()
+    rule = "'t.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}\n\n{{ soft_delete('messages'"
+    assert rule in text
+    job.write_text(text.replace(rule, rule.replace("t.expires_at", "t.expires_on"), 1))
+    result = deployer("lint", dsn=db, env={"DEPLOYER_SQL_ROOT": str(root)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("jobs.expire_content(timestamp with time zone,boolean,integer,jsonb) line ")
+    assert "column t.expires_on does not exist" in errors[0] and "[SQLSTATE 42703]" in errors[0]
+    assert lines[-1] == "34 templates, 0 sqlfluff findings; 19 functions checked, 1 errors, 0 warnings"
+
+
+def test_lint_fails_on_a_template_sqlfluff_cannot_parse(db, tmp_path):
+    root = _sql_copy(tmp_path)
+    index = root / "indexes" / "cleanup.sql"
+    n = len(index.read_text().splitlines())
+    with index.open("a") as f:
+        f.write("CREATE INDEX CONCURRENTLY jobset_oops_idx\n    ON {{ app_schema | ident }}.posts (id) WHERE AND;\n")
+    result = deployer("lint", "--json", dsn=db, env={"DEPLOYER_SQL_ROOT": str(root)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["plpgsql_check"] == []
+    assert [(f["path"], f["rule"]) for f in report["sqlfluff"]] == [("sql/indexes/cleanup.sql", "PRS")]
+    assert report["sqlfluff"][0]["line"] in (n + 1, n + 2)
+    text = deployer("lint", dsn=db, env={"DEPLOYER_SQL_ROOT": str(root)})
+    assert text.returncode == 1
+    assert text.stdout.splitlines()[0].startswith(f"sql/indexes/cleanup.sql:{report['sqlfluff'][0]['line']}: PRS ")
+
+
+def test_lint_without_a_database_is_exit_2(tmp_path):
+    result = deployer("lint", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no database" in result.stderr
