@@ -62,6 +62,7 @@ class Plan:
     repairs: dict[str, str] = field(default_factory=dict)  # unit -> what drifted in the catalog
     extra_routines: list[str] = field(default_factory=list)  # in the jobs schema, not ours: dropped
     extra_registry: list[str] = field(default_factory=list)  # registry rows no unit wrote: deleted
+    rendered: list[Unit] = field(default_factory=list)  # every unit of the manifest, changed or not
 
     @property
     def empty(self) -> bool:
@@ -166,6 +167,7 @@ def make_plan(
             plan.extra_registry.append(d["job_name"])
         else:
             plan.extra_routines.append(d["object"])
+    plan.rendered = units
     plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
                     if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
@@ -217,15 +219,18 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
         conn.execute(
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (f"jobs/{name}.sql", f"registry/{name}")
         )
-    _record_catalog(conn, manifest, job_units(manifest))
+    _record_catalog(conn, manifest, plan.rendered)
 
 
 def _record_catalog(conn: psycopg.Connection, manifest: Manifest, units: list[Unit]) -> None:
     """Remember what each unit left in the catalog, so catalog_drift() sees a later hand edit."""
     js = quote_ident(manifest.settings["jobs_schema"])
-    for unit in units:
-        conn.execute(f"UPDATE {js}.deployed_objects SET catalog = {js}.unit_catalog(unit, %s) WHERE unit = %s",
-                     (unit.routines, unit.name))
+    conn.execute(
+        f"UPDATE {js}.deployed_objects AS o"
+        f" SET catalog = {js}.unit_catalog(o.unit, ARRAY(SELECT jsonb_array_elements_text(u.routines)))"
+        " FROM jsonb_each(%s::jsonb) AS u (unit, routines) WHERE o.unit = u.unit",
+        (json.dumps({u.name: u.routines for u in units}),),
+    )
 
 
 def release() -> str:
@@ -267,15 +272,14 @@ def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: sched
     js = quote_ident(manifest.settings["jobs_schema"])
     wanted = schedule.desired(manifest, target) if target.available else {}
     changed = {c.job.name for c in plan.cron if c.action == "schedule"}
-    for job in manifest.jobs.values():
-        name = schedule.cron_name(manifest, job.name, target)
-        if name not in wanted:
-            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = NULL WHERE job_name = %s", (job.name,))
-        elif name in changed:
-            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = now() WHERE job_name = %s", (job.name,))
-        else:
-            conn.execute(f"UPDATE {js}.job_registry SET scheduled_at = coalesce(scheduled_at, now())"
-                         " WHERE job_name = %s", (job.name,))
+    names = {job.name: schedule.cron_name(manifest, job.name, target) for job in manifest.jobs.values()}
+    conn.execute(
+        f"UPDATE {js}.job_registry SET scheduled_at = CASE"
+        " WHEN NOT job_name = ANY (%s) THEN NULL WHEN job_name = ANY (%s) THEN now()"
+        " ELSE coalesce(scheduled_at, now()) END WHERE job_name = ANY (%s)",
+        ([job for job, cron in names.items() if cron in wanted],
+         [job for job, cron in names.items() if cron in changed], list(names)),
+    )
 
 
 def deploy(

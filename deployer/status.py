@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -57,33 +59,44 @@ def next_run(expr: str, after: datetime) -> datetime | None:
     return croniter(expr, after.astimezone(timezone.utc)).get_next(datetime)
 
 
-def schedule_rows(dsn: str, manifest: Manifest) -> list[dict[str, Any]]:
-    """One row per job of the manifest: cron expression, readable text, next run, last status."""
-    now = datetime.now(timezone.utc)
+@contextmanager
+def _session(dsn: str, manifest: Manifest) -> Iterator[tuple[Any, str, schedule.CronTarget]]:
+    """A connection to the deployed job set, its schema, and where pg_cron lives; closed after."""
     conn = connect(dsn)
     target = None
     try:
         with translated():
             js = _require_jobs_schema(conn, manifest)
             target = schedule.locate(conn, dsn)
-            cron = schedule.by_name(schedule.owned(manifest, target))
-            last = {
-                r["job_name"]: r
-                for r in conn.execute(
-                    f"SELECT DISTINCT ON (job_name) job_name, status, executed_at"
-                    f" FROM {quote_ident(js)}.job_executions ORDER BY job_name, executed_at DESC, id DESC"
-                ).fetchall()
-            }
-            registry = {
-                r["job_name"]: r
-                for r in conn.execute(f"SELECT job_name, schedule, enabled FROM {quote_ident(js)}.job_registry")
-            }
-            wanted = schedule.desired(manifest, target)
-            cron_runs = schedule.last_runs(target, [j.jobid for j in cron.values() if j.jobid is not None])
+            yield conn, js, target
     finally:
         if target is not None:
             target.close()
         conn.close()
+
+
+def schedule_rows(dsn: str, manifest: Manifest) -> list[dict[str, Any]]:
+    """One row per job of the manifest: cron expression, readable text, next run, last status."""
+    with _session(dsn, manifest) as (conn, js, target):
+        return _schedule_rows(conn, js, target, manifest)
+
+
+def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifest) -> list[dict[str, Any]]:
+    now = datetime.now(timezone.utc)
+    cron = schedule.by_name(schedule.owned(manifest, target))
+    last = {
+        r["job_name"]: r
+        for r in conn.execute(
+            f"SELECT DISTINCT ON (job_name) job_name, status, executed_at"
+            f" FROM {quote_ident(js)}.job_executions ORDER BY job_name, executed_at DESC, id DESC"
+        ).fetchall()
+    }
+    registry = {
+        r["job_name"]: r
+        for r in conn.execute(f"SELECT job_name, schedule, enabled FROM {quote_ident(js)}.job_registry")
+    }
+    wanted = schedule.desired(manifest, target)
+    cron_runs = schedule.last_runs(target, [j.jobid for j in cron.values() if j.jobid is not None])
     rows = []
     for job in manifest.jobs.values():
         name = schedule.cron_name(manifest, job.name, target)
@@ -169,19 +182,10 @@ def _job_health(conn, js: str) -> dict[str, dict[str, Any]]:
 def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
     """Healthy when every enabled job is deployed and scheduled, its last run did not fail,
     no scheduled run is overdue, and nothing drifted from the manifest."""
-    rows = schedule_rows(dsn, manifest)
-    conn = connect(dsn)
-    target = None
-    try:
-        with translated():
-            js = _require_jobs_schema(conn, manifest)
-            target = schedule.locate(conn, dsn)
-            view = _job_health(conn, js)
-            drifted = drift(conn, manifest, target)
-    finally:
-        if target is not None:
-            target.close()
-        conn.close()
+    with _session(dsn, manifest) as (conn, js, target):
+        rows = _schedule_rows(conn, js, target, manifest)
+        view = _job_health(conn, js)
+        drifted = drift(conn, manifest, target)
     problems = []
     for row in rows:
         h = view.get(row["job"], {})

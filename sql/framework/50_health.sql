@@ -117,25 +117,22 @@ SELECT r.job_name,
        last.sqlstate                                       AS last_sqlstate,
        ok.executed_at                                      AS last_success_at,
        coalesce(fails.n, 0)                                AS consecutive_failures,
-       running.executed_at                                 AS running_since,
-       pg_catalog.now() - running.executed_at              AS running_for,
+       running.since                                       AS running_since,
+       pg_catalog.now() - running.since                    AS running_for,
        {{ js }}.cron_fire(r.schedule, pg_catalog.now())    AS next_run_at,
        due.fire                                            AS expected_run_at,
-       (r.enabled AND r.scheduled_at IS NOT NULL AND due.fire > r.scheduled_at
-        AND running.id IS NULL
-        AND (latest.executed_at IS NULL OR latest.executed_at < due.fire)) AS overdue,
+       r.enabled AND late.overdue                          AS overdue,
        last.id IS NULL                                     AS never_ran,
-       coalesce(lost.n, 0)                                 AS abandoned_runs,
+       coalesce(running.lost, 0)                           AS abandoned_runs,
        coalesce(drift.n, 0)                                AS drift_count,
        CASE
            WHEN NOT r.enabled THEN 'disabled'
            WHEN coalesce(drift.n, 0) > 0 THEN 'drifted'
            -- A `running` row whose backend is gone was abandoned: as good as failed.
-           WHEN last.status IN ('failed', 'abandoned') OR (last.status = 'running' AND running.id IS NULL)
+           WHEN last.status IN ('failed', 'abandoned') OR (last.status = 'running' AND running.since IS NULL)
                THEN 'failing'
-           WHEN r.scheduled_at IS NOT NULL AND due.fire > r.scheduled_at AND running.id IS NULL
-                AND (latest.executed_at IS NULL OR latest.executed_at < due.fire) THEN 'overdue'
-           WHEN running.id IS NOT NULL THEN 'running'
+           WHEN late.overdue THEN 'overdue'
+           WHEN running.since IS NOT NULL THEN 'running'
            WHEN last.id IS NULL THEN 'never ran'
            ELSE 'healthy'
        END                                                 AS state
@@ -157,32 +154,31 @@ SELECT r.job_name,
         SELECT pg_catalog.count(*) AS n FROM {{ js }}.job_executions AS e
          WHERE e.job_name = r.job_name AND e.status IN ('failed', 'abandoned')
            AND e.executed_at > coalesce(ok.executed_at, '-infinity')) AS fails ON true
-  -- Running now: a `running` row whose backend (PID and start time) is still there. A
-  -- reader without pg_read_all_stats sees other roles' backends without their start time:
-  -- for it the PID alone tells.
+  -- Runs in progress and abandoned ones. A `running` row is alive while its backend is: the
+  -- same PID with the same start time (a PID is reused, the pair is not; rows from before
+  -- backend_start: a backend with that PID that started before the run). A reader without
+  -- pg_read_all_stats sees other roles' backends without their start time: for it the PID
+  -- alone tells. Abandoned: marked so by cleanup, or `running` with its backend gone.
   LEFT JOIN LATERAL (
-        SELECT e.id, e.executed_at FROM {{ js }}.job_executions AS e
-         WHERE e.job_name = r.job_name AND e.status = 'running'
-           AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                        WHERE a.pid = e.backend_pid
-                          AND (a.backend_start = e.backend_start OR a.backend_start IS NULL
-                               OR (e.backend_start IS NULL AND a.backend_start <= e.executed_at)))
-         ORDER BY e.executed_at DESC LIMIT 1) AS running ON true
-  -- Abandoned: marked so by cleanup, or `running` with its backend gone.
-  LEFT JOIN LATERAL (
-        SELECT pg_catalog.count(*) AS n FROM {{ js }}.job_executions AS e
-         WHERE e.job_name = r.job_name
-           AND (e.status = 'abandoned'
-                OR (e.status = 'running'
-                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                                     WHERE a.pid = e.backend_pid
-                                       AND (a.backend_start = e.backend_start OR a.backend_start IS NULL
-                                            OR (e.backend_start IS NULL
-                                                AND a.backend_start <= e.executed_at)))))) AS lost ON true
+        SELECT pg_catalog.max(e.executed_at) FILTER (WHERE e.alive) AS since,
+               pg_catalog.count(*) FILTER (WHERE NOT e.alive)     AS lost
+          FROM (SELECT x.executed_at,
+                       x.status = 'running' AND EXISTS (
+                           SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+                            WHERE a.pid = x.backend_pid
+                              AND (a.backend_start = x.backend_start OR a.backend_start IS NULL
+                                   OR (x.backend_start IS NULL AND a.backend_start <= x.executed_at))) AS alive
+                  FROM {{ js }}.job_executions AS x
+                 WHERE x.job_name = r.job_name AND x.status IN ('running', 'abandoned')) AS e) AS running ON true
   -- The last fire due by now, less the grace a run gets to start.
   LEFT JOIN LATERAL (
         SELECT {{ js }}.cron_fire(r.schedule, pg_catalog.now() - {{ overdue_grace | literal }}::interval, true)
                AS fire) AS due ON true
+  -- Overdue: that fire came after the job was scheduled, and no run started since.
+  CROSS JOIN LATERAL (
+        SELECT coalesce(r.scheduled_at IS NOT NULL AND due.fire > r.scheduled_at AND running.since IS NULL
+                        AND (latest.executed_at IS NULL OR latest.executed_at < due.fire), false)
+               AS overdue) AS late
   LEFT JOIN LATERAL (
         SELECT pg_catalog.count(*) AS n FROM {{ js }}.catalog_drift() AS d
          -- The framework's objects (no job of their own) are every job's.
