@@ -73,6 +73,8 @@ def deploy(
         bool, typer.Option("--with-app-schema", help="Install the reference SnapBet schema first.")
     ] = False,
     no_schedule: Annotated[bool, typer.Option("--no-schedule", help="Install only; leave pg_cron as it is.")] = False,
+    no_roles: Annotated[bool, typer.Option(
+        "--no-roles", help="Create no role: the manifest's [roles] must exist already.")] = False,
     lock_wait: Annotated[Optional[str], typer.Option(
         "--lock-wait", help="How long to wait for another deploy, e.g. 30s (default: the manifest's deploy_lock_wait).")
     ] = None,
@@ -89,7 +91,7 @@ def deploy(
             raise UsageError(f"--lock-wait must look like '30s' or '500ms', not {lock_wait!r}")
         m.settings["deploy_lock_wait"] = lock_wait
     result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema,
-                            with_schedule=not no_schedule)
+                            with_schedule=not no_schedule, with_roles=not no_roles)
     if json_out:
         output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),
                            "warning": result.cron_note or None})
@@ -217,9 +219,9 @@ def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manif
         return
     output.table(
         "schedule (pg_cron runs in UTC)",
-        ["job", "cron", "when", "scheduled", "next run", "last status", "last run"],
+        ["job", "cron", "when", "scheduled", "runs as", "next run", "last status", "last run"],
         rows,
-        ["job", "schedule", "description", "scheduled", "next_run", "last_status", "last_run"],
+        ["job", "schedule", "description", "scheduled", "run_as", "next_run", "last_status", "last_run"],
     )
     if rows and rows[0].get("note"):
         output.info(f"warning: {rows[0]['note']}")

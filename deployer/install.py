@@ -52,6 +52,16 @@ class Unit:
         return sorted(set(ROUTINE_RE.findall(self.sql)))
 
 
+@dataclass(frozen=True)
+class RoleChange:
+    role: str
+    purpose: str  # 'owner', 'runner', 'monitor'
+    sql: str
+
+    def describe(self) -> str:
+        return f"create role {self.role} ({self.purpose})"
+
+
 @dataclass
 class Plan:
     units: list[Unit] = field(default_factory=list)
@@ -62,15 +72,16 @@ class Plan:
     repairs: dict[str, str] = field(default_factory=dict)  # unit -> what drifted in the catalog
     extra_routines: list[str] = field(default_factory=list)  # in the jobs schema, not ours: dropped
     extra_registry: list[str] = field(default_factory=list)  # registry rows no unit wrote: deleted
+    roles: list[RoleChange] = field(default_factory=list)  # the job set's roles, created when missing
     rendered: list[Unit] = field(default_factory=list)  # every unit of the manifest, changed or not
 
     @property
     def empty(self) -> bool:
-        return not (self.units or self.drops or self.cron or self.indexes or self.extra_routines
+        return not (self.roles or self.units or self.drops or self.cron or self.indexes or self.extra_routines
                     or self.extra_registry)
 
     def lines(self) -> list[str]:
-        out = []
+        out = [r.describe() for r in self.roles]
         for u in self.units:
             verb = ("repair " if u.name in self.repairs else "install " if not u.name.startswith("registry/")
                     else "register ")
@@ -92,8 +103,11 @@ def app_units(variables: dict) -> list[Rendered]:
     return [render(f"app/{name}", variables, env) for name in names]
 
 
+PRIVILEGES_UNIT = "privileges.sql"
+
+
 def job_units(manifest: Manifest) -> list[Unit]:
-    """Framework, job functions and registry rows, in install order."""
+    """Framework, job functions and registry rows, then the privileges, in install order."""
     env = make_env()
     units = [Unit(f"framework/{p.name}", render(f"framework/{p.name}", manifest.template_vars(), env).sql)
              for p in sorted((sql_root() / "framework").glob("*.sql"))]
@@ -118,7 +132,42 @@ def job_units(manifest: Manifest) -> list[Unit]:
             job.name, job.description, job.schedule, job.enabled, job.batch_size, job.batch_time,
             job.min_batch_size, job.max_batch_size, job.time_budget,
             s["lock_timeout"], s["max_retries"], s["retry_backoff_ms"], job.confirm, list(job.after))))
+    units.append(Unit(PRIVILEGES_UNIT, render("privileges.sql", manifest.template_vars(), env).sql))
     return units
+
+
+# What each role may do besides its grants: the owner never logs in (and sees every role's
+# pg_cron rows and backends), pg_cron logs in as the runner, people are granted the monitor.
+ROLE_ATTRIBUTES = {"owner": "NOLOGIN", "runner": "LOGIN", "monitor": "NOLOGIN"}
+# pg_read_all_stats: job_health and cleanup tell a live run from an abandoned one by its
+# backend in pg_stat_activity, which shows other roles' backends only to holders of it.
+STATS_ROLE = "pg_read_all_stats"
+
+
+def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> list[RoleChange]:
+    """The roles to create. With create=False (--no-roles) a missing one is a ConfigError."""
+    names = dict(manifest.roles)
+    present = {r["rolname"] for r in conn.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY (%s)",
+        (list(names.values()) + [j.run_as for j in manifest.jobs.values()],)).fetchall()}
+    for job in manifest.jobs.values():
+        if job.run_as not in names.values() and job.run_as not in present:
+            raise ConfigError(f"[jobs.{job.name}] run_as: role {job.run_as!r} does not exist; create it "
+                              f"(a member of {names['runner']!r}) or leave run_as out")
+    missing = [(purpose, name) for purpose, name in names.items() if name not in present]
+    if missing and not create:
+        purpose, name = missing[0]
+        raise ConfigError(f"the {purpose} role {name!r} does not exist: create it, name an existing one in "
+                          "[roles], or deploy without --no-roles")
+    bypass = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()["rolsuper"]
+    changes = []
+    for purpose, name in missing:
+        attributes = ROLE_ATTRIBUTES[purpose] + (" BYPASSRLS" if purpose == "owner" and bypass else "")
+        sql = f"CREATE ROLE {quote_ident(name)} {attributes}"
+        if purpose in ("owner", "monitor"):
+            sql += f" IN ROLE {STATS_ROLE}"
+        changes.append(RoleChange(name, purpose, sql))
+    return changes
 
 
 def _deployed(conn: psycopg.Connection, js: str) -> dict[str, str]:
@@ -153,13 +202,14 @@ def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
 
 
 def make_plan(
-    conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True
+    conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True,
+    with_roles: bool = True,
 ) -> Plan:
     js = manifest.settings["jobs_schema"]
     deployed = _deployed(conn, js)
     units = job_units(manifest)
     repairs: dict[str, list[str]] = {}
-    plan = Plan()
+    plan = Plan(roles=role_plan(conn, manifest, create=with_roles))
     for d in catalog_drift(conn, js):
         if d["kind"] != "extra":
             repairs.setdefault(d["unit"], []).append(f"{d['object']} {d['kind']}")
@@ -169,6 +219,8 @@ def make_plan(
             plan.extra_routines.append(d["object"])
     plan.rendered = units
     plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
+    if (plan.units or plan.roles) and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT):
+        plan.units.append(units[-1])  # whatever was created is handed to the owner and granted again
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
                     if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
     # An extra registry row of a job the manifest lists is simply registered again.
@@ -197,6 +249,8 @@ JOB_SIGNATURES = ("timestamptz, boolean, integer, jsonb", "timestamptz, boolean,
 
 def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     js = manifest.settings["jobs_schema"]
+    for role in plan.roles:
+        conn.execute(role.sql)
     for signature in plan.extra_routines:
         kind = conn.execute("SELECT CASE prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS k FROM pg_proc"
                             " WHERE oid = to_regprocedure(%s)", (signature,)).fetchone()
@@ -283,10 +337,12 @@ def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: sched
 
 
 def deploy(
-    dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True
+    dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
+    with_roles: bool = True,
 ) -> Plan:
     """Deploy in one transaction. With dry=True compute and return the plan only; with
-    with_schedule=False leave pg_cron as it is."""
+    with_schedule=False leave pg_cron as it is (without it, a server lacking pg_cron is a
+    ConfigError); with with_roles=False the manifest's roles must exist already."""
     conn = connect(dsn, autocommit=False)
     target = None
     try:
@@ -297,7 +353,10 @@ def deploy(
             if not (with_app_schema and dry):
                 check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
-            plan = make_plan(conn, manifest, target, with_schedule)
+            if with_schedule and not target.available:
+                raise ConfigError(f"cannot schedule the jobs: {target.why}; deploy with --no-schedule to install "
+                                  "them without a schedule")
+            plan = make_plan(conn, manifest, target, with_schedule, with_roles)
             if dry:
                 conn.rollback()
                 return plan

@@ -2,7 +2,10 @@
 
 Two checkers: sqlfluff over every template as deploy renders it (deployer/sqlfluff_lint.py:
 parse errors, ambiguous references; the rules in .sqlfluff), and plpgsql_check inside the
-function bodies, which sqlfluff reads as strings.
+function bodies, which sqlfluff reads as strings. Then the privilege rules (SPEC 3, least
+privilege): a SECURITY DEFINER routine must pin its search_path (pg_catalog first, pg_temp
+last) and say why it needs the owner's rights in its COMMENT ('SECURITY DEFINER: ...'), and
+no routine of the jobs schema may be executable by PUBLIC.
 
 Every unit is rendered (a template or manifest error shows here), then installed inside
 one transaction that is always rolled back, and plpgsql_check reads every PL/pgSQL
@@ -59,6 +62,25 @@ SELECT p.oid::regprocedure::text AS function, c.lineno, c.level,
  ORDER BY 1, 2
 """
 
+# A routine breaking a privilege rule, with why; every routine of the jobs schema is read.
+PRIVILEGES = """
+SELECT p.oid::regprocedure::text AS function, v.message
+  FROM pg_proc p
+ CROSS JOIN LATERAL (VALUES
+       (p.prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c
+                                     WHERE c ~ '^search_path=pg_catalog(, *[^,]+)*, *pg_temp$'),
+        'SECURITY DEFINER without a pinned search_path: add SET search_path = pg_catalog, ..., pg_temp'),
+       (p.prosecdef AND coalesce(obj_description(p.oid, 'pg_proc'), '') NOT LIKE 'SECURITY DEFINER%%',
+        'SECURITY DEFINER without a reason: its COMMENT must start with ''SECURITY DEFINER'' and say why'),
+       (has_function_privilege('public', p.oid, 'EXECUTE'),
+        'executable by PUBLIC: REVOKE ALL ON ROUTINE ... FROM PUBLIC')
+      ) AS v (broken, message)
+ WHERE p.pronamespace = to_regnamespace(%s)
+   AND v.broken
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+ ORDER BY 1, 2
+"""
+
 
 def lint(dsn: str, manifest: Manifest) -> LintReport:
     """Install into a transaction that is rolled back, and check every function there."""
@@ -77,14 +99,18 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
                                           "(Debian: postgresql-15-plpgsql-check); only the templates were checked",
                                   templates, style)
             conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+            for role in install.role_plan(conn, manifest, create=True):
+                conn.execute(role.sql)  # rolled back with the rest
             for unit in units:
                 conn.execute(unit.sql, unit.params or None)
             functions = [r["f"] for r in conn.execute(
                 "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = to_regnamespace(%s)"
                 " ORDER BY 1", (js,)).fetchall()]
             rows = conn.execute(CHECK, (js,)).fetchall()
+            privileges = conn.execute(PRIVILEGES, (js,)).fetchall()
     finally:
         conn.rollback()
         conn.close()
     findings = [Finding(r["function"], r["lineno"], r["level"], r["message"], r["sqlstate"]) for r in rows]
+    findings += [Finding(r["function"], None, "error", r["message"], None) for r in privileges]
     return LintReport(functions, findings, templates=templates, sqlfluff=style)

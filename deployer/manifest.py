@@ -33,9 +33,14 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "overdue_grace": "10 minutes",    # how late a scheduled run may start before job_health calls it overdue
     "deploy_lock_wait": "60s",        # how long a deploy waits for another one to finish
 }
+# The job set's roles (SPEC 3, least privilege): `owner` owns every object of the jobs schema
+# and is what the job functions run as; `runner` may run jobs (run_job, the dry runs) and read
+# their history; `monitor` may read history and health. pg_cron runs each job as its
+# `run_as` role, the runner unless the job says otherwise.
+ROLES_DEFAULTS: dict[str, str] = {"owner": "jobset_owner", "runner": "jobset_runner", "monitor": "jobset_monitor"}
 JOB_KEYS = {"description", "schedule", "enabled", "batch_size", "batch_time", "min_batch_size", "max_batch_size",
-            "time_budget", "confirm", "after", "vars"}
-RUNNER_KEYS = {"job_name", "batch_size", "batch_time", "min_batch_size", "max_batch_size", "time_budget"}
+            "time_budget", "confirm", "after", "run_as", "vars"}
+RUNNER_KEYS = {"roles", "job_names", "job_name", "batch_size", "batch_time", "min_batch_size", "max_batch_size", "time_budget"}
 BATCH_TIME_DEFAULT = "200 milliseconds"
 
 
@@ -52,6 +57,7 @@ class Job:
     max_batch_size: int = 0  # set by the loader: ten times batch_size unless given
     confirm: bool = False
     after: tuple[str, ...] = ()  # `run all` runs these first, and skips this job when one fails
+    run_as: str = ""  # the role pg_cron runs it as; set by the loader (roles.runner unless given)
     vars: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,6 +67,7 @@ class Manifest:
     jobs: dict[str, Job]
     environment: str | None
     path: Path
+    roles: dict[str, str] = field(default_factory=lambda: dict(ROLES_DEFAULTS))
 
     def job(self, name: str) -> Job:
         try:
@@ -72,6 +79,7 @@ class Manifest:
     def template_vars(self, job: Job | None = None) -> dict[str, Any]:
         """Variables for one template: the settings, then the job's own."""
         out = dict(self.settings)
+        out.update(roles=dict(self.roles), job_names=list(self.jobs))
         if job is not None:
             out.update(job.vars)
             out.update(job_name=job.name, batch_size=job.batch_size, batch_time=job.batch_time,
@@ -127,7 +135,22 @@ def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_job(name: str, raw: Any, root: Path) -> Job:
+def _check_roles(roles: Any) -> dict[str, str]:
+    if not isinstance(roles, dict):
+        raise ConfigError("[roles] must be a table of role names")
+    unknown = set(roles) - set(ROLES_DEFAULTS)
+    if unknown:
+        raise ConfigError(f"[roles]: unknown key {sorted(unknown)[0]!r} (known: owner, runner, monitor)")
+    out = {**ROLES_DEFAULTS, **roles}
+    for key, value in out.items():
+        if not isinstance(value, str) or not NAME_RE.match(value):
+            raise ConfigError(f"[roles] {key} must be a lower-case SQL role name, not {value!r}")
+    if len(set(out.values())) != len(out):
+        raise ConfigError("[roles]: owner, runner and monitor must be three different roles")
+    return out
+
+
+def _check_job(name: str, raw: Any, root: Path, roles: dict[str, str]) -> Job:
     where = f"[jobs.{name}]"
     if not NAME_RE.match(name):
         raise ConfigError(f"{where}: a job name must be a lower-case SQL name")
@@ -153,6 +176,12 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
     after = raw.get("after", [])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
         raise ConfigError(f"{where} after must be a list of job names")
+    run_as = raw.get("run_as", roles["runner"])
+    if not isinstance(run_as, str) or not NAME_RE.match(run_as):
+        raise ConfigError(f"{where} run_as must be a lower-case SQL role name, not {run_as!r}")
+    if run_as in (roles["owner"], roles["monitor"]):
+        raise ConfigError(f"{where} run_as: pg_cron must not run a job as the {'owner' if run_as == roles['owner'] else 'monitor'} "
+                          f"role {run_as!r}; use the runner role or one of its members")
     batch_size = _positive_int(raw["batch_size"], f"{where} batch_size")
     smallest = _positive_int(raw.get("min_batch_size", 1), f"{where} min_batch_size")
     largest = _positive_int(raw.get("max_batch_size", 10 * batch_size), f"{where} max_batch_size")
@@ -171,6 +200,7 @@ def _check_job(name: str, raw: Any, root: Path) -> Job:
         description=str(raw.get("description", "")),
         confirm=raw.get("confirm", False),
         after=tuple(after),
+        run_as=run_as,
         vars=dict(variables),
     )
 
@@ -195,7 +225,7 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
         raise ConfigError(f"manifest not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
-    unknown = set(data) - {"settings", "jobs", "environments"}
+    unknown = set(data) - {"settings", "roles", "jobs", "environments"}
     if unknown:
         raise ConfigError(f"{path.name}: unknown table [{sorted(unknown)[0]}]")
     if environment:
@@ -207,11 +237,13 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     jobs_raw = data.get("jobs", {})
     if not isinstance(jobs_raw, dict) or not jobs_raw:
         raise ConfigError(f"{path.name}: no [jobs.<name>] tables")
+    roles = _check_roles(data.get("roles", {}))
     manifest = Manifest(
         settings=_check_settings(data.get("settings", {})),
-        jobs={name: _check_job(name, raw, root) for name, raw in jobs_raw.items()},
+        jobs={name: _check_job(name, raw, root, roles) for name, raw in jobs_raw.items()},
         environment=environment,
         path=path,
+        roles=roles,
     )
     run_order(manifest)  # an unknown or circular `after` is a config error now
     # Render every job once: a variable of the wrong shape is a config error now,

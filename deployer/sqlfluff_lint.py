@@ -67,6 +67,7 @@ def templates(manifest: Manifest, root: Path) -> list[tuple[str, dict[str, Any]]
         out.append((f"jobs/{job.name}.sql", manifest.template_vars(job)))
         if (root / "indexes" / f"{job.name}.sql").is_file():
             out.append((f"indexes/{job.name}.sql", manifest.template_vars(job)))
+    out.append(("privileges.sql", base))
     if (root / "seed" / "seed.sql").is_file():
         out.append(("seed/seed.sql", {**base, **SEED_VARS}))
     return out

@@ -83,7 +83,8 @@ def schedule_rows(dsn: str, manifest: Manifest) -> list[dict[str, Any]]:
 
 def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifest) -> list[dict[str, Any]]:
     now = datetime.now(timezone.utc)
-    cron = schedule.by_name(schedule.owned(manifest, target))
+    wanted = schedule.desired(manifest, target)
+    cron = schedule.by_name(schedule.owned(manifest, target), wanted)
     last = {
         r["job_name"]: r
         for r in conn.execute(
@@ -95,8 +96,7 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
         r["job_name"]: r
         for r in conn.execute(f"SELECT job_name, schedule, enabled FROM {quote_ident(js)}.job_registry")
     }
-    wanted = schedule.desired(manifest, target)
-    cron_runs = schedule.last_runs(target, [j.jobid for j in cron.values() if j.jobid is not None])
+    cron_runs = schedule.last_runs(target, [j for j in cron.values() if j.jobid is not None])
     rows = []
     for job in manifest.jobs.values():
         name = schedule.cron_name(manifest, job.name, target)
@@ -111,7 +111,8 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
             "description": describe(expr),
             "enabled": job.enabled,
             "deployed": job.name in registry,
-            "scheduled": scheduled is not None and scheduled.active,
+            "scheduled": None if target.hidden else scheduled is not None and scheduled.active,
+            "run_as": scheduled.username if scheduled else job.run_as,
             "next_run": next_run(expr, now) if scheduled and scheduled.active else None,
             "last_status": run["status"] if run else None,
             "last_run": run["executed_at"] if run else None,
@@ -127,7 +128,8 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
 def _in_sync(have: schedule.CronJob | None, want: schedule.CronJob | None) -> bool:
     if have is None or want is None:
         return False
-    return (have.schedule, have.command, have.active) == (want.schedule, want.command, True)
+    return (have.schedule, have.command, have.active, have.username) == (want.schedule, want.command, True,
+                                                                         want.username)
 
 
 def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[str, Any]]:
@@ -144,7 +146,8 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
         f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()}
     units = install.job_units(manifest)
     for unit in units:
-        job = unit.name.split("/", 1)[1].removesuffix(".sql") if not unit.name.startswith("framework/") else None
+        job = (unit.name.split("/", 1)[1].removesuffix(".sql") if unit.name.startswith(("jobs/", "registry/"))
+               else None)
         if unit.name not in deployed:
             items.append({"object": unit.name, "kind": "not deployed", "job": job, "unit": unit.name})
         elif deployed[unit.name] != unit.checksum:
@@ -153,8 +156,8 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
     for name in sorted(set(deployed) - names):
         items.append({"object": name, "kind": "extra", "job": None, "unit": name})
     if target.available:
-        current = schedule.by_name(schedule.owned(manifest, target))
         wanted = schedule.desired(manifest, target)
+        current = schedule.by_name(schedule.owned(manifest, target), wanted)
         by_cron = {schedule.cron_name(manifest, j.name, target): j.name for j in manifest.jobs.values()}
         for change in schedule.plan(manifest, target):
             name = change.job.name
@@ -167,7 +170,8 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
             else:
                 have, want = current[name], wanted[name]
                 what = (f"{have.schedule!r}, the manifest says {want.schedule!r}" if have.schedule != want.schedule
-                        else "its command differs from the manifest's")
+                        else f"runs as {have.username!r}, the manifest says {want.username!r}"
+                        if have.username != want.username else "its command differs from the manifest's")
                 items.append({"object": f"cron job {name}", "kind": "schedule changed", "job": by_cron.get(name),
                               "unit": None, "detail": what})
     return items
@@ -198,7 +202,7 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         job = row["job"]
         if not row["deployed"]:
             problems.append(f"{job}: not deployed")
-        elif not row["scheduled"]:
+        elif row["scheduled"] is False:  # None: this role cannot see pg_cron (the note says why)
             problems.append(f"{job}: not scheduled ({row.get('note') or 'run `deployer deploy`'})")
         if h.get("state") == "failing" or (not h and row["last_status"] in ("failed", "abandoned")):
             failures = h.get("consecutive_failures") or 0

@@ -24,9 +24,9 @@ def test_lint_passes_on_the_project_sql(db):
     assert report["ok"] is True
     assert report["sqlfluff"] == [] and report["plpgsql_check"] == []
     templates = report["checked"]["templates"]
-    assert len(templates) == 34 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
-    assert {t.split("/")[0] for t in templates} == {"framework", "app", "jobs", "indexes", "seed"}
-    assert len(report["checked"]["functions"]) == 19
+    assert len(templates) == 35 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
+    assert {t.split("/")[0] for t in templates} == {"framework", "app", "jobs", "indexes", "seed", "privileges.sql"}
+    assert len(report["checked"]["functions"]) == 22
     assert "jobs.cleanup(timestamp with time zone,boolean,integer,jsonb)" in report["checked"]["functions"]
 
 
@@ -44,7 +44,7 @@ def test_lint_fails_on_a_function_body_naming_a_missing_column(db, tmp_path):
     assert len(errors) == 1
     assert errors[0].startswith("jobs.expire_content(timestamp with time zone,boolean,integer,jsonb) line ")
     assert "column t.expires_on does not exist" in errors[0] and "[SQLSTATE 42703]" in errors[0]
-    assert lines[-1] == "34 templates, 0 sqlfluff findings; 19 functions checked, 1 errors, 0 warnings"
+    assert lines[-1] == "35 templates, 0 sqlfluff findings; 22 functions checked, 1 errors, 0 warnings"
 
 
 def test_lint_fails_on_a_template_sqlfluff_cannot_parse(db, tmp_path):
@@ -68,3 +68,25 @@ def test_lint_without_a_database_is_exit_2(tmp_path):
     result = deployer("lint", cwd=tmp_path)
     assert result.returncode == 2
     assert "no database" in result.stderr
+
+
+def test_lint_flags_a_security_definer_function_without_pinned_search_path_or_reason(db, tmp_path):
+    root = _sql_copy(tmp_path)
+    with (root / "framework" / "30_helpers.sql").open("a") as f:
+        f.write("\nCREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.loose() RETURNS integer\n"
+                "LANGUAGE sql SECURITY DEFINER AS $fn$ SELECT 1 $fn$;\n"
+                "CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.open_to_all() RETURNS integer\n"
+                "LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$ SELECT 2 $fn$;\n")
+    # privileges.sql revokes PUBLIC's EXECUTE from every routine; a later grant undoes it.
+    with (root / "privileges.sql").open("a") as f:
+        f.write("GRANT EXECUTE ON FUNCTION {{ jobs_schema | ident }}.open_to_all() TO PUBLIC;\n")
+    result = deployer("lint", dsn=db, env={"DEPLOYER_SQL_ROOT": str(root)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert errors == [
+        "jobs.loose(): error: SECURITY DEFINER without a pinned search_path: add SET search_path = pg_catalog, ..., "
+        "pg_temp",
+        "jobs.loose(): error: SECURITY DEFINER without a reason: its COMMENT must start with 'SECURITY DEFINER' "
+        "and say why",
+        "jobs.open_to_all(): error: executable by PUBLIC: REVOKE ALL ON ROUTINE ... FROM PUBLIC",
+    ]

@@ -157,6 +157,7 @@ def test_a_function_edited_by_hand_is_named_by_status_and_repaired_by_deploy(db,
     assert plan.stdout.splitlines() == [
         f"would repair jobs/expire_content.sql ({signature} changed by hand)",
         "would repair registry/cleanup (registry row cleanup changed by hand)",
+        "would install privileges.sql",
         "would drop extra routine jobs.by_hand()"]
     assert conn.execute("SELECT count(*) AS n FROM jobs.catalog_drift()").fetchone()["n"] == 3  # --plan: no change
 
@@ -175,7 +176,8 @@ def test_status_names_cron_drift_and_code_newer_than_the_database(admin_dsn, db,
     name = f"jobs.cleanup@{conn.info.dbname}"
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute("UPDATE cron.job SET schedule = '*/5 * * * *' WHERE jobname = %s", (name,))
-        admin.execute("SELECT cron.unschedule(%s)", (f"jobs.cleanup_media@{conn.info.dbname}",))
+        admin.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %s",
+                      (f"jobs.cleanup_media@{conn.info.dbname}",))
     changed = Path(manifest).read_text().replace('batch_size = 5000             # objects examined',
                                                  'batch_size = 4000             # objects examined')
     newer = tmp_path / "newer.toml"
@@ -207,7 +209,7 @@ def test_each_deploy_is_recorded_with_who_what_and_the_checksums(db, conn, tmp_p
     assert any(line.startswith("schedule jobs.expire_content@") for line in first["changes"])
     assert second["changes"] == []
     installed = {r["unit"]: r["checksum"] for r in conn.execute("SELECT unit, checksum FROM jobs.deployed_objects")}
-    assert second["checksums"] == installed and len(installed) == 23
+    assert second["checksums"] == installed and len(installed) == 24
 
 
 def _deploy_process(db: str, manifest: str, *extra: str) -> subprocess.Popen:
@@ -376,7 +378,7 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     manifest = yearly(tmp_path)
     rendered = deployer("render", "--out", str(tmp_path / "r"), "--json")
     doc = json.loads(rendered.stdout)
-    assert rendered.returncode == 0 and len(doc["files"]) == 16
+    assert rendered.returncode == 0 and len(doc["files"]) == 17
     assert {"unit", "path", "bytes"} == set(doc["files"][0])
 
     plan = json.loads(deployer("deploy", "--plan", "--json", "--manifest", manifest, dsn=db).stdout)

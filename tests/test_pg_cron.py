@@ -59,6 +59,9 @@ def test_pg_cron_runs_a_scheduled_job_that_logs_to_job_executions(admin_dsn, db,
                         (post,)).fetchone()["gone"] is True
     with psycopg.connect(admin_dsn, row_factory=dict_row) as admin:
         details = admin.execute(
-            "SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid)"
-            " WHERE j.database = %s ORDER BY d.runid LIMIT 1", (conn.info.dbname,)).fetchone()
+            "SELECT d.status, d.username, j.username AS scheduled_as FROM cron.job_run_details d"
+            " JOIN cron.job j USING (jobid) WHERE j.database = %s ORDER BY d.runid LIMIT 1",
+            (conn.info.dbname,)).fetchone()
     assert details is not None and details["status"] == "succeeded"
+    # pg_cron ran it as the runner role (the manifest's run_as), which may do only that.
+    assert (details["username"], details["scheduled_as"]) == (test_manifest.roles["runner"],) * 2

@@ -147,3 +147,41 @@ $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.cron_fire(text, timestamptz, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.cron_fire(text, timestamptz, boolean) IS
     'A pg_cron schedule''s next fire after a moment, or its last fire at or before it (UTC)';
+
+-- SECURITY DEFINER: pg_cron shows each role only its own cron jobs (row security on cron.job
+-- and cron.job_run_details), so a monitor would see the job set as unscheduled. This shows
+-- the job set's own cron jobs of this database (their command calls our run_job), read
+-- only, to whoever may execute it (the owner, the monitor), and pins its search_path. The
+-- owner role sees every role's rows when it has BYPASSRLS (the deployer gives it that when
+-- it can). Without pg_cron in this database it returns nothing.
+CREATE OR REPLACE FUNCTION {{ js }}.cron_jobs()
+RETURNS TABLE (jobid bigint, jobname text, schedule text, command text, database text, username text,
+               active boolean, last_status text, last_start timestamptz, last_end timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    /* The job set's cron jobs in this database, each with pg_cron's latest run of it. */
+    IF pg_catalog.to_regclass('cron.job') IS NULL OR pg_catalog.to_regclass('cron.job_run_details') IS NULL THEN
+        RETURN;
+    END IF;
+    FOR jobid, jobname, schedule, command, database, username, active, last_status, last_start, last_end IN
+    EXECUTE pg_catalog.format(
+        'SELECT j.jobid::bigint, j.jobname::text, j.schedule::text, j.command::text, j.database::text,
+                j.username::text, j.active::boolean, d.status::text, d.start_time::timestamptz, d.end_time::timestamptz
+           FROM %1$I.job AS j
+           LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time FROM %1$I.job_run_details AS r
+                               WHERE r.jobid = j.jobid ORDER BY r.start_time DESC NULLS LAST LIMIT 1) AS d ON true
+          WHERE j.database = pg_catalog.current_database() AND pg_catalog.starts_with(j.command, $1)
+          ORDER BY j.jobid', 'cron')
+        USING {{ ('CALL ' ~ js ~ '.run_job(') | literal }}
+    LOOP
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.cron_jobs() FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.cron_jobs() IS
+    'SECURITY DEFINER (pg_cron shows each role only its own rows): the job set''s cron jobs here, with their latest pg_cron run';

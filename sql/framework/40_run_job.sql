@@ -3,6 +3,14 @@
   a SET search_path clause on a procedure that commits, so it pins search_path itself at
   the start of every transaction and schema-qualifies every name.
 
+  Privilege (see README.md here): a procedure that commits cannot be SECURITY DEFINER
+  either, so run_job runs as its caller, the runner role, which has no right on the app's
+  tables nor on job_executions. What needs more goes through SECURITY DEFINER functions
+  owned by the owner role: each job function (it does the job's writes), run_open (starts
+  or skips a run: inserts its row) and run_update (records a batch or the end of a run: it
+  updates only a `running` row of the calling backend). run_job holds the transaction
+  control; the owner's functions hold the rights.
+
   It announces each run's start, every batch and its end with pg_notify on one channel
   (the manifest's notify_channel), a JSON payload each; a notification is delivered when
   its transaction commits, so a listener (`deployer watch`, the dashboard) sees a batch
@@ -35,6 +43,94 @@ $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) IS
     'Sends one run announcement (start, batch, end, skipped) as JSON on the job set''s notify channel';
+
+-- SECURITY DEFINER: the runner role may start a run but not write job_executions itself.
+-- It inserts one row for the calling backend (running, or skipped with its message), and
+-- pins its search_path.
+CREATE OR REPLACE FUNCTION {{ js }}.run_open(
+    p_job           text,
+    p_status        text,
+    p_params        jsonb,
+    p_executed_by   text,
+    p_backend_start timestamptz,
+    p_started       timestamptz,
+    p_message       text DEFAULT NULL
+)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_id bigint;
+BEGIN
+    /* Records the start of a run of p_job by this backend (status running), or a run
+       skipped because another one is in progress (status skipped, finished at once). */
+    IF p_status NOT IN ('running', 'skipped') THEN
+        RAISE EXCEPTION 'run_open: status must be running or skipped, not %', p_status USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO {{ js }}.job_executions
+           (job_name, status, success, message, params, executed_by, backend_pid, backend_start,
+            executed_at, finished_at, duration_ms)
+    VALUES (p_job, p_status, CASE WHEN p_status = 'skipped' THEN true END, p_message, p_params,
+            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), p_backend_start, p_started,
+            CASE WHEN p_status = 'skipped' THEN pg_catalog.clock_timestamp() END,
+            CASE WHEN p_status = 'skipped' THEN 0 END)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text) IS
+    'SECURITY DEFINER: run_job (as the runner role) records a run''s start or skip here; it may not write job_executions itself';
+
+-- SECURITY DEFINER: as run_open. It changes only a `running` row of the calling backend, so
+-- no caller can rewrite another run's history, and pins its search_path.
+CREATE OR REPLACE FUNCTION {{ js }}.run_update(
+    p_exec     bigint,
+    p_status   text,
+    p_affected bigint,
+    p_batches  integer,
+    p_details  jsonb,
+    p_sizes    integer[] DEFAULT NULL,
+    p_message  text DEFAULT NULL,
+    p_error    text DEFAULT NULL,
+    p_sqlstate text DEFAULT NULL,
+    p_context  text DEFAULT NULL
+)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    /* Records a batch (p_status running) or the end of run p_exec (succeeded, partial,
+       failed: finished_at and duration_ms set from the run's start). */
+    IF p_status NOT IN ('running', 'succeeded', 'partial', 'failed') THEN
+        RAISE EXCEPTION 'run_update: status must be running, succeeded, partial or failed, not %', p_status
+            USING ERRCODE = '22023';
+    END IF;
+    UPDATE {{ js }}.job_executions AS e
+       SET status = p_status,
+           success = CASE WHEN p_status = 'running' THEN e.success ELSE p_status <> 'failed' END,
+           affected_count = p_affected, batches = p_batches, details = p_details,
+           batch_sizes = coalesce(p_sizes, e.batch_sizes),
+           message = coalesce(p_message, e.message), error = p_error, sqlstate = p_sqlstate,
+           error_context = p_context,
+           finished_at = CASE WHEN p_status <> 'running' THEN pg_catalog.clock_timestamp() END,
+           duration_ms = CASE WHEN p_status <> 'running'
+                              THEN (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - e.executed_at) * 1000)::bigint END
+     WHERE e.id = p_exec AND e.status = 'running' AND e.backend_pid = pg_catalog.pg_backend_pid();
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run_update: execution % is not a running run of this backend', p_exec USING ERRCODE = '22023';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.run_update(bigint, text, bigint, integer, jsonb, integer[], text, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.run_update(bigint, text, bigint, integer, jsonb, integer[], text, text, text, text) IS
+    'SECURITY DEFINER: run_job (as the runner role) records a batch or a run''s end here, for a running run of its own backend only';
 
 CREATE OR REPLACE PROCEDURE {{ js }}.run_job(
     p_job         text,
@@ -105,14 +201,9 @@ BEGIN
     v_lock_key := pg_catalog.hashtextextended(
         pg_catalog.concat({{ (jobs_schema ~ '.run_job:') | literal }}, p_job), 0);
     IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
-        INSERT INTO {{ js }}.job_executions
-               (job_name, status, success, message, params, executed_by, backend_pid, backend_start,
-                executed_at, finished_at, duration_ms)
-        VALUES (p_job, 'skipped', true, 'another run of this job is in progress',
-                pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
-                coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start,
-                v_started, pg_catalog.clock_timestamp(), 0)
-        RETURNING id INTO v_exec_id;
+        v_exec_id := {{ js }}.run_open(p_job, 'skipped', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
+                                       p_executed_by, v_backend_start, v_started,
+                                       'another run of this job is in progress');
         PERFORM {{ js }}.announce('skipped', p_job, v_exec_id, pg_catalog.jsonb_build_object(
             'status', 'skipped', 'executed_by', coalesce(p_executed_by, session_user),
             'message', 'another run of this job is in progress'));
@@ -121,11 +212,8 @@ BEGIN
         RETURN;
     END IF;
 
-    INSERT INTO {{ js }}.job_executions
-           (job_name, status, params, executed_by, backend_pid, backend_start, executed_at)
-    VALUES (p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
-            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), v_backend_start, v_started)
-    RETURNING id INTO v_exec_id;
+    v_exec_id := {{ js }}.run_open(p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
+                                   p_executed_by, v_backend_start, v_started);
     PERFORM {{ js }}.announce('start', p_job, v_exec_id, pg_catalog.jsonb_build_object(
         'status', 'running', 'now', v_now, 'limit', p_limit,
         'executed_by', coalesce(p_executed_by, session_user),
@@ -182,15 +270,10 @@ BEGIN
 
         IF ex_state IS NOT NULL THEN
             ex_context := {{ js }}.error_origin(ex_context);
-            UPDATE {{ js }}.job_executions
-               SET status = 'failed', success = false, error = ex_message, sqlstate = ex_state,
-                   error_context = ex_context,
-                   message = pg_catalog.format('failed in batch %s after %s retries: %s',
-                                               v_batches + 1, v_attempt, ex_message),
-                   affected_count = v_affected, details = v_details, batches = v_batches,
-                   finished_at = pg_catalog.clock_timestamp(),
-                   duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
-             WHERE id = v_exec_id;
+            PERFORM {{ js }}.run_update(v_exec_id, 'failed', v_affected, v_batches, v_details, NULL,
+                                        pg_catalog.format('failed in batch %s after %s retries: %s',
+                                                          v_batches + 1, v_attempt, ex_message),
+                                        ex_message, ex_state, ex_context);
             PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
                 'status', 'failed', 'affected', v_affected, 'batches', v_batches,
                 'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint,
@@ -214,9 +297,7 @@ BEGIN
         v_affected := v_affected + v_batch_n;
         v_sizes    := v_sizes || v_want;
         v_after    := v_result OPERATOR(pg_catalog.->) 'next';
-        UPDATE {{ js }}.job_executions
-           SET batches = v_batches, affected_count = v_affected, details = v_details, batch_sizes = v_sizes
-         WHERE id = v_exec_id;
+        PERFORM {{ js }}.run_update(v_exec_id, 'running', v_affected, v_batches, v_details, v_sizes);
         PERFORM {{ js }}.announce('batch', p_job, v_exec_id, pg_catalog.jsonb_build_object(
             'batch', v_batches, 'size', v_want, 'affected', v_batch_n, 'total', v_affected,
             'ms', pg_catalog.round(EXTRACT(EPOCH FROM v_call_time) * 1000)));
@@ -238,19 +319,13 @@ BEGIN
         END IF;
     END LOOP batches;
 
-    UPDATE {{ js }}.job_executions
-       SET status = v_status, success = true,
-           affected_count = v_affected, details = v_details, batches = v_batches,
-           message = CASE
+    PERFORM {{ js }}.run_update(v_exec_id, v_status, v_affected, v_batches, v_details, NULL, CASE
                WHEN v_status = 'partial' THEN pg_catalog.format(
                    '%s affected in %s batches; stopped at the time budget of %s', v_affected, v_batches, v_job.time_budget)
                WHEN p_limit IS NOT NULL AND v_affected >= p_limit THEN pg_catalog.format(
                    '%s affected in %s batches; stopped at the limit', v_affected, v_batches)
                ELSE pg_catalog.format('%s affected in %s batches', v_affected, v_batches)
-           END,
-           finished_at = pg_catalog.clock_timestamp(),
-           duration_ms = (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint
-     WHERE id = v_exec_id;
+           END);
     PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
         'status', v_status, 'affected', v_affected, 'batches', v_batches, 'details', v_details,
         'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint));

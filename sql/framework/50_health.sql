@@ -96,7 +96,7 @@ AS $fn$
 $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.catalog_drift() FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.catalog_drift() IS
-    'What differs between the objects the deployer installed and the catalog now: changed by hand, missing, extra';
+    'SECURITY DEFINER (job_health calls it for its reader): what differs between the objects the deployer installed and the catalog now: changed by hand, missing, extra';
 
 -- Dropped first: CREATE OR REPLACE VIEW cannot rename or reorder columns of an older view.
 DROP VIEW IF EXISTS {{ js }}.job_health;

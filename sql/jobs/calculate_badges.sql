@@ -291,10 +291,13 @@ pg_catalog.jsonb_build_object(
   `deployer run calculate_badges --dry-run --verbose` lists. Computed like the job itself,
   over every user at once. Reads only.
 #}
+-- SECURITY DEFINER: `deployer run calculate_badges --dry-run --verbose` calls it as the runner
+-- role, which may not read the app's tables; it only reads, and pins its search_path.
 CREATE OR REPLACE FUNCTION {{ js }}.calculate_badges_changes(p_now timestamptz)
 RETURNS TABLE (item text, change text, users text[])
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, {{ app_schema | ident }}, pg_temp
 SET jit = off
 AS $fn$
@@ -319,4 +322,5 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.calculate_badges_changes(timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.calculate_badges_changes(timestamptz) IS
-    'The badge changes a calculate_badges run at the given moment would make, with usernames (for deployer run --dry-run --verbose)';
+    'SECURITY DEFINER: the badge changes a calculate_badges run at the given moment would make, with usernames '
+    '(for deployer run --dry-run --verbose, as the runner role)';

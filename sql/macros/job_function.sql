@@ -12,6 +12,9 @@
   `declare` is the rest of the DECLARE section ({% set declare %}…{% endset %}); the frame
   declares what macros/select_apply.sql needs, and the job ends with macros/job_result.sql.
   p_after carries a run's position from batch to batch.
+  SECURITY DEFINER: run_job calls it as the runner role, which has no right on the app's
+  tables; it runs as the owner role, which has them, with its search_path pinned. Executable
+  by the owner and the runner only (sql/privileges.sql).
 #}
 {% macro job_function(name, comment, declare) %}
 {% set fn = (jobs_schema | ident) ~ '.' ~ (name | ident) %}
@@ -27,6 +30,7 @@ CREATE OR REPLACE FUNCTION {{ fn }}(
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, {{ app_schema | ident }}, pg_temp
 SET jit = off
 SET plan_cache_mode = force_custom_plan
@@ -49,5 +53,5 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) IS {{ (comment ~ ' p_after (optional) is the `next` of the previous batch of the same run: the batch continues after it.') | literal }};
+COMMENT ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) IS {{ ('SECURITY DEFINER (runs as the owner role for the runner role). ' ~ comment ~ ' p_after (optional) is the `next` of the previous batch of the same run: the batch continues after it.') | literal }};
 {% endmacro %}
