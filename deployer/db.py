@@ -26,13 +26,15 @@ def redact(dsn: str) -> str:
     return psycopg.conninfo.make_conninfo(**info)
 
 
-def _options(dsn: str, read_only: bool) -> dict[str, str]:
-    """Connection keywords: a read-only session is asked for at startup, beside whatever
-    `options` the DSN itself carries."""
-    if not read_only:
-        return {}
-    given = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
-    return {"options": f"{given} -c default_transaction_read_only=on".strip()}
+def _keywords(dsn: str, autocommit: bool, application_name: str, read_only: bool) -> dict[str, Any]:
+    """What every connection is opened with. A read-only session is asked for at startup,
+    beside whatever `options` the DSN itself carries."""
+    keywords: dict[str, Any] = {"autocommit": autocommit, "row_factory": dict_row,
+                                "connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name}
+    if read_only:
+        given = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
+        keywords["options"] = f"{given} -c default_transaction_read_only=on".strip()
+    return keywords
 
 
 def _failed(dsn: str, exc: psycopg.Error) -> ConnectionFailed:
@@ -54,14 +56,7 @@ def connect(
     """Open a connection or raise ConnectionFailed with one readable line. `read_only`:
     every transaction of the session is read-only (default_transaction_read_only)."""
     try:
-        conn = psycopg.connect(
-            dsn,
-            autocommit=autocommit,
-            row_factory=dict_row,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            application_name=application_name,
-            **_options(dsn, read_only),
-        )
+        conn = psycopg.connect(dsn, **_keywords(dsn, autocommit, application_name, read_only))
     except (psycopg.ProgrammingError, psycopg.OperationalError) as exc:
         raise _failed(dsn, exc) from None
     if notice is not None:
@@ -74,14 +69,7 @@ async def connect_async(
 ) -> psycopg.AsyncConnection[dict[str, Any]]:
     """connect() for asyncio (an autocommit session): LISTEN inside a web server."""
     try:
-        return await psycopg.AsyncConnection.connect(
-            dsn,
-            autocommit=True,
-            row_factory=dict_row,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            application_name=application_name,
-            **_options(dsn, read_only),
-        )
+        return await psycopg.AsyncConnection.connect(dsn, **_keywords(dsn, True, application_name, read_only))
     except (psycopg.ProgrammingError, psycopg.OperationalError) as exc:
         raise _failed(dsn, exc) from None
 
