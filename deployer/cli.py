@@ -279,7 +279,7 @@ def watch(
 
 @app.command()
 def dashboard(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; not loopback only with a token.")] = (
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; one other than loopback needs a token.")] = (
         "127.0.0.1"),
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
     token: Annotated[Optional[str], typer.Option(
@@ -294,7 +294,10 @@ def dashboard(
     from deployer.dashboard import app as dashboard_app
 
     dashboard_app.check_bind(host, port, token)
-    dashboard_app.serve(local.resolve_dsn(dsn), _manifest(manifest, env), host, port, token, ready=output.info)
+    try:
+        dashboard_app.serve(local.resolve_dsn(dsn), _manifest(manifest, env), host, port, token, ready=output.info)
+    except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
+        return
 
 
 @app.command()

@@ -41,7 +41,7 @@ def _failed(dsn: str, exc: psycopg.Error) -> ConnectionFailed:
     if isinstance(exc, psycopg.ProgrammingError):
         reason = f"invalid connection string: {str(exc).splitlines()[0]}"
         return ConnectionFailed(reason, reason)
-    first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+    first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else "no answer"
     return ConnectionFailed(f"cannot connect to {redact(dsn)}: {first}", first)
 
 

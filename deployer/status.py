@@ -140,10 +140,11 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
     return unit_drift(conn, manifest) + _cron_drift(manifest, target)
 
 
-def unit_drift(conn, manifest: Manifest) -> list[dict[str, Any]]:
+def unit_drift(conn, manifest: Manifest, units: list | None = None) -> list[dict[str, Any]]:
     """Catalog objects changed by hand, missing or extra (jobs.catalog_drift()); units whose
     rendered code differs from the deployed one (outdated) or that were never deployed.
-    Reads only deployed_objects and catalog_drift(), which a monitor may."""
+    Reads only deployed_objects and catalog_drift(), which a monitor may. `units`: the
+    manifest's, rendered already (by a caller that renders them once for many reads)."""
     from deployer import install
 
     js = manifest.settings["jobs_schema"]
@@ -151,7 +152,7 @@ def unit_drift(conn, manifest: Manifest) -> list[dict[str, Any]]:
              for d in install.catalog_drift(conn, js)]
     deployed = {r["unit"]: r["checksum"] for r in conn.execute(
         f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()}
-    units = install.job_units(manifest)
+    units = install.job_units(manifest) if units is None else units
     for unit in units:
         job = unit.name.split("/", 1)[1].removesuffix(".sql") if not unit.name.startswith("framework/") else None
         if unit.name not in deployed:

@@ -209,6 +209,7 @@ def test_jobs_page_lists_every_job_with_its_health_as_colour_and_word(dashboard,
     assert "Every 30 minutes" in settle and "*/30 * * * *" in settle and SETTLE_ERROR[:40] in settle
     assert "failed" in settle and "ago" in settle
     assert page.locator('tr[data-job="expire_content"]').inner_text().count("a run was due") == 1
+    assert "by postgres, release " in page.locator("#last-deploy").inner_text()
     assert history_db not in page.content()
     assert tab.errors == []
 
@@ -285,6 +286,14 @@ def test_a_run_started_elsewhere_appears_on_the_live_page_within_5_seconds(dashb
     assert any(f"cleanup_media #{run} batch 1:" in line for line in log), log
     assert any(f"cleanup_media #{run} succeeded:" in line for line in log), log
     assert tab.errors == []
+    # Leaving the page ends the stream, and the server closes its LISTEN session.
+    listening = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'deployer dashboard live'"
+    assert rows(history_db, listening)[0]["n"] == 1
+    page.goto(dashboard.url + "/")
+    deadline = time.monotonic() + 10
+    while rows(history_db, listening)[0]["n"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rows(history_db, listening)[0]["n"] == 0
 
 
 def test_screenshot(dashboard, tab, tmp_path):
@@ -323,6 +332,7 @@ def test_with_a_token_every_request_needs_it_and_no_log_line_shows_it(history_db
             context.close()
     finally:
         log = server.stop()
+    assert server.proc.returncode == 0, log  # Ctrl-C is a clean stop
     assert "GET /jobs/rollup_stats HTTP" in log and " 401" in log  # the access log is on, without queries
     assert TOKEN not in log and history_db not in log
 
@@ -369,9 +379,11 @@ def test_the_session_is_read_only_and_reads_as_the_monitor_role_with_only_its_ri
                      " VALUES ('cleanup', 'failed', false, now())")
         with data.session(db, m) as s:
             assert s.role == role
-            jobs = {j["job"]: j["state"] for j in data.jobs_overview(s, m)["jobs"]}
+            overview = data.jobs_overview(s, m, data.units(m))
+            jobs = {j["job"]: j["state"] for j in overview["jobs"]}
             assert jobs["cleanup"] == "failing" and jobs["expire_content"] == "never ran"
-            detail = data.job_detail(s, m, "cleanup", 7)
+            assert overview["deployed"]["deployed_by"] == "postgres"
+            detail = data.job_detail(s, m, data.units(m), "cleanup", 7)
             assert len(detail["window"]) == 1 and detail["sql"]["verdict"] == "deployed"
             with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
                 s.conn.execute("DELETE FROM jobs.job_executions")

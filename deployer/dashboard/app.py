@@ -166,6 +166,7 @@ class StripQuery(logging.Filter):
 def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
     templates = make_templates()
     channel = manifest.settings["notify_channel"]
+    rendered = data.units(manifest)
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("nav", name.removesuffix(".html"))
@@ -174,7 +175,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
 
     def jobs_page(request: Request) -> HTMLResponse:
         with data.session(dsn, manifest) as s:
-            overview = data.jobs_overview(s, manifest)
+            overview = data.jobs_overview(s, manifest, rendered)
         return page(request, "jobs.html", role=s.role, **overview)
 
     def job_page(request: Request) -> HTMLResponse:
@@ -185,7 +186,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
             raise UsageError("days must be a whole number") from None
         try:
             with data.session(dsn, manifest) as s:
-                detail = data.job_detail(s, manifest, name, days)
+                detail = data.job_detail(s, manifest, rendered, name, days)
         except LookupError:
             raise HTTPException(404, f"no job named {name} in the manifest or the registry") from None
         svg = chart.runs_chart(detail["window"], detail["start"], detail["now"], name)

@@ -73,12 +73,19 @@ def _state(h: dict[str, Any], drifted: bool) -> str:
     return h["state"]
 
 
-def jobs_overview(s: Session, manifest: Manifest) -> dict[str, Any]:
-    """One row per job (the manifest's, then any other the registry holds)."""
+def units(manifest: Manifest) -> list[install.Unit]:
+    """The manifest's units, rendered: once per server, the manifest does not change under it."""
+    return install.job_units(manifest)
+
+
+def jobs_overview(s: Session, manifest: Manifest, rendered: list[install.Unit]) -> dict[str, Any]:
+    """One row per job (the manifest's, then any other the registry holds), and the last deploy."""
     with translated():
         view = status.job_health(s.conn, s.schema)
-        drift = _drift_by_job(status.unit_drift(s.conn, manifest))
+        drift = _drift_by_job(status.unit_drift(s.conn, manifest, rendered))
         now = s.conn.execute("SELECT now() AS now").fetchone()["now"]
+        deployed = s.conn.execute(f"SELECT deployed_at, deployed_by, version, environment FROM {s.js}.deployments"
+                                  " ORDER BY deployed_at DESC, id DESC LIMIT 1").fetchone()
     names = list(manifest.jobs) + sorted(set(view) - set(manifest.jobs))
     rows = []
     for name in names:
@@ -103,10 +110,10 @@ def jobs_overview(s: Session, manifest: Manifest) -> dict[str, Any]:
             "last_error": h.get("last_error"),
             "in_manifest": job is not None,
         })
-    return {"jobs": rows, "now": now}
+    return {"jobs": rows, "now": now, "deployed": deployed}
 
 
-def job_detail(s: Session, manifest: Manifest, name: str, days: int) -> dict[str, Any]:
+def job_detail(s: Session, manifest: Manifest, rendered: list[install.Unit], name: str, days: int) -> dict[str, Any]:
     """A job's runs in the last `days` days (for the chart), its latest runs, its registry
     row, and its SQL: as the manifest renders it, whether that is what was deployed, and
     the catalog's definition of anything changed by hand."""
@@ -127,8 +134,8 @@ def job_detail(s: Session, manifest: Manifest, name: str, days: int) -> dict[str
         in_window = s.conn.execute(f"SELECT count(*) AS n FROM {js}.job_executions"
                                    " WHERE job_name = %s AND executed_at >= %s", (name, start)).fetchone()["n"]
         runs = status.history_rows(s.conn, s.schema, name, RECENT_RUNS)
-        drift = [d for d in status.unit_drift(s.conn, manifest) if d["job"] in (name, None)]
-        sql = _deployed_sql(s, manifest, name, drift)
+        drift = [d for d in status.unit_drift(s.conn, manifest, rendered) if d["job"] in (name, None)]
+        sql = _deployed_sql(s, rendered, name, drift)
     return {
         "job": name, "registry": registry, "health": health, "state": _state(health, bool(drift)),
         "schedule_words": status.describe(registry["schedule"]) if registry else "",
@@ -137,10 +144,9 @@ def job_detail(s: Session, manifest: Manifest, name: str, days: int) -> dict[str
     }
 
 
-def _deployed_sql(s: Session, manifest: Manifest, name: str, drift: list[dict[str, Any]]) -> dict[str, Any]:
+def _deployed_sql(s: Session, rendered: list[install.Unit], name: str, drift: list[dict[str, Any]]) -> dict[str, Any]:
     unit_name = f"jobs/{name}.sql"
-    unit = next((u for u in install.job_units(manifest) if u.name == unit_name), None) if name in manifest.jobs \
-        else None
+    unit = next((u for u in rendered if u.name == unit_name), None)
     deployed = s.conn.execute(f"SELECT checksum, deployed_at FROM {s.js}.deployed_objects WHERE unit = %s",
                               (unit_name,)).fetchone()
     if unit is None:
