@@ -39,7 +39,8 @@ SETTLE_CONTEXT = "PL/pgSQL function public.settle_bet_trigger() line 7 at UPDATE
 
 # A week of history: rollup_stats healthy (12 runs in the window, one failed among them,
 # two more a fortnight ago), settle_games failing (its last two runs), expire_content overdue
-# (scheduled long ago, last run two days back), cleanup changed by hand (drifted).
+# (scheduled long ago, last run two days back), cleanup changed by hand (drifted); history_db
+# adds calculate_badges running.
 SEED = f"""
 UPDATE jobs.job_registry SET scheduled_at = now();
 UPDATE jobs.job_registry SET scheduled_at = '2024-12-01' WHERE job_name = 'expire_content';
@@ -132,12 +133,18 @@ def start_server(dsn: str, log: Path, *args: str, env: dict | None = None) -> Se
 
 @pytest.fixture(scope="module")
 def history_db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
-    """A database with the job set deployed and a week of seeded history (SEED)."""
+    """A database with the job set deployed and a week of seeded history (SEED), and
+    calculate_badges running for five minutes now: its row's backend is a session held open."""
     name, dsn = new_database(admin_dsn, TEMPLATE)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SEED)
     try:
-        yield dsn
+        with psycopg.connect(dsn, autocommit=True) as conn, psycopg.connect(dsn, autocommit=True) as runner:
+            conn.execute(SEED)
+            pid, start = runner.execute("SELECT pid, backend_start FROM pg_stat_activity"
+                                        " WHERE pid = pg_backend_pid()").fetchone()
+            conn.execute("INSERT INTO jobs.job_executions (job_name, status, backend_pid, backend_start, executed_at,"
+                         " params, executed_by) VALUES ('calculate_badges', 'running', %s, %s,"
+                         " now() - interval '5 minutes', '{}', 'pg_cron')", (pid, start))
+            yield dsn
     finally:
         drop_database(admin_dsn, name)
 
@@ -196,14 +203,16 @@ def test_jobs_page_lists_every_job_with_its_health_as_colour_and_word(dashboard,
     assert [job for job, _ in listed] == list(test_manifest.jobs)
     states = dict(listed)
     assert (states["rollup_stats"], states["settle_games"], states["expire_content"], states["cleanup"],
-            states["reset_bankrolls"]) == ("healthy", "failing", "overdue", "drifted", "never ran")
+            states["reset_bankrolls"], states["calculate_badges"]) == (
+        "healthy", "failing", "overdue", "drifted", "never ran", "running")
     colours = {}
     for job, word in (("rollup_stats", "healthy"), ("settle_games", "failing (2 in a row)"),
-                      ("expire_content", "overdue"), ("cleanup", "drifted"), ("reset_bankrolls", "never ran")):
+                      ("expire_content", "overdue"), ("cleanup", "drifted"), ("reset_bankrolls", "never ran"),
+                      ("calculate_badges", "running for 5 min")):
         badge = page.locator(f'tr[data-job="{job}"] .badge')
         assert badge.inner_text().strip() == word
         colours[job] = badge.evaluate("b => getComputedStyle(b).color")
-    assert len(set(colours.values())) == 5, colours  # each state its own colour, besides its word
+    assert len(set(colours.values())) == 6, colours  # each state its own colour, besides its word
     assert colours["settle_games"] == "rgb(180, 35, 24)"
     settle = page.locator('tr[data-job="settle_games"]').inner_text()
     assert "Every 30 minutes" in settle and "*/30 * * * *" in settle and SETTLE_ERROR[:40] in settle

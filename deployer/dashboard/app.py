@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from deployer import watch
+from deployer import status, watch
 from deployer.dashboard import chart, data
 from deployer.db import assume_role_async, connect_async, translated
 from deployer.errors import ConnectionFailed, DeployerError, UsageError
@@ -256,6 +256,7 @@ def probe(dsn: str, manifest: Manifest) -> str:
     at the start, not an error page later; whom the pages will read as."""
     try:
         with data.session(dsn, manifest) as s:
+            status.job_health(s.conn, s.schema)  # what every page reads: readable as this role
             return s.role
     except ConnectionFailed as exc:
         raise ConnectionFailed(_safe(exc), exc.reason) from None

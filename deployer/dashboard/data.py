@@ -15,7 +15,7 @@ from typing import Any
 
 from deployer import install, status
 from deployer.db import assume_role, connect, translated
-from deployer.errors import UsageError
+from deployer.errors import DatabaseError, UsageError
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
 
@@ -46,12 +46,18 @@ def session(dsn: str, manifest: Manifest, application_name: str = APPLICATION_NA
     """A read-only connection to the deployed job set, as the monitor role when this user
     may take it on; closed after."""
     conn = connect(dsn, read_only=True, application_name=application_name)
+    role = None
     try:
         with translated():
             assume_role(conn, monitor_role(manifest))
             js = status.require_jobs_schema(conn, manifest)
             role = conn.execute("SELECT current_user AS r").fetchone()["r"]
             yield Session(conn, js, role)
+    except DatabaseError as exc:
+        if exc.sqlstate != "42501" or role is None:
+            raise
+        raise DatabaseError(f"{exc} (reading as {role}: a deploy grants its monitor role what the dashboard"
+                            " reads)", exc.sqlstate, exc.constraint) from None
     finally:
         conn.close()
 
