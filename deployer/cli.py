@@ -279,8 +279,8 @@ def watch(
 
 @app.command()
 def dashboard(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; one other than loopback needs a token.")] = (
-        "127.0.0.1"),
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on; one other than loopback needs a token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
     token: Annotated[Optional[str], typer.Option(
         "--token", envvar="DEPLOYER_DASHBOARD_TOKEN", show_envvar=True, show_default=False,

@@ -228,7 +228,8 @@ def test_a_job_page_charts_one_mark_per_run_in_the_window(dashboard, history_db,
     in_week = [r["id"] for r in rows(history_db, "SELECT id FROM jobs.job_executions WHERE job_name = 'rollup_stats'"
                                                  " AND executed_at >= now() - interval '7 days' ORDER BY id")]
     assert len(in_week) == 12
-    marks = page.eval_on_selector_all("svg.chart circle.mark", "cs => cs.map(c => [+c.dataset.runId, c.dataset.status])")
+    marks = page.eval_on_selector_all("svg.chart circle.mark",
+                                      "cs => cs.map(c => [+c.dataset.runId, c.dataset.status])")
     assert sorted(m[0] for m in marks) == in_week
     failed = rows(history_db, "SELECT id FROM jobs.job_executions WHERE job_name = 'rollup_stats'"
                               " AND status = 'failed'")[0]["id"]

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import anyio
+import psycopg
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -170,7 +171,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("nav", name.removesuffix(".html"))
-        html = templates.get_template(name).render(request=request, channel=channel, **context)
+        html = templates.get_template(name).render(channel=channel, **context)
         return HTMLResponse(html, status_code=status_code)
 
     def jobs_page(request: Request) -> HTMLResponse:
@@ -197,7 +198,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
         with data.session(dsn, manifest) as s:
             runs = data.live_runs(s)
         return page(request, "live.html", role=s.role, runs=[r for r in runs if job in (None, r["job_name"])],
-                    job=job, now=datetime.now(timezone.utc))
+                    job=job)
 
     async def live_events(request: Request) -> StreamingResponse:
         job = request.query_params.get("job") or None
@@ -246,6 +247,9 @@ async def _announcements(conn, request: Request, job: str | None) -> AsyncIterat
                     event["line"] = watch.describe(event)
                     yield f"event: run\ndata: {json.dumps(event, default=str)}\n\n"
             yield ": keep-alive\n\n"
+    except psycopg.OperationalError as exc:  # the server went away: end the stream, the page reconnects
+        first = (str(exc).strip().splitlines() or ["no answer"])[0].strip()
+        logging.getLogger("uvicorn.error").warning("live: lost the database connection: %s", first)
     finally:
         with anyio.CancelScope(shield=True):
             await conn.close()

@@ -92,8 +92,16 @@
     while (log.children.length > MAX_LOG) log.removeChild(log.lastChild);
   }
 
-  const source = new EventSource(listener.dataset.events);
-  source.addEventListener("ready", function () { setListener("ok", "listening"); });
-  source.addEventListener("run", function (message) { onRun(JSON.parse(message.data)); });
-  source.addEventListener("error", function () { setListener("warn", "reconnecting…"); });
+  // EventSource retries by itself after a dropped stream, but gives up on an answer other
+  // than 200 (the database down: 503); then a new one is opened a little later.
+  function listen() {
+    const source = new EventSource(listener.dataset.events);
+    source.addEventListener("ready", function () { setListener("ok", "listening"); });
+    source.addEventListener("run", function (message) { onRun(JSON.parse(message.data)); });
+    source.addEventListener("error", function () {
+      setListener("warn", "reconnecting…");
+      if (source.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
+    });
+  }
+  listen();
 })();
