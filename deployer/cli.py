@@ -280,6 +280,29 @@ def watch(
 
 
 @app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on; one other than loopback needs a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
+    token: Annotated[Optional[str], typer.Option(
+        "--token", envvar="DEPLOYER_DASHBOARD_TOKEN", show_envvar=True, show_default=False,
+        help="Secret every request must carry (Bearer header, or ?token= once for a cookie).")] = None,
+    dsn: Dsn = None,
+    env: Env = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """A read-only web page of the job set: each job's health, its runs as a chart, its SQL,
+    and runs live as they happen. Reads as the monitor role where there is one."""
+    from deployer.dashboard import app as dashboard_app
+
+    dashboard_app.check_bind(host, port, token)
+    try:
+        dashboard_app.serve(local.resolve_dsn(dsn), _manifest(manifest, env), host, port, token, ready=output.info)
+    except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
+        return
+
+
+@app.command()
 def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """sqlfluff over every rendered template, and plpgsql_check of every function against the
     database inside a transaction that is rolled back. Exit 1 on any finding."""

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import psycopg.sql
 from psycopg.rows import dict_row
 
 from deployer.errors import ConnectionFailed, DatabaseError
@@ -25,30 +26,80 @@ def redact(dsn: str) -> str:
     return psycopg.conninfo.make_conninfo(**info)
 
 
+def _keywords(dsn: str, autocommit: bool, application_name: str, read_only: bool) -> dict[str, Any]:
+    """What every connection is opened with. A read-only session is asked for at startup,
+    beside whatever `options` the DSN itself carries."""
+    keywords: dict[str, Any] = {"autocommit": autocommit, "row_factory": dict_row,
+                                "connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name}
+    if read_only:
+        given = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
+        keywords["options"] = f"{given} -c default_transaction_read_only=on".strip()
+    return keywords
+
+
+def _failed(dsn: str, exc: psycopg.Error) -> ConnectionFailed:
+    if isinstance(exc, psycopg.ProgrammingError):
+        reason = f"invalid connection string: {str(exc).splitlines()[0]}"
+        return ConnectionFailed(reason, reason)
+    first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else "no answer"
+    return ConnectionFailed(f"cannot connect to {redact(dsn)}: {first}", first)
+
+
 def connect(
     dsn: str,
     *,
     autocommit: bool = True,
     notice: Callable[[psycopg.errors.Diagnostic], None] | None = None,
     application_name: str = "deployer",
+    read_only: bool = False,
 ) -> psycopg.Connection[dict[str, Any]]:
-    """Open a connection or raise ConnectionFailed with one readable line."""
+    """Open a connection or raise ConnectionFailed with one readable line. `read_only`:
+    every transaction of the session is read-only (default_transaction_read_only)."""
     try:
-        conn = psycopg.connect(
-            dsn,
-            autocommit=autocommit,
-            row_factory=dict_row,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            application_name=application_name,
-        )
-    except psycopg.ProgrammingError as exc:
-        raise ConnectionFailed(f"invalid connection string: {str(exc).splitlines()[0]}") from None
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
-        raise ConnectionFailed(f"cannot connect to {redact(dsn)}: {first}") from None
+        conn = psycopg.connect(dsn, **_keywords(dsn, autocommit, application_name, read_only))
+    except (psycopg.ProgrammingError, psycopg.OperationalError) as exc:
+        raise _failed(dsn, exc) from None
     if notice is not None:
         conn.add_notice_handler(notice)
     return conn
+
+
+async def connect_async(
+    dsn: str, *, application_name: str = "deployer", read_only: bool = False
+) -> psycopg.AsyncConnection[dict[str, Any]]:
+    """connect() for asyncio (an autocommit session): LISTEN inside a web server."""
+    try:
+        return await psycopg.AsyncConnection.connect(dsn, **_keywords(dsn, True, application_name, read_only))
+    except (psycopg.ProgrammingError, psycopg.OperationalError) as exc:
+        raise _failed(dsn, exc) from None
+
+
+# Whether to take on `role`: it exists, the session's user is a member, and is not it already.
+ROLE_TO_ASSUME = """
+SELECT r.rolname IS NOT NULL AND r.rolname <> current_user
+       AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER') AS assume
+  FROM (SELECT 1) AS one
+  LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = %s
+"""
+
+
+def assume_role(conn: psycopg.Connection, role: str) -> bool:
+    """SET ROLE `role` when the session's user may (see ROLE_TO_ASSUME); whether it did."""
+    with translated():
+        if not conn.execute(ROLE_TO_ASSUME, (role,)).fetchone()["assume"]:
+            return False
+        conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+    return True
+
+
+async def assume_role_async(conn: psycopg.AsyncConnection, role: str) -> bool:
+    """assume_role() for an asyncio connection."""
+    with translated():
+        row = await (await conn.execute(ROLE_TO_ASSUME, (role,))).fetchone()
+        if not row["assume"]:
+            return False
+        await conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+    return True
 
 
 def translate(exc: psycopg.Error) -> DatabaseError:

@@ -104,4 +104,8 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
                  ["job", "state", "last_status", "next_run_at"])
     summary["healthy"] = report["healthy"]
     output.out.print("watch runs live with: deployer watch", markup=False)
+    # The one command that opens the dashboard on this data: the same database as the tour.
+    command = ".venv/bin/deployer dashboard" + ("" if dsn is None else " --dsn '<the same --dsn>'")
+    output.out.print(f"open the dashboard on this data with: {command}", markup=False)
+    summary["dashboard"] = command
     return summary

@@ -21,7 +21,12 @@ class ConfigError(DeployerError):
 
 
 class ConnectionFailed(DeployerError):
-    """No database could be reached."""
+    """No database could be reached. `reason` is the server's or the driver's words alone,
+    without the connection string, for places that must not show even a redacted one."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class LocalClusterError(DeployerError):

@@ -22,7 +22,7 @@ HISTORY_COLUMNS = (
 )
 
 
-def _require_jobs_schema(conn, manifest: Manifest) -> str:
+def require_jobs_schema(conn, manifest: Manifest) -> str:
     js = manifest.settings["jobs_schema"]
     if not exists(conn, "table", f"{quote_ident(js)}.job_executions"):
         raise ConfigError("the job set is not deployed in this database: run `deployer deploy` first")
@@ -34,12 +34,16 @@ def history(dsn: str, manifest: Manifest, job: str | None, limit: int) -> list[d
     if job is not None:
         manifest.job(job)
     with connect(dsn) as conn, translated():
-        js = _require_jobs_schema(conn, manifest)
-        return conn.execute(
-            f"SELECT {HISTORY_COLUMNS} FROM {quote_ident(js)}.job_executions"
-            " WHERE %s::text IS NULL OR job_name = %s ORDER BY executed_at DESC, id DESC LIMIT %s",
-            (job, job, limit),
-        ).fetchall()
+        return history_rows(conn, require_jobs_schema(conn, manifest), job, limit)
+
+
+def history_rows(conn, js: str, job: str | None, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` runs of `job` (or of every job) over an open connection."""
+    return conn.execute(
+        f"SELECT {HISTORY_COLUMNS} FROM {quote_ident(js)}.job_executions"
+        " WHERE %s::text IS NULL OR job_name = %s ORDER BY executed_at DESC, id DESC LIMIT %s",
+        (job, job, limit),
+    ).fetchall()
 
 
 def describe(expr: str) -> str:
@@ -66,7 +70,7 @@ def _session(dsn: str, manifest: Manifest) -> Iterator[tuple[Any, str, schedule.
     target = None
     try:
         with translated():
-            js = _require_jobs_schema(conn, manifest)
+            js = require_jobs_schema(conn, manifest)
             target = schedule.locate(conn, dsn)
             yield conn, js, target
     finally:
@@ -133,10 +137,16 @@ def _in_sync(have: schedule.CronJob | None, want: schedule.CronJob | None) -> bo
 
 
 def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[str, Any]]:
-    """Every difference between what the manifest renders now and what is installed:
-    catalog objects changed by hand, missing or extra (jobs.catalog_drift()); units whose
-    rendered code differs from the deployed one (outdated) or that were never deployed;
-    cron jobs unscheduled, with another schedule, or extra."""
+    """Every difference between what the manifest renders now and what is installed: the
+    units' (unit_drift), and cron jobs unscheduled, with another schedule, or extra."""
+    return unit_drift(conn, manifest) + _cron_drift(manifest, target)
+
+
+def unit_drift(conn, manifest: Manifest, units: list | None = None) -> list[dict[str, Any]]:
+    """Catalog objects changed by hand, missing or extra (jobs.catalog_drift()); units whose
+    rendered code differs from the deployed one (outdated) or that were never deployed.
+    Reads only deployed_objects and catalog_drift(), which a monitor may. `units`: the
+    manifest's, rendered already (by a caller that renders them once for many reads)."""
     from deployer import install
 
     js = manifest.settings["jobs_schema"]
@@ -144,7 +154,7 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
              for d in install.catalog_drift(conn, js)]
     deployed = {r["unit"]: r["checksum"] for r in conn.execute(
         f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()}
-    units = install.job_units(manifest)
+    units = install.job_units(manifest) if units is None else units
     for unit in units:
         job = (unit.name.split("/", 1)[1].removesuffix(".sql") if unit.name.startswith(("jobs/", "registry/"))
                else None)
@@ -155,6 +165,11 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
     names = {u.name for u in units}
     for name in sorted(set(deployed) - names):
         items.append({"object": name, "kind": "extra", "job": None, "unit": name})
+    return items
+
+
+def _cron_drift(manifest: Manifest, target: schedule.CronTarget) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     if target.available:
         wanted = schedule.desired(manifest, target)
         current = schedule.by_name(schedule.owned(manifest, target), wanted)
@@ -177,7 +192,8 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
     return items
 
 
-def _job_health(conn, js: str) -> dict[str, dict[str, Any]]:
+def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
+    """jobs.job_health by job name (empty where the job set predates the view)."""
     if not exists(conn, "table", f"{quote_ident(js)}.job_health"):
         return {}
     return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
@@ -188,7 +204,7 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
     no scheduled run is overdue, and nothing drifted from the manifest."""
     with _session(dsn, manifest) as (conn, js, target):
         rows = _schedule_rows(conn, js, target, manifest)
-        view = _job_health(conn, js)
+        view = job_health(conn, js)
         drifted = drift(conn, manifest, target)
     problems = []
     for row in rows:

@@ -27,7 +27,7 @@ def events(dsn: str, manifest: Manifest, job: str | None = None, *, timeout: flo
     conn = connect(dsn, application_name="deployer watch")
     try:
         with translated():
-            conn.execute(f"LISTEN {quote_ident(manifest.settings['notify_channel'])}")
+            conn.execute(listen_sql(manifest))
         if ready is not None:
             ready()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -39,11 +39,8 @@ def events(dsn: str, manifest: Manifest, job: str | None = None, *, timeout: flo
             with translated():
                 batch = list(conn.notifies(timeout=min(wait, 1.0)))
             for note in batch:
-                try:
-                    event = json.loads(note.payload)
-                except ValueError:
-                    continue  # not one of ours: someone else's NOTIFY on the channel
-                if not isinstance(event, dict) or (job is not None and event.get("job") != job):
+                event = parse(note.payload, job)
+                if event is None:
                     continue
                 yield event
                 seen += 1
@@ -51,6 +48,22 @@ def events(dsn: str, manifest: Manifest, job: str | None = None, *, timeout: flo
                     return
     finally:
         conn.close()
+
+
+def listen_sql(manifest: Manifest) -> str:
+    return f"LISTEN {quote_ident(manifest.settings['notify_channel'])}"
+
+
+def parse(payload: str, job: str | None = None) -> dict[str, Any] | None:
+    """An announcement from a notification's payload; None when it is not one of ours
+    (someone else's NOTIFY on the channel) or is about another job than `job`."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or (job is not None and event.get("job") != job):
+        return None
+    return event
 
 
 def describe(event: dict[str, Any]) -> str:

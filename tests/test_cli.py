@@ -437,6 +437,10 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
                      "6. history"):
             assert step in out
         assert out.count("the real run matches its dry run") == 7
+        # It ends with the one command that opens the dashboard on this data, the DSN not shown.
+        assert out.strip().splitlines()[-1] == ("open the dashboard on this data with:"
+                                                " .venv/bin/deployer dashboard --dsn '<the same --dsn>'")
+        assert dsn not in out
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
                              " WHERE executed_by <> 'pg_cron' ORDER BY id").fetchall()

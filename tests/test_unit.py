@@ -141,6 +141,9 @@ def test_a_plain_install_of_the_wheel_works(tmp_path):
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "deployer/sql/jobs.toml" in names and "deployer/sql/jobs/expire_content.sql" in names
+    for page in ("templates/jobs.html", "templates/job.html", "templates/live.html", "static/style.css",
+                 "static/live.js"):
+        assert f"deployer/dashboard/{page}" in names, page
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     installed = subprocess.run(
@@ -162,14 +165,21 @@ def test_a_plain_install_of_the_wheel_works(tmp_path):
     rendered = deployer("render", "--out", str(out_dir))
     assert rendered.returncode == 0, rendered.stderr
     assert 'CREATE OR REPLACE FUNCTION "jobs"."reset_bankrolls"(' in (out_dir / "jobs" / "reset_bankrolls.sql").read_text()
-    probe = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
-         "import importlib, pkgutil, deployer, deployer.render as r;"
-         " [importlib.import_module('deployer.' + m.name) for m in pkgutil.iter_modules(deployer.__path__)];"
-         " print(r.sql_root())"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
-    assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.strip().startswith(str(venv)) and probe.stdout.strip().endswith("deployer/sql")
+    def python(code: str) -> str:
+        ran = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env,
+                             cwd=tmp_path, timeout=120)
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.strip()
+
+    root = python("import importlib, pkgutil, deployer, deployer.render as r;"
+                  " [importlib.import_module('deployer.' + m.name) for m in pkgutil.iter_modules(deployer.__path__)];"
+                  " print(r.sql_root())")
+    assert root.startswith(str(venv)) and root.endswith("deployer/sql")
+    # The dashboard finds its templates and static files inside the installed package.
+    static = python("from deployer.dashboard import app;"
+                    " [app.make_templates().get_template(t) for t in ('jobs.html', 'job.html', 'live.html')];"
+                    " print(app.HERE / 'static' / 'live.js', (app.HERE / 'static' / 'live.js').is_file())")
+    assert static.startswith(str(venv)) and static.endswith(" True")
 
 
 def test_a_switch_variable_must_be_true_or_false():

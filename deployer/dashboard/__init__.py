@@ -1,0 +1,1 @@
+"""The dashboard: a read-only web app over the job set (`deployer dashboard`)."""
