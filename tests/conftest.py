@@ -74,3 +74,51 @@ def conn(db: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to the fresh database, rows as dicts."""
     with psycopg.connect(db, autocommit=True, row_factory=dict_row) as connection:
         yield connection
+
+
+PASSWORD = "Pw-9f3c2e7d-never-print"  # what the secrets test greps every output for
+PW_USER = "jobset_pw"
+
+
+@pytest.fixture(scope="session")
+def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]]:
+    """A second small server that asks `jobset_pw` for a password over TCP (scram), with the
+    reference app schema in its `postgres` database, and a streaming standby of it (read
+    only). Yields DSNs: `with_password`, `without_password` (user only), `standby`."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from deployer import local
+    from deployer.db import connect
+
+    with local.throwaway("jobset-pw-", 56432) as primary:
+        with connect(primary.url()) as c:
+            install.install_app_schema(c, test_manifest.template_vars())
+            c.execute(f"CREATE ROLE {PW_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+            hba = Path(c.execute("SHOW hba_file").fetchone()["hba_file"])
+            hba.write_text(f"host all {PW_USER} 127.0.0.1/32 scram-sha-256\n"
+                           f"host all {PW_USER} ::1/128 scram-sha-256\n" + hba.read_text())
+            c.execute("SELECT pg_reload_conf()")
+        home = Path(tempfile.mkdtemp(prefix="jobset-standby-", dir="/tmp"))
+        home.chmod(0o755)
+        data, port = home / "data", local._free_port(57432)
+        local._chown_server(home)
+        bins = local.bindir()
+        run = lambda cmd: subprocess.run(local._as_server_user(cmd), check=True, capture_output=True)  # noqa: E731
+        run([str(bins / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1", "-p", str(primary.port),
+             "-U", "postgres", "-R", "-X", "stream"])
+        run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
+             "-o", f"-p {port} -k {home}"])
+        with connect(primary.url()) as c:  # the standby keeps it; the primary is a server without pg_cron
+            c.execute("DROP EXTENSION pg_cron")
+        try:
+            base = f"host=127.0.0.1 port={primary.port} dbname=postgres user={PW_USER}"
+            yield {"with_password": f"postgresql://{PW_USER}:{PASSWORD}@127.0.0.1:{primary.port}/postgres",
+                   "without_password": base, "port": str(primary.port),
+                   "standby": f"postgresql://postgres@127.0.0.1:{port}/postgres"}
+        finally:
+            subprocess.run(local._as_server_user([str(bins / "pg_ctl"), "stop", "-w", "-m", "immediate",
+                                                  "-D", str(data)]), capture_output=True, check=False)
+            import shutil
+            shutil.rmtree(home, ignore_errors=True)

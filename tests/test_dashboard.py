@@ -9,6 +9,8 @@ README's screenshot (`-k screenshot`).
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import signal
 import socket
@@ -363,42 +365,25 @@ def test_a_non_loopback_host_without_a_token_is_refused(history_db):
 
 # -- the session ----------------------------------------------------------------------------------
 
-MONITOR_GRANTS = """
-GRANT USAGE ON SCHEMA jobs TO {r};
-GRANT SELECT ON jobs.job_health, jobs.job_executions, jobs.job_registry, jobs.deployed_objects,
-                jobs.deployments TO {r};
-GRANT EXECUTE ON FUNCTION jobs.catalog_drift(), jobs.cron_fire(text, timestamptz, boolean),
-                          jobs.cron_field(text, integer, integer, text[]), jobs.unit_catalog(text, text[]) TO {r};
-"""
-
-
 def test_the_session_is_read_only_and_reads_as_the_monitor_role_with_only_its_rights(admin_dsn, db, conn):
-    """With a monitor role this user belongs to, the pages read as it, through exactly the
-    rights the monitor has; nothing can be written either way."""
-    role = f"dashboard_monitor_{os.getpid()}"
+    """With the manifest's monitor role, which the deploy created and this user belongs to,
+    the pages read as it, through exactly the rights it has; nothing can be written either way."""
     m = manifest_mod.load(environment="test")
-    plain = data.session(db, m)
-    with plain as s:  # no such role yet: the connecting user, read-only
+    absent = dataclasses.replace(m, roles={**m.roles, "monitor": f"no_monitor_{os.getpid()}"})
+    with data.session(db, absent) as s:  # no such role: the connecting user, read-only
         assert s.role == conn.execute("SELECT current_user AS u").fetchone()["u"]
         assert s.conn.execute("SHOW transaction_read_only").fetchone()["transaction_read_only"] == "on"
-    object.__setattr__(m, "roles", {"monitor": role})  # as the manifest's [roles] will say
-    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
-    try:
-        conn.execute(MONITOR_GRANTS.format(r=f'"{role}"'))
-        conn.execute("INSERT INTO jobs.job_executions (job_name, status, success, executed_at)"
-                     " VALUES ('cleanup', 'failed', false, now())")
-        with data.session(db, m) as s:
-            assert s.role == role
-            overview = data.jobs_overview(s, m, data.units(m))
-            jobs = {j["job"]: j["state"] for j in overview["jobs"]}
-            assert jobs["cleanup"] == "failing" and jobs["expire_content"] == "never ran"
-            assert overview["deployed"]["deployed_by"] == "postgres"
-            detail = data.job_detail(s, m, data.units(m), "cleanup", 7)
-            assert len(detail["window"]) == 1 and detail["sql"]["verdict"] == "deployed"
-            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-                s.conn.execute("DELETE FROM jobs.job_executions")
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only the monitor's rights
-                s.conn.execute("SELECT * FROM public.users LIMIT 1")
-    finally:
-        conn.execute(f'DROP OWNED BY "{role}"')
-        conn.execute(f'DROP ROLE "{role}"')
+    conn.execute("INSERT INTO jobs.job_executions (job_name, status, success, executed_at)"
+                 " VALUES ('cleanup', 'failed', false, now())")
+    with data.session(db, m) as s:
+        assert s.role == m.roles["monitor"] == "jobset_monitor"
+        overview = data.jobs_overview(s, m, data.units(m))
+        jobs = {j["job"]: j["state"] for j in overview["jobs"]}
+        assert jobs["cleanup"] == "failing" and jobs["expire_content"] == "never ran"
+        assert overview["deployed"]["deployed_by"] == "postgres"
+        detail = data.job_detail(s, m, data.units(m), "cleanup", 7)
+        assert len(detail["window"]) == 1 and detail["sql"]["verdict"] == "deployed"
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            s.conn.execute("DELETE FROM jobs.job_executions")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only the monitor's rights
+            s.conn.execute("SELECT * FROM public.users LIMIT 1")
