@@ -1,16 +1,22 @@
 """A real PostgreSQL 15 with pg_cron for the tests.
 
-JOBSET_TEST_PG picks the provider: `docker` (testcontainers, image built from pg_cron/),
-`local` (a throwaway cluster from the system binaries, via deployer.local), or unset:
-docker when a Docker engine answers, local otherwise. JOBSET_TEST_DSN uses an existing
-server instead: a disposable one, since the tests create and drop databases on it and
-deploy into its `postgres` database (it must preload pg_cron with
-cron.database_name = postgres).
+JOBSET_TEST_PG picks the provider: `docker` (testcontainers), `local` (a throwaway cluster
+from the system binaries, via deployer.local), or unset: docker when a Docker engine
+answers, local otherwise. JOBSET_TEST_DSN uses an existing server instead: a disposable
+one, since the tests create and drop databases on it and deploy into its `postgres`
+database (it must preload pg_cron with cron.database_name = postgres).
+
+The container runs the image JOBSET_TEST_IMAGE (default snapbet-jobs-pg15-cron:test) when
+the engine has it, whether pg_cron/build-offline or a registry build made it; otherwise it
+is built from pg_cron/Dockerfile and kept. JOBSET_TEST_DOCKER_NETWORK=host runs it on the
+host's network, listening on 127.0.0.1 only, on a free port (for an engine without a
+bridge, as in scripts/ci-containers); by default its port 5432 is published.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +24,7 @@ from pathlib import Path
 from deployer.local import throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
+IMAGE = "snapbet-jobs-pg15-cron:test"
 
 
 def docker_available() -> bool:
@@ -36,14 +43,43 @@ def local_server() -> Iterator[str]:
         yield cluster.url()
 
 
+def docker_image() -> str:
+    """The image's name, built from pg_cron/Dockerfile when the engine lacks it."""
+    import docker
+
+    name = os.environ.get("JOBSET_TEST_IMAGE", IMAGE)
+    client = docker.from_env()
+    try:
+        client.images.get(name)
+    except docker.errors.ImageNotFound:
+        client.images.build(path=str(ROOT / "pg_cron"), tag=name, rm=True)
+    return name
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
 def docker_server() -> Iterator[str]:
-    from testcontainers.core.image import DockerImage
-    from testcontainers.postgres import PostgresContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # testcontainers before 4.13
+        from testcontainers.postgres import PostgresContainer
 
-    with DockerImage(path=str(ROOT / "pg_cron"), tag="snapbet-jobs-pg15-cron:test") as image:
-        container = PostgresContainer(str(image), username="postgres", password="postgres", dbname="postgres",
-                                      driver=None)
+    container = PostgresContainer(docker_image(), username="postgres", password="postgres", dbname="postgres",
+                                  driver=None)
+    if os.environ.get("JOBSET_TEST_DOCKER_NETWORK") == "host":
+        # Nothing to publish, so testcontainers has no mapped port to report: the URL is ours.
+        port = free_port()
+        container.ports.clear()
+        container.with_env("PGPORT", str(port)).with_kwargs(network_mode="host")
+        container.with_command(["postgres", "-c", "listen_addresses=127.0.0.1"])
+        with container:
+            yield f"postgresql://postgres:postgres@127.0.0.1:{port}/postgres"
+    else:
         with container:
             yield container.get_connection_url()
 

@@ -39,6 +39,7 @@ def _dbname(conn) -> str:
     return conn.info.dbname
 
 
+@pytest.mark.container
 def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(admin_dsn, db, conn):
     first = deployer("deploy", dsn=db)
     assert first.returncode == 0, first.stderr
@@ -203,6 +204,7 @@ def test_deploy_onto_a_database_without_snapbet_tables_is_refused(admin_dsn, tem
         drop_database(admin_dsn, name)
 
 
+@pytest.mark.container
 def test_dry_run_json_writes_nothing_and_the_real_run_matches(db, conn):
     author = factories.user(conn)
     for hours in (1, 2, 3):
@@ -288,6 +290,7 @@ def test_reset_bankrolls_refuses_without_a_terminal_unless_forced(db, conn):
     assert (dry.returncode, json.loads(dry.stdout)["affected"]) == (0, 0)
 
 
+@pytest.mark.container
 def test_run_all_runs_every_enabled_job(db, conn):
     result = deployer("run", "all", "--force", "--json", "--now", NOW.isoformat(), dsn=db)
     assert result.returncode == 0, result.stderr
@@ -356,6 +359,7 @@ def test_render_writes_the_sql_deploy_would_run(tmp_path):
     assert (tmp_path / "out" / "framework" / "40_run_job.sql").is_file()
 
 
+@pytest.mark.container
 def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_dsn):
     name, dsn = new_database(admin_dsn, "template0")
     try:

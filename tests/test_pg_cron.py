@@ -20,6 +20,7 @@ from deployer import install
 from tests import factories
 
 
+@pytest.mark.container
 @pytest.mark.slow
 def test_pg_cron_runs_a_scheduled_job_that_logs_to_job_executions(admin_dsn, db, conn, test_manifest):
     now = datetime.now(timezone.utc)

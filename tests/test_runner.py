@@ -476,6 +476,7 @@ def test_functions_are_documented(conn):
     assert rows and all(r["doc"] for r in rows), [r["proname"] for r in rows if not r["doc"]]
 
 
+@pytest.mark.container
 def test_plpgsql_check_finds_no_error_in_any_function(conn):
     conn.execute("CREATE EXTENSION plpgsql_check")
     rows = conn.execute("""
