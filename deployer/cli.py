@@ -432,15 +432,23 @@ def db_status(json_out: Json = False) -> None:
 
 
 @db_app.command("url")
-def db_url(json_out: Json = False) -> None:
-    """Print the local cluster's connection URL."""
-    cluster = local.default_cluster()
-    if not cluster.initialized():
-        raise UsageError("no local cluster yet: run `deployer db start`")
+def db_url(json_out: Json = False, dsn: Dsn = None) -> None:
+    """Print the connection URL the deployer uses: the local cluster's, or --dsn /
+    $DATABASE_URL with its password hidden (libpq finds it in PGPASSWORD or ~/.pgpass)."""
+    from deployer.db import redact
+
+    given = dsn or os.environ.get("DATABASE_URL")
+    if given:
+        url = redact(given)
+    else:
+        cluster = local.default_cluster()
+        if not cluster.initialized():
+            raise UsageError("no local cluster yet: run `deployer db start`")
+        url = cluster.url()
     if json_out:
-        output.print_json({"url": cluster.url()})
+        output.print_json({"url": url})
         return
-    output.out.print(cluster.url(), markup=False)
+    output.out.print(url, markup=False)
 
 
 @media_app.command("purge")
