@@ -50,6 +50,7 @@ def test_a_session_that_used_a_password_never_shows_it(password_server, tmp_path
 def test_libpq_finds_the_password_in_pgpassword_a_password_file_and_a_service_file(password_server, tmp_path):
     bare = password_server["without_password"]
     port = password_server["port"]
+    assert deployer("deploy", "--no-schedule", dsn=password_server["with_password"]).returncode == 0
     refused = deployer("history", dsn=bare, env={"PGPASSWORD": "", "PGPASSFILE": str(tmp_path / "none")})
     assert refused.returncode == 2 and "password" in refused.stderr
 
@@ -64,4 +65,7 @@ def test_libpq_finds_the_password_in_pgpassword_a_password_file_and_a_service_fi
     services.write_text(f"[snapbet]\nhost=127.0.0.1\nport={port}\ndbname=postgres\nuser={PW_USER}\n"
                         f"password={PASSWORD}\n")
     result = deployer("history", dsn="service=snapbet", env={"PGSERVICEFILE": str(services)})
+    assert result.returncode == 0 and PASSWORD not in result.stdout + result.stderr
+    # PGSERVICE names the service when the DSN does not.
+    result = deployer("history", dsn="dbname=postgres", env={"PGSERVICEFILE": str(services), "PGSERVICE": "snapbet"})
     assert result.returncode == 0 and PASSWORD not in result.stdout + result.stderr
