@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
-from deployer.errors import Aborted, DeployerError, JobFailed, UsageError
+from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, UsageError
 
 app = typer.Typer(
     help="Deploy, schedule and run SnapBet's database-native jobs (PL/pgSQL + pg_cron).",
@@ -92,16 +92,19 @@ def deploy(
         m.settings["deploy_lock_wait"] = lock_wait
     result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema,
                             with_schedule=not no_schedule, with_roles=not no_roles)
+    missing = [m.line() for m in result.missing]
     if json_out:
         output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),
-                           "warning": result.cron_note or None})
-        return
-    if result.empty:
-        output.out.print("no changes", markup=False)
-    for line in result.lines():
-        output.out.print(("would " if plan else "") + line, markup=False)
-    if result.cron_note:
-        output.info(f"warning: jobs not scheduled: {result.cron_note}")
+                           "warning": result.cron_note or None, "missing": missing})
+    else:
+        if result.empty:
+            output.out.print("no changes", markup=False)
+        for line in result.lines():
+            output.out.print(("would " if plan else "") + line, markup=False)
+        if result.cron_note:
+            output.info(f"warning: jobs not scheduled: {result.cron_note}")
+    if missing:  # --plan only: a deploy raises before it changes anything
+        raise MissingRights(missing)
 
 
 @app.command("run")
@@ -502,6 +505,10 @@ def main() -> None:
     """Entry point: every error is one line and an exit code, never a traceback."""
     try:
         code = app(standalone_mode=False)
+    except MissingRights as exc:
+        for line in exc.lines:  # one line per missing right, each with how to grant it
+            output.error(line)
+        sys.exit(exc.exit_code)
     except DeployerError as exc:
         output.error(str(exc))
         sys.exit(exc.exit_code)

@@ -53,6 +53,14 @@ class JobFailed(DatabaseError):
         return self
 
 
+class MissingRights(DeployerError):
+    """The deploying role lacks rights the deploy needs; one line each, with how to grant it."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(lines[0] if len(lines) == 1 else f"{len(lines)} rights are missing")
+        self.lines = lines
+
+
 class DeployBusy(DeployerError):
     """Another deploy held the deploy lock for longer than we were willing to wait."""
 

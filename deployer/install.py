@@ -20,9 +20,9 @@ from pathlib import Path
 
 import psycopg
 
-from deployer import indexes, schedule
+from deployer import indexes, rights, schedule
 from deployer.db import connect, exists, translated
-from deployer.errors import ConfigError, DatabaseError, DeployBusy
+from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
 from deployer.render import Rendered, make_env, quote_ident, render, sql_root
 
@@ -55,11 +55,26 @@ class Unit:
 @dataclass(frozen=True)
 class RoleChange:
     role: str
-    purpose: str  # 'owner', 'runner', 'monitor'
+    purpose: str  # 'owner', 'runner', 'monitor', or a job's run_as role
     sql: str
+    kind: str = "create"  # 'create', 'member' (the deploying role joins it), 'bypassrls'
+    optional: bool = False  # made when the deploying role may; otherwise judged by its effect
 
     def describe(self) -> str:
+        if self.kind == "member":
+            return f"grant role {self.role} to the deploying role ({self.purpose})"
+        if self.kind == "bypassrls":
+            return f"give role {self.role} BYPASSRLS (row security must hide no row from the jobs)"
         return f"create role {self.role} ({self.purpose})"
+
+    def fix(self, me: str) -> str:
+        """How to make this change by other means, for a deploying role that may not."""
+        if self.kind == "member":
+            return f"as a superuser, GRANT {quote_ident(self.role)} TO {quote_ident(me)}"
+        if self.kind == "bypassrls":
+            return f"as a superuser, ALTER ROLE {quote_ident(self.role)} BYPASSRLS"
+        return (f"as a superuser, {self.sql} and GRANT {quote_ident(self.role)} TO {quote_ident(me)}, or "
+                f"ALTER ROLE {quote_ident(me)} CREATEROLE")
 
 
 @dataclass
@@ -74,6 +89,8 @@ class Plan:
     extra_registry: list[str] = field(default_factory=list)  # registry rows no unit wrote: deleted
     roles: list[RoleChange] = field(default_factory=list)  # the job set's roles, created when missing
     rendered: list[Unit] = field(default_factory=list)  # every unit of the manifest, changed or not
+    missing: list[rights.Missing] = field(default_factory=list)  # rights the deploy lacks (--plan)
+    bypass_refused: str | None = None  # why the owner could not be given BYPASSRLS
 
     @property
     def empty(self) -> bool:
@@ -145,11 +162,17 @@ STATS_ROLE = "pg_read_all_stats"
 
 
 def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> list[RoleChange]:
-    """The roles to create. With create=False (--no-roles) a missing one is a ConfigError."""
+    """The roles to create (with create=False, --no-roles, a missing one is a ConfigError);
+    the memberships the deploying role needs (in the owner, to hand it the jobs schema; in
+    each run_as role, for the SET ROLE of pg_cron's command); and BYPASSRLS for the owner,
+    whose jobs act on every user's rows whatever the app's row security says (optional:
+    where the deploying role may not give it, the deploy judges whether row security would
+    hide anything, rights.blindness)."""
     names = dict(manifest.roles)
-    present = {r["rolname"] for r in conn.execute(
-        "SELECT rolname FROM pg_roles WHERE rolname = ANY (%s)",
-        (list(names.values()) + [j.run_as for j in manifest.jobs.values()],)).fetchall()}
+    run_as = sorted({j.run_as for j in manifest.jobs.values()})
+    present = {r["rolname"]: r for r in conn.execute(
+        "SELECT rolname, rolbypassrls, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles"
+        " WHERE rolname = ANY (%s)", (list(names.values()) + run_as,)).fetchall()}
     for job in manifest.jobs.values():
         if job.run_as not in names.values() and job.run_as not in present:
             raise ConfigError(f"[jobs.{job.name}] run_as: role {job.run_as!r} does not exist; create it "
@@ -159,14 +182,22 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
         purpose, name = missing[0]
         raise ConfigError(f"the {purpose} role {name!r} does not exist: create it, name an existing one in "
                           "[roles], or deploy without --no-roles")
-    bypass = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()["rolsuper"]
+    superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()["rolsuper"]
     changes = []
     for purpose, name in missing:
-        attributes = ROLE_ATTRIBUTES[purpose] + (" BYPASSRLS" if purpose == "owner" and bypass else "")
-        sql = f"CREATE ROLE {quote_ident(name)} {attributes}"
+        sql = f"CREATE ROLE {quote_ident(name)} {ROLE_ATTRIBUTES[purpose]}"
         if purpose in ("owner", "monitor"):
             sql += f" IN ROLE {STATS_ROLE}"
         changes.append(RoleChange(name, purpose, sql))
+    if not superuser:
+        needs = {names["owner"]: "to hand it the jobs schema"}
+        needs.update({role: "to run jobs as it from pg_cron" for role in run_as})
+        for role, why in needs.items():
+            if not (present.get(role) or {}).get("member"):
+                changes.append(RoleChange(role, why, f"GRANT {quote_ident(role)} TO CURRENT_USER", kind="member"))
+    if not (present.get(names["owner"]) or {}).get("rolbypassrls"):
+        changes.append(RoleChange(names["owner"], "owner", f"ALTER ROLE {quote_ident(names['owner'])} BYPASSRLS",
+                                  kind="bypassrls", optional=True))
     return changes
 
 
@@ -340,27 +371,34 @@ def deploy(
     dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
     with_roles: bool = True,
 ) -> Plan:
-    """Deploy in one transaction. With dry=True compute and return the plan only; with
-    with_schedule=False leave pg_cron as it is (without it, a server lacking pg_cron is a
-    ConfigError); with with_roles=False the manifest's roles must exist already."""
+    """Deploy in one transaction. With dry=True rehearse it in that transaction and roll it
+    back, returning the plan with the rights it lacks (plan.missing); for real, a missing
+    right is a MissingRights error before anything is committed. With with_schedule=False
+    leave pg_cron as it is (without it, a server lacking pg_cron is a ConfigError); with
+    with_roles=False the manifest's roles must exist already."""
     conn = connect(dsn, autocommit=False)
     target = None
     try:
         take_deploy_lock(conn, manifest, session=False)
         with translated():
-            if with_app_schema and not dry:
-                install_app_schema(conn, manifest.template_vars())
-            if not (with_app_schema and dry):
-                check_app_tables(conn, manifest)
+            if with_app_schema:
+                install_app_schema(conn, manifest.template_vars())  # rolled back with a dry run
+            check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
             if with_schedule and not target.available:
                 raise ConfigError(f"cannot schedule the jobs: {target.why}; deploy with --no-schedule to install "
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
+            plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
             if dry:
-                conn.rollback()
+                _rehearse(conn, manifest, target, plan)
                 return plan
+            if plan.missing:
+                raise MissingRights([m.line() for m in plan.missing])
             _apply(conn, manifest, plan)
+            blind = rights.blindness(conn, manifest, plan.bypass_refused)
+            if blind:
+                raise MissingRights([m.line() for m in blind])
             if with_schedule:
                 _record_schedule(conn, manifest, target, plan)
             _record_deployment(conn, manifest, plan)
@@ -370,7 +408,7 @@ def deploy(
             else:
                 if plan.cron:
                     schedule.apply(plan.cron, target)
-                conn.commit()
+                conn.commit()  # first: pg_cron must not start a job the transaction may still lose
                 if target.available:
                     target.conn.commit()
         if plan.indexes:
@@ -385,6 +423,28 @@ def deploy(
         if target is not None:
             target.close()
         conn.close()
+
+
+def _rehearse(conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, plan: Plan) -> None:
+    """For --plan: do what deploy would, in this transaction and pg_cron's, and roll both
+    back, adding to plan.missing whatever would stop it. Skipped where rights are missing
+    already (it would only fail on the first of them)."""
+    try:
+        if plan.missing:
+            plan.missing += rights.bypass_hint(conn, manifest, plan.bypass_refused)
+            return
+        try:
+            with translated():
+                _apply(conn, manifest, plan)
+                plan.missing += rights.blindness(conn, manifest, plan.bypass_refused)
+                if plan.cron:
+                    schedule.apply(plan.cron, target)
+        except DatabaseError as exc:
+            plan.missing.append(rights.Missing("deploy would fail", str(exc)))
+    finally:
+        conn.rollback()
+        if target.available and not target.local:
+            target.conn.rollback()
 
 
 def take_deploy_lock(conn: psycopg.Connection, manifest: Manifest, *, session: bool) -> None:

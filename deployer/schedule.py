@@ -3,7 +3,17 @@
 A cron job is ours when it runs in the target database and its command calls our
 runner. pg_cron lives either in the target database or in another one named by
 cron.database_name (through a second connection); either way a job is scheduled with
-cron.schedule_in_database, which names the role pg_cron runs it as (the job's `run_as`).
+cron.schedule_in_database as the deploying role itself: pg_cron lets only a superuser
+schedule a job for another role, and Supabase's `postgres` is not one. The command switches
+to the job's `run_as` role and then calls the runner, in one statement:
+
+    DO $jobset$BEGIN SET ROLE jobset_runner; CALL jobs.run_job('expire_content', p_executed_by => 'pg_cron'); END$jobset$
+
+pg_cron sends a command as one simple query. Two statements (`SET ROLE …; CALL …`) would
+make it an implicit transaction block, in which run_job's first COMMIT fails; one DO block
+is a single top-level statement, so the procedure it calls may commit. The deploying role
+must be a member of the run_as role for SET ROLE (deploy grants that membership); the run
+then has the run_as role's rights only, which `job_executions.run_as` records.
 
 pg_cron shows each role only its own cron jobs (row security). A role that cannot see
 every row (a monitor) reads them through jobs.cron_jobs() instead, which runs as the
@@ -12,6 +22,7 @@ job set's owner.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +31,9 @@ import psycopg
 from deployer.db import connect, dsn_for_database, translated
 from deployer.manifest import Manifest
 from deployer.render import quote_ident, quote_literal
+
+DOLLAR_TAG = "$jobset$"
+SET_ROLE_RE = re.compile(r'SET ROLE (?:"((?:[^"]|"")+)"|([a-z_][a-z0-9_$]*));')
 
 
 @dataclass(frozen=True)
@@ -30,8 +44,17 @@ class CronJob:
     database: str
     active: bool = True
     jobid: int | None = None
-    username: str | None = None  # the role pg_cron runs it as
+    username: str | None = None  # the role pg_cron logs in as (who scheduled it)
     last: dict[str, Any] | None = None  # pg_cron's latest run of it, when read with it
+
+    @property
+    def run_as(self) -> str | None:
+        """The role the job's work is done as: the command's SET ROLE, else (a command of
+        an earlier release, a bare CALL) the role pg_cron logs in as."""
+        found = SET_ROLE_RE.search(self.command)
+        if not found:
+            return self.username
+        return found.group(1).replace('""', '"') if found.group(1) is not None else found.group(2)
 
 
 @dataclass(frozen=True)
@@ -41,7 +64,7 @@ class CronChange:
 
     def describe(self) -> str:
         if self.action == "schedule":
-            return f"schedule {self.job.name} '{self.job.schedule}' with pg_cron, as role {self.job.username}"
+            return f"schedule {self.job.name} '{self.job.schedule}' with pg_cron, as role {self.job.run_as}"
         return f"unschedule {self.job.name} from pg_cron"
 
 
@@ -49,12 +72,13 @@ class CronTarget:
     """Where pg_cron is for one target database. `conn` is None when pg_cron is absent."""
 
     def __init__(self, conn: psycopg.Connection | None, database: str, local: bool, why: str = "",
-                 hidden: bool = False):
+                 hidden: bool = False, role: str | None = None):
         self.conn = conn
         self.database = database
         self.local = local
         self.why = why
         self.hidden = hidden  # pg_cron may be there, but this role may not see where
+        self.role = role  # who this session is in pg_cron's database: the role it schedules as
 
     @property
     def available(self) -> bool:
@@ -70,7 +94,7 @@ def locate(conn: psycopg.Connection, dsn: str) -> CronTarget:
     with translated():
         # cron.database_name is readable by superusers and pg_read_all_settings only.
         row = conn.execute(
-            "SELECT current_database() AS db, e.here, CASE WHEN e.here THEN NULL WHEN r.readable"
+            "SELECT current_database() AS db, current_user AS role, e.here, CASE WHEN e.here THEN NULL WHEN r.readable"
             " THEN current_setting('cron.database_name', true) END AS cron_db, r.readable"
             " FROM (SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS here) AS e,"
             " (SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') AS readable"
@@ -78,7 +102,7 @@ def locate(conn: psycopg.Connection, dsn: str) -> CronTarget:
         ).fetchone()
     database = row["db"]
     if row["here"]:
-        return CronTarget(conn, database, local=True)
+        return CronTarget(conn, database, local=True, role=row["role"])
     if not row["readable"]:
         return CronTarget(None, database, local=False, hidden=True,
                           why="pg_cron is not in this database, and this role may not read cron.database_name")
@@ -91,24 +115,29 @@ def locate(conn: psycopg.Connection, dsn: str) -> CronTarget:
     if not found:
         other.close()
         return CronTarget(None, database, local=False, why=f"pg_cron is not created in database {row['cron_db']}")
-    return CronTarget(other, database, local=False)
+    return CronTarget(other, database, local=False, role=row["role"])
 
 
-def command_prefix(manifest: Manifest) -> str:
+def runner_call(manifest: Manifest) -> str:
+    """What every command of ours contains: the call of the runner."""
     return f"CALL {quote_ident(manifest.settings['jobs_schema'])}.run_job("
 
 
+def command(manifest: Manifest, job: str, run_as: str) -> str:
+    """pg_cron's command for a job: switch to its run_as role, then run it (see above)."""
+    return (f"DO {DOLLAR_TAG}BEGIN SET ROLE {quote_ident(run_as)}; "
+            f"{runner_call(manifest)}{quote_literal(job)}, p_executed_by => 'pg_cron'); END{DOLLAR_TAG}")
+
+
 def desired(manifest: Manifest, target: CronTarget) -> dict[str, CronJob]:
-    """The cron jobs the manifest asks for, by cron job name."""
+    """The cron jobs the manifest asks for, by cron job name, scheduled as this session's role."""
     out = {}
-    prefix = command_prefix(manifest)
     for job in manifest.jobs.values():
         if not job.enabled:
             continue
         name = cron_name(manifest, job.name, target)
-        command = f"{prefix}{quote_literal(job.name)}, p_executed_by => 'pg_cron')"
-        out[name] = CronJob(name=name, schedule=job.schedule, command=command, database=target.database,
-                            username=job.run_as)
+        out[name] = CronJob(name=name, schedule=job.schedule, command=command(manifest, job.name, job.run_as),
+                            database=target.database, username=target.role)
     return out
 
 
@@ -147,8 +176,8 @@ def owned(manifest: Manifest, target: CronTarget) -> list[CronJob]:
         else:
             rows = target.conn.execute(
                 "SELECT jobid, jobname, schedule, command, database, username, active FROM cron.job"
-                " WHERE database = %s AND starts_with(command, %s) ORDER BY jobid",
-                (target.database, command_prefix(manifest)),
+                " WHERE database = %s AND strpos(command, %s) > 0 ORDER BY jobid",
+                (target.database, runner_call(manifest)),
             ).fetchall()
     return [CronJob(r["jobname"], r["schedule"], r["command"], r["database"], r["active"], r["jobid"], r["username"],
                     {"status": r["last_status"], "start_time": r["last_start"], "end_time": r["last_end"]}
@@ -157,30 +186,33 @@ def owned(manifest: Manifest, target: CronTarget) -> list[CronJob]:
 
 
 def by_name(jobs: list[CronJob], want: dict[str, CronJob] | None = None) -> dict[str, CronJob]:
-    """The first (oldest) cron job of each name; of those run as the role `want` asks for
+    """The first (oldest) cron job of each name; of those with the command `want` asks for
     when there is one."""
     out: dict[str, CronJob] = {}
     for job in jobs:
         wanted = (want or {}).get(job.name)
-        if job.name not in out or (wanted and out[job.name].username != wanted.username
-                                   and job.username == wanted.username):
+        if job.name not in out or (wanted and out[job.name].command != wanted.command
+                                   and job.command == wanted.command):
             out[job.name] = job
     return out
 
 
-def plan(manifest: Manifest, target: CronTarget) -> list[CronChange]:
+def plan(manifest: Manifest, target: CronTarget, *, anyone: bool = False) -> list[CronChange]:
     """What to change in pg_cron: schedule what differs, unschedule every other job of ours
-    (unlisted, disabled, unnamed, duplicate or run as another role), matched by jobid."""
+    (unlisted, disabled, unnamed, duplicate or scheduled by another role), matched by jobid.
+    A deploy keeps only the cron jobs this session's role scheduled (it can change no other
+    role's); with anyone=True (status, read by whoever) a cron job counts whoever scheduled it."""
     if not target.available:
         return []
     want, have = desired(manifest, target), owned(manifest, target)
-    current: dict[tuple[str, str | None], CronJob] = {}
+    current: dict[str, CronJob] = {}
     for job in have:
-        current.setdefault((job.name, job.username), job)
+        if anyone or job.username == target.role:
+            current.setdefault(job.name, job)
     changes = []
     kept = set()
     for name, job in want.items():
-        now = current.get((name, job.username))
+        now = current.get(name)
         if now is not None:
             kept.add(now.jobid)
         if now is None or (now.schedule, now.command, now.active) != (job.schedule, job.command, True):
@@ -197,10 +229,11 @@ def apply(changes: list[CronChange], target: CronTarget) -> None:
             if change.action == "unschedule":
                 target.conn.execute("SELECT cron.unschedule(%s)", (job.jobid,))
             else:
-                # Scheduled as the job's role: pg_cron logs in as it to run the command.
+                # No username: pg_cron refuses one from anyone but a superuser, and logs in as
+                # the role that schedules; the command switches to the run_as role.
                 target.conn.execute(
-                    "SELECT cron.schedule_in_database(%s, %s, %s, %s, %s)",
-                    (job.name, job.schedule, job.command, job.database, job.username),
+                    "SELECT cron.schedule_in_database(%s, %s, %s, %s, NULL, true)",
+                    (job.name, job.schedule, job.command, job.database),
                 )
 
 

@@ -116,7 +116,7 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
             "enabled": job.enabled,
             "deployed": job.name in registry,
             "scheduled": None if target.hidden else scheduled is not None and scheduled.active,
-            "run_as": scheduled.username if scheduled else job.run_as,
+            "run_as": scheduled.run_as if scheduled else job.run_as,
             "next_run": next_run(expr, now) if scheduled and scheduled.active else None,
             "last_status": run["status"] if run else None,
             "last_run": run["executed_at"] if run else None,
@@ -132,8 +132,9 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
 def _in_sync(have: schedule.CronJob | None, want: schedule.CronJob | None) -> bool:
     if have is None or want is None:
         return False
-    return (have.schedule, have.command, have.active, have.username) == (want.schedule, want.command, True,
-                                                                         want.username)
+    # Who scheduled it (the role pg_cron logs in as) is not compared: the deploying role's
+    # own, whoever reads. The role the job runs as is in the command.
+    return (have.schedule, have.command, have.active) == (want.schedule, want.command, True)
 
 
 def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[str, Any]]:
@@ -174,7 +175,7 @@ def _cron_drift(manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
         wanted = schedule.desired(manifest, target)
         current = schedule.by_name(schedule.owned(manifest, target), wanted)
         by_cron = {schedule.cron_name(manifest, j.name, target): j.name for j in manifest.jobs.values()}
-        for change in schedule.plan(manifest, target):
+        for change in schedule.plan(manifest, target, anyone=True):
             name = change.job.name
             if change.action == "unschedule":
                 items.append({"object": f"cron job {name} ({change.job.schedule})", "kind": "extra",
@@ -185,8 +186,8 @@ def _cron_drift(manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
             else:
                 have, want = current[name], wanted[name]
                 what = (f"{have.schedule!r}, the manifest says {want.schedule!r}" if have.schedule != want.schedule
-                        else f"runs as {have.username!r}, the manifest says {want.username!r}"
-                        if have.username != want.username else "its command differs from the manifest's")
+                        else f"runs as {have.run_as!r}, the manifest says {want.run_as!r}"
+                        if have.run_as != want.run_as else "its command differs from the manifest's")
                 items.append({"object": f"cron job {name}", "kind": "schedule changed", "job": by_cron.get(name),
                               "unit": None, "detail": what})
     return items

@@ -5,13 +5,15 @@
   set's own roles, then grants exactly:
 
   - owner   owns the schema and its objects; reads and writes the app's tables (the job
-            functions run as it); deletes pg_cron's old run details (cleanup).
+            functions run as it) and reads storage.objects; deletes pg_cron's old run
+            details (cleanup).
   - runner  USAGE on the schema; EXECUTE on run_job, the job functions (real and dry runs),
             their <job>_changes listers, and the few helpers run_job calls itself; SELECT
             on job_registry and job_executions (history). Nothing else: no app table.
   - monitor USAGE on the schema; SELECT on job_executions, job_health, job_registry,
             deployments and deployed_objects; EXECUTE on what job_health and `deployer
-            status` call (cron_fire, cron_field, catalog_drift, unit_catalog, cron_jobs).
+            status` call (cron_fire, cron_field, catalog_drift, unit_catalog, cron_jobs,
+            blind_spots).
 
   The roles themselves are created by the deployer (deployer/install.py), not here: a role
   belongs to the cluster, not to the database.
@@ -74,18 +76,16 @@ BEGIN
                     ('merge_details', {{ roles.runner | literal }}), ('error_origin', {{ roles.runner | literal }}),
                     ('cron_fire', {{ roles.monitor | literal }}), ('cron_field', {{ roles.monitor | literal }}),
                     ('catalog_drift', {{ roles.monitor | literal }}), ('unit_catalog', {{ roles.monitor | literal }}),
-                    ('cron_jobs', {{ roles.monitor | literal }})
+                    ('cron_jobs', {{ roles.monitor | literal }}), ('blind_spots', {{ roles.monitor | literal }})
                ) AS g (routine, grantee) ON g.routine = p.proname
          WHERE p.pronamespace = {{ jobs_schema | literal }}::pg_catalog.regnamespace
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %I', v_obj.name, v_obj.grantee);
     END LOOP;
 
-    -- The owner does the jobs' work: the app's tables (and Supabase's storage.objects).
-    FOR v_obj IN
-        SELECT n.nspname FROM pg_catalog.pg_namespace AS n
-         WHERE n.nspname IN ({{ app_schema | literal }}, {{ storage_schema | literal }})
-    LOOP
+    -- The owner does the jobs' work: the app's tables, and reads Supabase's storage.objects
+    -- (cleanup_media; `deployer media purge` deletes as the person who runs it).
+    IF pg_catalog.to_regnamespace({{ app_schema | literal }}) IS NOT NULL THEN
         EXECUTE pg_catalog.format(
             'GRANT USAGE ON SCHEMA %1$I TO %2$I; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO %2$I;'
             ' GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %1$I TO %2$I;'
@@ -93,8 +93,14 @@ BEGIN
             -- migrations) creates there later: a trigger a job fires may write a new table.
             ' ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %2$I;'
             ' ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %2$I',
-            v_obj.nspname, {{ roles.owner | literal }});
-    END LOOP;
+            {{ app_schema | literal }}, {{ roles.owner | literal }});
+    END IF;
+    IF pg_catalog.to_regclass({{ (storage_schema | ident ~ '.objects') | literal }}) IS NOT NULL THEN
+        -- Earlier releases granted writes on every storage table: taken back.
+        EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM %2$I;'
+                                  ' GRANT USAGE ON SCHEMA %1$I TO %2$I; GRANT SELECT ON %1$I.objects TO %2$I',
+                                  {{ storage_schema | literal }}, {{ roles.owner | literal }});
+    END IF;
     -- cleanup deletes pg_cron's old run details, where pg_cron lives in this database.
     IF pg_catalog.to_regclass('cron.job_run_details') IS NOT NULL THEN
         EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA cron TO %1$I; GRANT SELECT, DELETE ON cron.job_run_details TO %1$I;'

@@ -424,7 +424,7 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT SELECT ON jobs.job_health TO jobset_test_reader")
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
                      " jobs.cron_field(text, integer, integer, text[]), jobs.catalog_drift(),"
-                     " jobs.unit_catalog(text, text[]) TO jobset_test_reader")
+                     " jobs.unit_catalog(text, text[]), jobs.blind_spots() TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
             # Its own session is a stand-in for a run in progress it cannot see the start of.

@@ -49,6 +49,9 @@ def test_pg_cron_runs_a_scheduled_job_that_logs_to_job_executions(admin_dsn, db,
         time.sleep(1)
     assert row is not None, "pg_cron did not run the job within two minutes"
     assert (row["job_name"], row["status"], row["affected_count"]) == ("expire_content", "succeeded", 1)
+    # pg_cron logged in as the deploying role, and the command switched to the runner role
+    # (the manifest's run_as), which may do only that, before it called run_job.
+    assert row["run_as"] == test_manifest.roles["runner"]
     out, err = watcher.communicate(timeout=60)
     events = [json.loads(line) for line in out.splitlines()]
     assert watcher.returncode == 0, err
@@ -64,5 +67,5 @@ def test_pg_cron_runs_a_scheduled_job_that_logs_to_job_executions(admin_dsn, db,
             " JOIN cron.job j USING (jobid) WHERE j.database = %s ORDER BY d.runid LIMIT 1",
             (conn.info.dbname,)).fetchone()
     assert details is not None and details["status"] == "succeeded"
-    # pg_cron ran it as the runner role (the manifest's run_as), which may do only that.
-    assert (details["username"], details["scheduled_as"]) == (test_manifest.roles["runner"],) * 2
+    deployer_role = conn.execute("SELECT current_user AS u").fetchone()["u"]
+    assert (details["username"], details["scheduled_as"]) == (deployer_role,) * 2

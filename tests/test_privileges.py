@@ -51,7 +51,7 @@ def test_the_deployer_creates_three_roles_and_hands_the_schema_to_the_owner(conn
     assert [r["o"] for r in owners] == [OWNER]
     definers = [r["f"] for r in conn.execute(
         "SELECT proname AS f FROM pg_proc WHERE pronamespace = 'jobs'::regnamespace AND prosecdef ORDER BY 1")]
-    assert definers == sorted(["calculate_badges", "calculate_badges_changes", "catalog_drift", "cleanup",
+    assert definers == sorted(["blind_spots", "calculate_badges", "calculate_badges_changes", "catalog_drift", "cleanup",
                                "cleanup_media", "cron_jobs", "expire_content", "reset_bankrolls", "rollup_stats",
                                "run_open", "run_update", "settle_games"])
     run_job = conn.execute("SELECT prosecdef FROM pg_proc WHERE oid = 'jobs.run_job'::regproc").fetchone()

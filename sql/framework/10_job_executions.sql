@@ -28,7 +28,10 @@ ALTER TABLE {{ jobs_schema | ident }}.job_executions
     ADD COLUMN IF NOT EXISTS backend_pid integer,
     -- With backend_pid, which backend ran it: a PID is reused, a (PID, start) pair is not;
     -- cleanup marks a `running` run whose backend is gone `abandoned`.
-    ADD COLUMN IF NOT EXISTS backend_start timestamptz;
+    ADD COLUMN IF NOT EXISTS backend_start timestamptz,
+    -- The role the run worked as (run_job's current_user): pg_cron's session switches to the
+    -- job's run_as role before it calls run_job.
+    ADD COLUMN IF NOT EXISTS run_as      text;
 UPDATE {{ jobs_schema | ident }}.job_executions
    SET status = CASE WHEN success IS FALSE THEN 'failed' ELSE 'succeeded' END
  WHERE status IS NULL;

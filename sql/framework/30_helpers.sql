@@ -69,3 +69,33 @@ $fn$;
 REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.error_origin(text) FROM PUBLIC;
 COMMENT ON FUNCTION {{ jobs_schema | ident }}.error_origin(text) IS
     'The function frames of an error context, innermost first (which function and line raised it)';
+
+-- SECURITY DEFINER: the question is what row security hides from the owner role (the role
+-- the job functions run as), whoever asks: a job function before its batch, job_health for
+-- its reader, the deployer before it commits. It takes no argument, reads only the catalog,
+-- and pins its search_path.
+CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.blind_spots()
+RETURNS text[]
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    /* The tables the owner role may read (it was granted them because a job reads or
+       writes them, or a trigger a job fires does) on which row security is active for it:
+       there a job would see only the rows a policy lets the owner see, usually none, and
+       "succeed" having done nothing. Empty when the owner has BYPASSRLS, owns the tables,
+       or they have no row security. */
+    SELECT coalesce(pg_catalog.array_agg(c.oid::pg_catalog.regclass::text ORDER BY c.oid::pg_catalog.regclass::text),
+                    '{}'::text[])
+      FROM pg_catalog.pg_class AS c
+     WHERE c.relrowsecurity
+       AND c.relkind IN ('r', 'p')
+       AND c.relnamespace <> {{ jobs_schema | literal }}::pg_catalog.regnamespace
+       AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+       AND pg_catalog.row_security_active(c.oid)
+$fn$;
+REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.blind_spots() FROM PUBLIC;
+COMMENT ON FUNCTION {{ jobs_schema | ident }}.blind_spots() IS
+    'SECURITY DEFINER (asks for the owner role, whoever calls): the tables the owner may read on which row security '
+    'is active for it, so that a job would see only some of their rows; empty when it sees them whole';

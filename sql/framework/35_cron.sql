@@ -174,7 +174,7 @@ BEGIN
            FROM %1$I.job AS j
            LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time FROM %1$I.job_run_details AS r
                                WHERE r.jobid = j.jobid ORDER BY r.start_time DESC NULLS LAST LIMIT 1) AS d ON true
-          WHERE j.database = pg_catalog.current_database() AND pg_catalog.starts_with(j.command, $1)
+          WHERE j.database = pg_catalog.current_database() AND pg_catalog.strpos(j.command, $1) > 0
           ORDER BY j.jobid', 'cron')
         USING {{ ('CALL ' ~ js ~ '.run_job(') | literal }}
     LOOP

@@ -46,7 +46,8 @@ COMMENT ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) IS
 
 -- SECURITY DEFINER: the runner role may start a run but not write job_executions itself.
 -- It inserts one row for the calling backend (running, or skipped with its message), and
--- pins its search_path.
+-- pins its search_path. (The form without p_run_as is an earlier release's.)
+DROP FUNCTION IF EXISTS {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text);
 CREATE OR REPLACE FUNCTION {{ js }}.run_open(
     p_job           text,
     p_status        text,
@@ -54,7 +55,8 @@ CREATE OR REPLACE FUNCTION {{ js }}.run_open(
     p_executed_by   text,
     p_backend_start timestamptz,
     p_started       timestamptz,
-    p_message       text DEFAULT NULL
+    p_message       text DEFAULT NULL,
+    p_run_as        text DEFAULT NULL
 )
 RETURNS bigint
 LANGUAGE plpgsql
@@ -66,23 +68,25 @@ DECLARE
     v_id bigint;
 BEGIN
     /* Records the start of a run of p_job by this backend (status running), or a run
-       skipped because another one is in progress (status skipped, finished at once). */
+       skipped because another one is in progress (status skipped, finished at once).
+       p_run_as is the role the caller works as (its current_user, which this function,
+       running as the owner, cannot see). */
     IF p_status NOT IN ('running', 'skipped') THEN
         RAISE EXCEPTION 'run_open: status must be running or skipped, not %', p_status USING ERRCODE = '22023';
     END IF;
     INSERT INTO {{ js }}.job_executions
            (job_name, status, success, message, params, executed_by, backend_pid, backend_start,
-            executed_at, finished_at, duration_ms)
+            executed_at, finished_at, duration_ms, run_as)
     VALUES (p_job, p_status, CASE WHEN p_status = 'skipped' THEN true END, p_message, p_params,
             coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), p_backend_start, p_started,
             CASE WHEN p_status = 'skipped' THEN pg_catalog.clock_timestamp() END,
-            CASE WHEN p_status = 'skipped' THEN 0 END)
+            CASE WHEN p_status = 'skipped' THEN 0 END, p_run_as)
     RETURNING id INTO v_id;
     RETURN v_id;
 END
 $fn$;
-REVOKE ALL ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text) FROM PUBLIC;
-COMMENT ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text) IS
+REVOKE ALL ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text, text) IS
     'SECURITY DEFINER: run_job (as the runner role) records a run''s start or skip here; it may not write job_executions itself';
 
 -- SECURITY DEFINER: as run_open. It changes only a `running` row of the calling backend, so
@@ -203,7 +207,7 @@ BEGIN
     IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
         v_exec_id := {{ js }}.run_open(p_job, 'skipped', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
                                        p_executed_by, v_backend_start, v_started,
-                                       'another run of this job is in progress');
+                                       'another run of this job is in progress', current_user);
         PERFORM {{ js }}.announce('skipped', p_job, v_exec_id, pg_catalog.jsonb_build_object(
             'status', 'skipped', 'executed_by', coalesce(p_executed_by, session_user),
             'message', 'another run of this job is in progress'));
@@ -213,10 +217,10 @@ BEGIN
     END IF;
 
     v_exec_id := {{ js }}.run_open(p_job, 'running', pg_catalog.jsonb_build_object('now', v_now, 'limit', p_limit),
-                                   p_executed_by, v_backend_start, v_started);
+                                   p_executed_by, v_backend_start, v_started, NULL, current_user);
     PERFORM {{ js }}.announce('start', p_job, v_exec_id, pg_catalog.jsonb_build_object(
         'status', 'running', 'now', v_now, 'limit', p_limit,
-        'executed_by', coalesce(p_executed_by, session_user),
+        'executed_by', coalesce(p_executed_by, session_user), 'run_as', current_user,
         'application_name', pg_catalog.current_setting('application_name')));
     COMMIT;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);

@@ -125,8 +125,12 @@ SELECT r.job_name,
        last.id IS NULL                                     AS never_ran,
        coalesce(running.lost, 0)                           AS abandoned_runs,
        coalesce(drift.n, 0)                                AS drift_count,
+       blind.tables                                        AS blind_tables,
        CASE
            WHEN NOT r.enabled THEN 'disabled'
+           -- Row security hides rows from the owner: every run fails (the job functions
+           -- refuse), and would see nothing if they did not. Named before anything else.
+           WHEN blind.tables <> '{}'::text[] THEN 'blind'
            WHEN coalesce(drift.n, 0) > 0 THEN 'drifted'
            -- A `running` row whose backend is gone was abandoned: as good as failed.
            WHEN last.status IN ('failed', 'abandoned') OR (last.status = 'running' AND running.since IS NULL)
@@ -137,6 +141,7 @@ SELECT r.job_name,
            ELSE 'healthy'
        END                                                 AS state
   FROM {{ js }}.job_registry AS r
+  CROSS JOIN (SELECT {{ js }}.blind_spots() AS tables) AS blind
   -- The latest run that did something (skipped runs aside), and the latest of any kind.
   LEFT JOIN LATERAL (
         SELECT e.* FROM {{ js }}.job_executions AS e
@@ -186,4 +191,5 @@ SELECT r.job_name,
 REVOKE ALL ON {{ js }}.job_health FROM PUBLIC;
 COMMENT ON VIEW {{ js }}.job_health IS
     'One row per deployed job: schedule, last run and success, consecutive failures, running now, next and '
-    'expected run, overdue, never ran, abandoned runs, drift, and a state label';
+    'expected run, overdue, never ran, abandoned runs, drift, the tables row security hides from the job set''s owner '
+    '(blind_tables), and a state label';

@@ -8,7 +8,10 @@
   PL/pgSQL switched to a cached generic plan that, knowing neither the batch's size nor its
   position, hashed every due post to update a few: ~370 ms a batch at 1M posts, whatever
   its size); the `comment` both at the top of the body and in COMMENT ON FUNCTION (what
-  \df+ shows); a guard on p_limit; then the caller's statements. Not executable by PUBLIC.
+  \df+ shows); a guard on p_limit; a guard that fails the batch, dry runs too, when row
+  security would hide rows of a table the owner works on (jobs.blind_spots(): a job that
+  sees no rows would "succeed" having done nothing); then the caller's statements. Not
+  executable by PUBLIC.
   `declare` is the rest of the DECLARE section ({% set declare %}…{% endset %}); the frame
   declares what macros/select_apply.sql needs, and the job ends with macros/job_result.sql.
   p_after carries a run's position from batch to batch.
@@ -43,11 +46,19 @@ DECLARE
     v_seen    bigint;
     v_n       bigint;
     v_details jsonb   := '{}'::jsonb;
+    v_blind   text[];
 {{ declare }}
 BEGIN
     /* {{ comment | wordwrap(88, wrapstring='\n       ') }} */
     IF p_limit IS NOT NULL AND p_limit < 0 THEN
         RAISE EXCEPTION 'p_limit must be >= 0, got %', p_limit USING ERRCODE = '22023';
+    END IF;
+    v_blind := {{ jobs_schema | ident }}.blind_spots();
+    IF v_blind <> '{}'::text[] THEN
+        RAISE EXCEPTION 'row level security hides rows of % from role %: the job would not see them',
+                        pg_catalog.array_to_string(v_blind, ', '), current_user
+              USING ERRCODE = '42501',
+                    HINT = pg_catalog.format('as a superuser: ALTER ROLE %I BYPASSRLS', current_user);
     END IF;
 {{ caller() }}
 END

@@ -1,0 +1,199 @@
+"""The rights a deploy needs (README, "Deploying to Supabase"): a deploying role that is not a
+superuser, on a fresh cluster where pg_cron lives in another database than the app. With
+every right, `deploy --plan` and `deploy` succeed and pg_cron's command runs the job as the
+runner role. Without one of them, in turn, `deploy --plan` and `deploy` each exit 2 naming
+it, with how to grant it, and the deploy changes nothing.
+
+The cluster is the tests' own (module scope): roles are the cluster's, so each test names
+its roles, deploying role and database apart."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+
+from deployer import install, local, manifest
+from deployer.db import dsn_for_database
+from deployer.render import sql_root
+from tests.support import cli
+
+_n = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A fresh cluster: pg_cron in `postgres`, none of the job set's roles."""
+    with local.throwaway("jobset-rights-", 58532) as cluster:
+        yield cluster.url()
+
+
+@dataclass
+class Case:
+    admin: str  # superuser, in the app's database
+    dsn: str  # the deploying role, in the app's database
+    role: str
+    database: str
+    manifest: Path
+    roles: dict[str, str]
+
+    def deploy(self, *args: str):
+        return cli("deploy", *args, "--manifest", str(self.manifest), dsn=self.dsn)
+
+    def changed(self) -> dict:
+        """What a deploy leaves: the jobs schema, the job set's roles, pg_cron jobs for the database."""
+        with psycopg.connect(self.admin, autocommit=True, row_factory=dict_row) as c:
+            schema = c.execute("SELECT to_regnamespace('jobs') IS NOT NULL AS s").fetchone()["s"]
+            roles = [r["rolname"] for r in c.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY (%s)"
+                                                     " ORDER BY 1", (list(self.roles.values()),))]
+        with psycopg.connect(dsn_for_database(self.admin, "postgres"), row_factory=dict_row) as c:
+            cron = c.execute("SELECT count(*) AS n FROM cron.job WHERE database = %s", (self.database,)).fetchone()["n"]
+        return {"schema": schema, "roles": roles, "cron": cron}
+
+
+def make_case(server: str, tmp_path: Path, *, db_owner: bool = True, createrole: bool = True,
+              owner_bypassrls: bool | None = True, cron_execute: bool = True) -> Case:
+    """A database shaped like an app's: its tables owned by the deploying role (as migrations
+    run by it leave them), pg_cron in `postgres` with Supabase's grants to that role.
+    owner_bypassrls: the job set's owner role made beforehand by a superuser, with or
+    without BYPASSRLS (None: not made)."""
+    n = next(_n)
+    role, database = f"deployer_{n}", f"app_{n}"
+    roles = {"owner": f"owner_{n}", "runner": f"runner_{n}", "monitor": f"monitor_{n}"}
+    text = (sql_root() / "jobs.toml").read_text()
+    for purpose, name in roles.items():
+        text = text.replace(f'{purpose} = "jobset_{purpose}"', f'{purpose} = "{name}"')
+    path = tmp_path / "jobs.toml"
+    path.write_text(text)
+    assert manifest.load(path).roles == roles
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute(f"CREATE ROLE {role} LOGIN {'CREATEROLE' if createrole else ''} IN ROLE pg_read_all_settings")
+        c.execute(f"CREATE DATABASE {database} OWNER {role}")
+        c.execute(f"GRANT USAGE ON SCHEMA cron TO {role}")
+        c.execute(f"GRANT SELECT ON cron.job TO {role}")
+        if cron_execute:
+            c.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cron TO {role}")
+        if owner_bypassrls is not None:
+            c.execute(f"CREATE ROLE {roles['owner']} NOLOGIN {'BYPASSRLS' if owner_bypassrls else ''}")
+    admin = dsn_for_database(server, database)
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA storage AUTHORIZATION {role}")
+    dsn = make_conninfo(admin, user=role)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        install.install_app_schema(c, manifest.load(path).template_vars())
+    if not db_owner:  # its tables stay its own; the database (and CREATE on it) is another's
+        with psycopg.connect(server, autocommit=True) as c:
+            c.execute(f"ALTER DATABASE {database} OWNER TO postgres")
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}")
+    return Case(admin, dsn, role, database, path, roles)
+
+
+def errors(result) -> list[str]:
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    return [line.removeprefix("error: ") for line in lines]
+
+
+def refused(case: Case, expected: list[str]) -> None:
+    """--plan and deploy each exit 2 with exactly these lines (as regular expressions); the
+    deploy changed nothing."""
+    before = case.changed()
+    plan = case.deploy("--plan")
+    assert plan.returncode == 2, plan.stderr
+    lines = errors(plan)
+    assert len(lines) == len(expected), lines
+    for line, pattern in zip(lines, expected):
+        assert re.search(pattern, line), (pattern, line)
+    deploy = case.deploy()
+    assert (deploy.returncode, errors(deploy)) == (2, lines)
+    assert case.changed() == before
+
+
+def test_a_first_deploy_by_a_role_that_is_not_a_superuser_into_a_database_pg_cron_does_not_live_in(server, tmp_path):
+    case = make_case(server, tmp_path, owner_bypassrls=None)
+    # No superuser made the owner: this role cannot give it BYPASSRLS, and the tables the
+    # job set creates in the app's schema (user_stats, user_effect_tiers) have row security.
+    # The deploy refuses rather than install jobs that would see none of their rows.
+    refused(case, [rf"^row level security hides rows of public.user_effect_tiers, public.user_stats from role "
+                   rf"{case.roles['owner']}, the role the jobs run as: they would see none of them and do nothing: "
+                   rf"as a superuser, ALTER ROLE \"{case.roles['owner']}\" BYPASSRLS \(the deploying role may not "
+                   rf"give it that: must be superuser to change bypassrls attribute\)$"])
+    assert case.changed() == {"schema": False, "roles": [], "cron": 0}
+
+    with psycopg.connect(case.admin, autocommit=True) as c:
+        c.execute(f"CREATE ROLE {case.roles['owner']} NOLOGIN BYPASSRLS")
+    plan = case.deploy("--plan")
+    assert plan.returncode == 0, plan.stderr
+    assert f"would create role {case.roles['runner']} (runner)" in plan.stdout
+    assert f"would grant role {case.roles['owner']} to the deploying role (to hand it the jobs schema)" in plan.stdout
+    deploy = case.deploy()
+    assert deploy.returncode == 0, deploy.stderr
+    assert case.changed() == {"schema": True, "roles": sorted(case.roles.values()), "cron": 7}
+    again = case.deploy("--plan")
+    assert (again.returncode, again.stdout.strip()) == (0, "no changes"), again.stderr
+
+    # pg_cron logs in as the deploying role and runs the command as one statement; it
+    # switches to the runner role, whose run succeeds and is recorded as the runner's.
+    with psycopg.connect(dsn_for_database(server, "postgres"), row_factory=dict_row) as c:
+        job = c.execute("SELECT username, command FROM cron.job WHERE jobname = %s",
+                        (f"jobs.expire_content@{case.database}",)).fetchone()
+    assert job["username"] == case.role
+    assert job["command"] == (f'DO $jobset$BEGIN SET ROLE "{case.roles["runner"]}"; CALL "jobs".run_job('
+                              "'expire_content', p_executed_by => 'pg_cron'); END$jobset$")
+    with psycopg.connect(case.dsn, autocommit=True, row_factory=dict_row) as c:
+        c.execute(job["command"])
+        c.execute("RESET ROLE")
+        run = c.execute("SELECT status, run_as, executed_by FROM jobs.job_executions").fetchone()
+        attributes = c.execute("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = %s",
+                               (case.roles["runner"],)).fetchone()
+        owns = c.execute("SELECT count(*) AS n FROM pg_class WHERE relowner = %s::regrole",
+                         (case.roles["runner"],)).fetchone()["n"]
+    assert run == {"status": "succeeded", "run_as": case.roles["runner"], "executed_by": "pg_cron"}
+    assert attributes == {"rolsuper": False, "rolbypassrls": False, "rolcreaterole": False} and owns == 0
+
+
+def test_without_create_on_the_database(server, tmp_path):
+    case = make_case(server, tmp_path, db_owner=False)
+    refused(case, [rf"^role {case.role} may not create schemas in database {case.database}: "
+                   rf"GRANT CREATE ON DATABASE \"{case.database}\" TO \"{case.role}\"$"])
+
+
+def test_without_createrole_the_missing_roles_are_named(server, tmp_path):
+    case = make_case(server, tmp_path, createrole=False)
+    refused(case, [rf"^cannot create role {case.roles[p]} \({p}\) \(permission denied to create role\): as a "
+                   rf"superuser, CREATE ROLE \"{case.roles[p]}\" .*ALTER ROLE \"{case.role}\" CREATEROLE$"
+                   for p in ("runner", "monitor")]
+            + [rf"^cannot grant role {case.roles['owner']} to the deploying role \(to hand it the jobs schema\) "
+               rf".*GRANT \"{case.roles['owner']}\" TO \"{case.role}\"$"])
+
+
+def test_without_the_right_to_schedule_with_pg_cron(server, tmp_path):
+    case = make_case(server, tmp_path, cron_execute=False)
+    # (cron.unschedule is PUBLIC's in pg_cron; it refuses another role's job by itself.)
+    refused(case, [rf"^role {case.role} may not schedule jobs with pg_cron in database postgres: GRANT USAGE ON "
+                   rf"SCHEMA cron TO \"{case.role}\"; GRANT EXECUTE ON FUNCTION "
+                   rf"cron.schedule_in_database\(text,text,text,text,text,boolean\) TO \"{case.role}\"$"])
+
+
+def test_without_the_grant_option_on_an_app_table(server, tmp_path):
+    case = make_case(server, tmp_path)
+    with psycopg.connect(case.admin, autocommit=True) as c:  # a table another role owns, shared without grant option
+        c.execute("ALTER TABLE public.games OWNER TO postgres")
+        c.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.games TO {case.role}")
+    refused(case, [rf"^role {case.role} may not grant SELECT, INSERT, UPDATE, DELETE on games to "
+                   rf"{case.roles['owner']}: GRANT SELECT, INSERT, UPDATE, DELETE ON games TO \"{case.role}\" "
+                   rf"WITH GRANT OPTION \(as its owner\)"])
+
+
+def test_an_owner_role_made_beforehand_without_bypassrls_is_refused(server, tmp_path):
+    case = make_case(server, tmp_path, owner_bypassrls=False)
+    refused(case, [rf"^row level security hides rows of .*public.user_stats from role {case.roles['owner']}"])
