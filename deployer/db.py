@@ -108,8 +108,9 @@ def translate(exc: psycopg.Error) -> DatabaseError:
     message = (diag.message_primary or str(exc)).strip().splitlines()[0]
     if diag.constraint_name:
         message += f" (constraint {diag.constraint_name})"
-    if diag.sqlstate == "42501":
-        message += ": this role lacks the right (the job set's roles are in [roles] of sql/jobs.toml)"
+    if diag.sqlstate == "42501":  # the server's own hint says how to grant it, where it has one
+        message += (f": {diag.message_hint}" if diag.message_hint
+                    else ": this role lacks the right (the job set's roles are in [roles] of sql/jobs.toml)")
     if diag.sqlstate:
         message += f" [SQLSTATE {diag.sqlstate}]"
     return DatabaseError(message, sqlstate=diag.sqlstate, constraint=diag.constraint_name)

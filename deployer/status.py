@@ -213,7 +213,7 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         row.update({k: h.get(k) for k in (
             "state", "last_success_at", "consecutive_failures", "running_since", "running_for", "next_run_at",
             "expected_run_at", "overdue", "never_ran", "abandoned_runs", "last_error", "last_sqlstate",
-            "last_duration_ms", "last_affected")})
+            "last_duration_ms", "last_affected", "blind_tables")})
         if not row["enabled"]:
             continue
         job = row["job"]
@@ -230,6 +230,12 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
             last = h.get("last_run_at")
             problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "
                             + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran"))
+    blind = [row for row in rows if row["enabled"] and row.get("blind_tables")]
+    if blind:  # the same tables for every job: said once
+        owner = manifest.roles["owner"]
+        problems.insert(0, f"blind: row level security hides rows of {', '.join(blind[0]['blind_tables'])} from role "
+                           f"{owner}, the role the jobs run as, so {', '.join(r['job'] for r in blind)} refuse to run "
+                           f"(as a superuser: ALTER ROLE {quote_ident(owner)} BYPASSRLS)")
     for item in drifted:
         if item["kind"] == "unscheduled" and item["job"] in manifest.jobs:
             continue  # said above, per job

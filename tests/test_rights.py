@@ -197,3 +197,40 @@ def test_without_the_grant_option_on_an_app_table(server, tmp_path):
 def test_an_owner_role_made_beforehand_without_bypassrls_is_refused(server, tmp_path):
     case = make_case(server, tmp_path, owner_bypassrls=False)
     refused(case, [rf"^row level security hides rows of .*public.user_stats from role {case.roles['owner']}"])
+
+
+def test_row_security_that_hides_rows_later_is_flagged_and_every_run_refuses(db, conn, test_manifest):
+    """After a deploy: the owner loses BYPASSRLS and a table gets row security. Health says
+    so (state blind, status exits 1 naming the table), and runs, dry or real, fail loudly
+    instead of succeeding with nothing done."""
+    owner = test_manifest.roles["owner"]
+    conn.execute("ALTER TABLE public.posts ENABLE ROW LEVEL SECURITY")
+    conn.execute(f"ALTER ROLE {owner} NOBYPASSRLS")
+    try:
+        states = {r["job_name"]: (r["state"], r["blind_tables"])
+                  for r in conn.execute("SELECT job_name, state, blind_tables FROM jobs.job_health")}
+        blind = ["public.posts", "public.user_effect_tiers", "public.user_stats"]
+        assert states == {job: ("blind", blind) for job in test_manifest.jobs}
+        status = cli("status", "--json", dsn=db)
+        assert status.returncode == 1
+        problem = json_first_problem(status.stdout)
+        assert problem.startswith(f"blind: row level security hides rows of {', '.join(blind)} from role {owner}")
+        dry = cli("run", "expire_content", "--dry-run", "--json", dsn=db)
+        real = cli("run", "expire_content", "--force", "--json", dsn=db)
+        # A dry run is refused for the missing right (exit 2), a real run fails as a run (exit 1).
+        for result, code in ((dry, 2), (real, 1)):
+            assert result.returncode == code, result.stderr
+            assert "row level security hides rows of public.posts" in result.stdout + result.stderr
+        assert f"as a superuser: ALTER ROLE {owner} BYPASSRLS" in dry.stderr
+        row = conn.execute("SELECT status, sqlstate FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+        assert row == {"status": "failed", "sqlstate": "42501"}
+    finally:
+        conn.execute(f"ALTER ROLE {owner} BYPASSRLS")
+    assert conn.execute("SELECT state FROM jobs.job_health WHERE job_name = 'expire_content'").fetchone()["state"] \
+        == "failing"  # seeing again; its last run failed until the next one succeeds
+
+
+def json_first_problem(stdout: str) -> str:
+    import json
+
+    return json.loads(stdout)["problems"][0]

@@ -74,7 +74,7 @@ def _state(h: dict[str, Any], drifted: bool) -> str:
     what was deployed (which the view, without the manifest, cannot know)."""
     if not h:
         return "not deployed"
-    if drifted and h["state"] != "disabled":
+    if drifted and h["state"] not in ("disabled", "blind"):
         return "drifted"
     return h["state"]
 
