@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
+from deployer.db import require_session
 from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, UsageError
 
 app = typer.Typer(
@@ -90,7 +91,7 @@ def deploy(
         if not manifest_mod.LOCK_TIMEOUT_RE.match(lock_wait):
             raise UsageError(f"--lock-wait must look like '30s' or '500ms', not {lock_wait!r}")
         m.settings["deploy_lock_wait"] = lock_wait
-    result = install.deploy(local.resolve_dsn(dsn), m, dry=plan, with_app_schema=with_app_schema,
+    result = install.deploy(require_session(local.resolve_dsn(dsn), "deploy"), m, dry=plan, with_app_schema=with_app_schema,
                             with_schedule=not no_schedule, with_roles=not no_roles)
     missing = [m.line() for m in result.missing]
     if json_out:
@@ -272,7 +273,7 @@ def watch(
     channel = m.settings["notify_channel"]
     ready = (lambda: output.info(f"watching {job or 'every job'} on channel {channel}; Ctrl-C to stop"))
     try:
-        for event in watch_mod.events(local.resolve_dsn(dsn), m, job, timeout=timeout, count=count, ready=ready):
+        for event in watch_mod.events(require_session(local.resolve_dsn(dsn), "watch"), m, job, timeout=timeout, count=count, ready=ready):
             if json_out:
                 sys.stdout.write(json.dumps(event, sort_keys=False) + "\n")
                 sys.stdout.flush()
@@ -300,7 +301,8 @@ def dashboard(
 
     dashboard_app.check_bind(host, port, token)
     try:
-        dashboard_app.serve(local.resolve_dsn(dsn), _manifest(manifest, env), host, port, token, ready=output.info)
+        dashboard_app.serve(require_session(local.resolve_dsn(dsn), "the dashboard"), _manifest(manifest, env), host,
+                            port, token, ready=output.info)
     except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
         return
 
@@ -343,7 +345,7 @@ def uninstall(
     m = _manifest(manifest, env)
     if not force:
         _confirm(["uninstall"])
-    lines = install.uninstall(local.resolve_dsn(dsn), m)
+    lines = install.uninstall(require_session(local.resolve_dsn(dsn), "uninstall"), m)
     if json_out:
         output.print_json({"changes": lines})
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,7 @@ import psycopg
 import psycopg.sql
 from psycopg.rows import dict_row
 
-from deployer.errors import ConnectionFailed, DatabaseError
+from deployer.errors import ConfigError, ConnectionFailed, DatabaseError
 
 CONNECT_TIMEOUT_S = 5
 
@@ -143,3 +144,24 @@ def dsn_for_database(dsn: str, dbname: str) -> str:
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     info["dbname"] = dbname
     return psycopg.conninfo.make_conninfo(**info)
+
+
+# Supabase's transaction pooler (Supavisor, and PgBouncer in transaction mode, by custom on
+# this port) hands each transaction to whichever server connection is free. A session
+# advisory lock (the deploy's index builds) would be held by a connection the deployer no
+# longer talks to, and LISTEN would listen on one it never reads from.
+TRANSACTION_POOLER_PORT = "6543"
+
+
+def require_session(dsn: str, command: str) -> str:
+    """`dsn`, unless it names a transaction pooler, which `command` cannot work through: then
+    a ConfigError saying which connection string to use instead."""
+    try:
+        port = psycopg.conninfo.conninfo_to_dict(dsn).get("port") or os.environ.get("PGPORT")
+    except psycopg.ProgrammingError:
+        return dsn  # connect() says what is wrong with it
+    if str(port) == TRANSACTION_POOLER_PORT:
+        raise ConfigError(f"port {TRANSACTION_POOLER_PORT} is Supabase's transaction pooler, through which {command} "
+                          "cannot hold a session (advisory locks, LISTEN): use the direct connection or the session "
+                          "pooler (port 5432)")
+    return dsn

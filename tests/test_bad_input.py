@@ -76,6 +76,8 @@ COMMANDS = [
     (("deploy",), "no pg_cron", "cannot schedule the jobs: pg_cron is not created in database postgres; "
                                 "deploy with --no-schedule"),
     (("deploy", "--no-schedule"), "runner", "permission denied"),
+    (("deploy",), "transaction pooler", "port 6543 is Supabase's transaction pooler, through which deploy cannot"),
+    (("watch",), "transaction pooler", "use the direct connection or the session pooler (port 5432)"),
     (("run", "expire_content"), "monitor", 'role "jobset_monitor" is not permitted to log in'),
 ]
 
@@ -106,6 +108,8 @@ def _target(request, db: str, conn, target: str) -> tuple[str, str]:
         return "postgresql://postgres@127.0.0.1:5/postgres?connect_timeout=1", db
     if target == "not a dsn":
         return "not a dsn at all", db
+    if target == "transaction pooler":  # refused before any connection is tried
+        return "postgresql://postgres@127.0.0.1:6543/postgres", db
     server = request.getfixturevalue("password_server")
     primary = f"postgresql://postgres@127.0.0.1:{server['port']}/postgres"
     if target == "wrong password":
