@@ -54,7 +54,8 @@ def test_deploy_schedules_every_enabled_job_and_a_second_deploy_changes_nothing(
         (f"jobs.cleanup@{_dbname(conn)}", "0 3 * * *", True),
         (f"jobs.cleanup_media@{_dbname(conn)}", "0 4 * * *", True),
     ]
-    assert before[0]["command"] == "CALL \"jobs\".run_job('expire_content', p_executed_by => 'pg_cron')"
+    assert before[0]["command"] == ("DO $jobset$BEGIN SET ROLE \"jobset_runner\"; "
+                                    "CALL \"jobs\".run_job('expire_content', p_executed_by => 'pg_cron'); END$jobset$")
     deployed = conn.execute("SELECT unit, deployed_at FROM jobs.deployed_objects ORDER BY unit").fetchall()
 
     second = deployer("deploy", dsn=db)

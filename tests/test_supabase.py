@@ -1,0 +1,122 @@
+"""The job set where SnapBet lives (README, "Deploying to Supabase"): a database shaped like a
+Supabase project (tests/supabase.py), SnapBet's real migrations loaded as `postgres`, which
+is not a superuser, row level security on the app's tables, pg_cron the platform's.
+
+As `postgres`, with the default manifest: `deploy --plan` and `deploy` exit 0; each job's
+real run equals its dry run and changes the rows it should although row security is on;
+and a real pg_cron tick runs a job that succeeds as the runner role."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from deployer import manifest as manifest_mod
+from deployer.render import sql_root
+from tests import supabase_data
+from tests.supabase import missing_libraries, supabase_server
+from tests.support import cli
+
+pytestmark = pytest.mark.skipif(bool(missing_libraries()),
+                                reason=f"not built here: {', '.join(missing_libraries())} (scripts/build-vendor)")
+
+DEFAULT = {"DEPLOYER_ENV": ""}  # the default manifest, no test environment
+NOW = supabase_data.NOW
+
+
+@pytest.fixture(scope="module")
+def supabase():
+    with supabase_server() as server:
+        yield server
+
+
+def deploy(server, *args: str, manifest: Path | None = None):
+    extra = ("--manifest", str(manifest)) if manifest else ()
+    return cli("deploy", *args, *extra, dsn=server.postgres_dsn, env=DEFAULT)
+
+
+def test_the_fixture_is_supabase_shaped(supabase):
+    with psycopg.connect(supabase.postgres_dsn, row_factory=dict_row) as c:
+        me = c.execute("SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+                       ).fetchone()
+        rls = c.execute("SELECT count(*) FILTER (WHERE relrowsecurity) AS on, count(*) AS n FROM pg_class"
+                        " WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+                        " AND relname = ANY (%s)", (list(supabase_data.JOB_TABLES),)).fetchone()
+    assert me == {"rolsuper": False, "rolcreaterole": True, "rolbypassrls": True}
+    assert rls == {"on": len(supabase_data.JOB_TABLES), "n": len(supabase_data.JOB_TABLES)}
+
+
+def test_deploy_as_postgres_then_every_job_runs_as_its_dry_run_said_under_row_security(supabase):
+    plan = deploy(supabase, "--plan")
+    assert plan.returncode == 0, plan.stderr
+    assert "would create role jobset_owner (owner)" in plan.stdout
+    assert "would give role jobset_owner BYPASSRLS" in plan.stdout
+    done = deploy(supabase)
+    assert done.returncode == 0, done.stderr
+    again = deploy(supabase, "--plan")
+    assert (again.returncode, again.stdout.strip()) == (0, "no changes"), again.stderr
+
+    with psycopg.connect(supabase.admin_dsn, row_factory=dict_row) as admin:
+        roles = {r["rolname"]: r for r in admin.execute(
+            "SELECT rolname, rolbypassrls, rolcreaterole, rolsuper FROM pg_roles WHERE rolname LIKE 'jobset_%'")}
+        cron = admin.execute("SELECT jobname, username, command FROM cron.job ORDER BY jobname").fetchall()
+        runner_owns = admin.execute("SELECT count(*) AS n FROM pg_class WHERE relowner = 'jobset_runner'::regrole"
+                                    ).fetchone()["n"]
+    assert roles["jobset_owner"]["rolbypassrls"] is True  # supautils let postgres give it
+    assert {k: v for k, v in roles["jobset_runner"].items() if k != "rolname"} == {
+        "rolbypassrls": False, "rolcreaterole": False, "rolsuper": False} and runner_owns == 0
+    default = manifest_mod.load(environment=None)
+    assert [j["jobname"] for j in cron] == sorted(f"jobs.{n}" for n, j in default.jobs.items() if j.enabled)
+    assert {j["username"] for j in cron} == {"postgres"}
+    assert all('SET ROLE "jobset_runner"; CALL "jobs".run_job(' in j["command"] for j in cron)
+
+    with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+        expected = supabase_data.load(c)
+    for job in manifest_mod.run_order(default):
+        at = supabase_data.MOMENTS[job]
+        dry = cli("run", job, "--dry-run", "--json", "--now", at.isoformat(), dsn=supabase.postgres_dsn, env=DEFAULT)
+        assert dry.returncode == 0, dry.stderr
+        real = cli("run", job, "--force", "--json", "--now", at.isoformat(), dsn=supabase.postgres_dsn, env=DEFAULT)
+        assert real.returncode == 0, real.stderr
+        d, r = json.loads(dry.stdout), json.loads(real.stdout)
+        assert r["status"] == "succeeded"
+        assert (r["affected"], r["details"]) == (d["affected"], d["details"]), job
+        assert r["affected"] == expected[job], (job, r)
+    with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+        supabase_data.check(c)
+        runs = c.execute("SELECT DISTINCT run_as FROM jobs.job_executions").fetchall()
+        health = {r["job_name"]: r["state"] for r in c.execute("SELECT job_name, state FROM jobs.job_health")}
+    assert runs == [{"run_as": "postgres"}]  # by hand, as the person who ran them
+    assert set(health.values()) == {"healthy"}, health
+
+
+@pytest.mark.slow
+def test_a_real_pg_cron_tick_runs_a_job_as_the_runner_role(supabase, tmp_path):
+    text = (sql_root() / "jobs.toml").read_text()
+    every_minute = text.replace('schedule = "0 * * * *"\nenabled = true\nbatch_size = 5000',
+                                'schedule = "* * * * *"\nenabled = true\nbatch_size = 5000', 1)
+    assert every_minute != text
+    path = tmp_path / "jobs.toml"
+    path.write_text(every_minute)
+    done = deploy(supabase, manifest=path)
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 130
+    row = None
+    with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+        while time.monotonic() < deadline and row is None:
+            row = c.execute("SELECT status, run_as, executed_by FROM jobs.job_executions"
+                            " WHERE executed_by = 'pg_cron' AND status <> 'running' ORDER BY id LIMIT 1").fetchone()
+            time.sleep(1)
+    assert row == {"status": "succeeded", "run_as": "jobset_runner", "executed_by": "pg_cron"}
+    with psycopg.connect(supabase.admin_dsn, row_factory=dict_row) as admin:
+        details = admin.execute("SELECT d.status, d.username FROM cron.job_run_details AS d JOIN cron.job AS j"
+                                " USING (jobid) WHERE j.jobname = 'jobs.expire_content' ORDER BY d.runid LIMIT 1"
+                                ).fetchone()
+    assert details == {"status": "succeeded", "username": "postgres"}
+    assert deploy(supabase).returncode == 0  # the default schedule again
