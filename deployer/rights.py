@@ -158,7 +158,8 @@ def _cron_rights(target, me) -> list[Missing]:
             " coalesce(has_table_privilege(to_regclass('cron.job'), 'SELECT'), false) AS read,"
             " current_setting('cron.enable_superuser_jobs', true) AS superuser_jobs",
             (CRON_SCHEDULE, CRON_SCHEDULE, CRON_UNSCHEDULE)).fetchone()
-        target.conn.rollback()
+        if not target.local:  # there, target.conn is the deploy's own transaction
+            target.conn.rollback()
     who = quote_ident(me["name"])
     where = f"in database {row['db']}"
     if not row["has_schedule"]:
