@@ -7,12 +7,13 @@ Values, not just presence. One server for the module (a few seconds to start).""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests import supabase
+from tests import factories, supabase, supabase_data
 
 MISSING = supabase.missing_libraries()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"the Supabase fixture needs {', '.join(MISSING)}: "
@@ -280,4 +281,63 @@ def test_snapbets_migrations_apply_as_they_can(server):
         vector = conn.execute("SELECT extversion, pg_get_userbyid(extowner) AS owner FROM pg_extension"
                               " WHERE extname = 'vector'").fetchone()
         assert vector == {"extversion": "0.8.0", "owner": "supabase_admin"}
+        conn.rollback()
+
+
+def test_the_data_loader_fills_snapbets_real_schema_with_every_kind_of_row(server):
+    """tests/supabase_data.py on the migrated schema, as postgres: every NOT NULL column is
+    filled (the inserts succeed), SnapBet's triggers keep their counters, balances obey
+    SPEC 1.2, and each job finds rows to act on and rows to leave."""
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    with connect(server, autocommit=False) as conn:
+        data = supabase_data.load(conn, now)
+        counts = conn.execute("""
+            SELECT (SELECT count(*) FROM public.users) AS users, (SELECT count(*) FROM public.bankrolls) AS bankrolls,
+                   (SELECT count(*) FROM public.games) AS games, (SELECT count(*) FROM public.bets) AS bets,
+                   (SELECT count(*) FROM public.posts) AS posts, (SELECT count(*) FROM public.comments) AS comments,
+                   (SELECT count(*) FROM public.reactions) AS reactions,
+                   (SELECT count(*) FROM public.pick_actions) AS pick_actions,
+                   (SELECT count(*) FROM public.stories) AS stories, (SELECT count(*) FROM public.chats) AS chats,
+                   (SELECT count(*) FROM public.chat_members) AS chat_members,
+                   (SELECT count(*) FROM public.messages) AS messages,
+                   (SELECT count(*) FROM public.notifications) AS notifications,
+                   (SELECT count(*) FROM storage.objects) AS objects""").fetchone()
+        assert counts == {"users": 4, "bankrolls": 4, "games": 6, "bets": 13, "posts": 7, "comments": 5,
+                          "reactions": 4, "pick_actions": 2, "stories": 3, "chats": 4, "chat_members": 5,
+                          "messages": 4, "notifications": 4, "objects": 10}
+        assert factories.conservation_violations(conn) == []
+        pick = conn.execute("SELECT tail_count, fade_count FROM public.posts WHERE id = %s",
+                            (data.posts["pick_4h"],)).fetchone()
+        assert pick == {"tail_count": 1, "fade_count": 1}
+        due = conn.execute("""
+            SELECT (SELECT count(*) FROM public.bets b JOIN public.games g ON g.id = b.game_id
+                     WHERE b.status = 'pending' AND g.status IN ('completed', 'cancelled')) AS to_settle,
+                   (SELECT array_agg(p.id ORDER BY p.created_at) FROM public.posts p
+                     WHERE p.deleted_at IS NULL AND p.post_type IN ('content', 'outcome') AND p.expires_at <= %(now)s)
+                     AS expired_posts,
+                   (SELECT array_agg(p.id) FROM public.posts p JOIN public.bets b ON b.id = p.bet_id
+                      JOIN public.games g ON g.id = b.game_id
+                     WHERE p.post_type = 'pick' AND g.commence_time <= %(now)s - interval '3 hours') AS expired_picks,
+                   (SELECT count(*) FROM public.notifications WHERE created_at < %(now)s - interval '30 days')
+                     AS old_notifications,
+                   (SELECT array_agg(c.id) FROM public.chats c WHERE c.chat_type = 'group'
+                       AND c.created_at < %(now)s - interval '1 hour'
+                       AND NOT EXISTS (SELECT FROM public.chat_members m WHERE m.chat_id = c.id)) AS empty_chats
+            """, {"now": now}).fetchone()
+        assert due == {"to_settle": 5, "expired_posts": [data.posts["outcome_expired"], data.posts["content_expired"]],
+                       "expired_picks": [data.posts["pick_4h"]], "old_notifications": 2,
+                       "empty_chats": [data.chats["group_empty_2h"]]}
+        orphans = conn.execute("""
+            SELECT array_agg(o.id ORDER BY o.name, o.bucket_id) AS ids FROM storage.objects o
+             WHERE o.created_at < %(now)s - interval '7 days'
+               AND NOT EXISTS (
+                     SELECT FROM (SELECT media_url FROM public.posts UNION ALL SELECT thumbnail_url FROM public.posts
+                                  UNION ALL SELECT media_url FROM public.messages
+                                  UNION ALL SELECT media_url FROM public.stories
+                                  UNION ALL SELECT avatar_url FROM public.users) AS u (url)
+                      WHERE right(u.url, length(o.bucket_id) + length(o.name) + 2)
+                            = '/' || o.bucket_id || '/' || o.name)
+            """, {"now": now}).fetchone()["ids"]
+        assert orphans == [data.objects[label] for label in ("avatar_orphan", "message_orphan", "post_orphan",
+                                                                 "story_orphan")]
         conn.rollback()
