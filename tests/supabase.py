@@ -236,6 +236,7 @@ def _initdb(home: Path, server: SupabaseServer) -> None:
 
 
 def _pg_ctl(home: Path, action: str, *args: str, check: bool = True) -> None:
+    """pg_ctl as the server user; a failure reports the server log's last lines."""
     cmd = [str(local.bindir() / "pg_ctl"), action, "-D", str(home / "data"), *args]
     done = subprocess.run(local._as_server_user(cmd), capture_output=True, text=True, check=False)
     if check and done.returncode != 0:
