@@ -93,6 +93,45 @@ def test_the_api_roles_are_supabases_and_authenticator_can_switch_to_them(server
             conn.execute("DELETE FROM public.games")
 
 
+def test_the_platform_roles_are_the_init_scripts(server):
+    with connect(server) as conn:
+        roles = {r["rolname"]: (r["rolcanlogin"], r["rolinherit"], r["rolcreaterole"], r["rolcreatedb"],
+                                r["rolreplication"], r["rolbypassrls"], r["rolsuper"]) for r in conn.execute("""
+            SELECT * FROM pg_roles WHERE rolname IN ('supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin',
+                   'supabase_read_only_user', 'supabase_replication_admin', 'dashboard_user', 'pgbouncer')""")}
+        member_of = lambda who: {r["role"] for r in conn.execute(  # noqa: E731
+            "SELECT r.rolname AS role FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+            " WHERE m.member = %s::regrole", (who,))}
+        assert member_of("supabase_read_only_user") == {"pg_read_all_data"}
+        assert member_of("supabase_storage_admin") == {"authenticator"}
+    # login, inherit, createrole, createdb, replication, bypassrls, superuser
+    assert roles == {
+        "supabase_admin": (True, True, True, True, True, True, True),
+        "supabase_auth_admin": (True, False, True, False, False, False, False),
+        "supabase_storage_admin": (True, False, True, False, False, False, False),
+        "supabase_read_only_user": (True, True, False, False, False, True, False),
+        "supabase_replication_admin": (True, True, False, False, True, False, False),
+        "dashboard_user": (False, True, True, True, True, False, False),
+        "pgbouncer": (True, True, False, False, False, False, False),
+    }
+
+
+def test_what_postgres_creates_in_public_is_granted_to_the_api_roles(server):
+    """Supabase's default privileges: every table postgres makes in public is open to anon,
+    authenticated and service_role; RLS is what guards SnapBet's tables."""
+    with connect(server) as conn:
+        acl = conn.execute("""
+            SELECT defaclacl::text[] AS acl FROM pg_default_acl
+             WHERE defaclrole = 'postgres'::regrole AND defaclnamespace = 'public'::regnamespace
+               AND defaclobjtype = 'r'""").fetchone()["acl"]
+        posts = conn.execute("""
+            SELECT has_table_privilege('anon', 'public.posts', 'SELECT, INSERT, UPDATE, DELETE') AS anon,
+                   has_table_privilege('authenticated', 'public.posts', 'DELETE') AS authenticated""").fetchone()
+    assert sorted(acl) == ["anon=arwdDxt/postgres", "authenticated=arwdDxt/postgres", "postgres=arwdDxt/postgres",
+                           "service_role=arwdDxt/postgres"]
+    assert posts == {"anon": True, "authenticated": True}
+
+
 def test_supautils_is_configured_as_supabase_configures_it(server):
     with connect(server) as conn:
         setting = lambda name: conn.execute("SELECT current_setting(%s) AS v", (name,)).fetchone()["v"]  # noqa: E731
