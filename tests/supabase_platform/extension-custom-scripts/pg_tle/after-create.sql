@@ -1,0 +1,1 @@
+grant pgtle_admin to postgres;
