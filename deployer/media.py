@@ -153,6 +153,10 @@ def purge(dsn: str, manifest: Manifest, storage: Storage, *, dry_run: bool = Fal
             if after_file:
                 after_file(item)
             with conn.transaction():
+                # Supabase Storage refuses a DELETE of its rows (a trigger, since 2025) unless
+                # the transaction says it deleted the file itself, as its own API does, and as
+                # this has just done. Elsewhere the setting means nothing.
+                conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
                 conn.execute(f"DELETE FROM {objects} WHERE id = %s", (item.object_id,))
                 conn.execute(f"UPDATE {queue} SET done_at = now(), outcome = %s, refused = NULL WHERE id = %s",
                              (item.outcome, item.id))

@@ -12,7 +12,8 @@ grant it. `check` finds them in three ways:
   the catalog;
 - the grants sql/privileges.sql makes to the owner role are checked in the catalog: GRANT
   ON ALL TABLES only warns where the grantor lacks the grant option, so a missing one would
-  surface as a job failing hours later;
+  surface as a job failing hours later; and that this role may read storage.objects, which
+  cleanup_media reads through a view it owns;
 - pg_cron's functions and table are checked on the session that schedules.
 
 The deploy (or its rehearsal, for --plan) then asks `jobs.blind_spots()` whether row
@@ -109,6 +110,16 @@ def _schema_rights(conn: psycopg.Connection, manifest, me) -> list[Missing]:
     if not row["may_create"]:  # needed for CREATE SCHEMA, and to hand the schema to the owner
         out.append(Missing(f"role {me['name']} may not create schemas in database {row['db']}",
                            f"GRANT CREATE ON DATABASE {quote_ident(row['db'])} TO {quote_ident(me['name'])}"))
+    objects = f"{quote_ident(manifest.settings['storage_schema'])}.objects"
+    reads = conn.execute("SELECT to_regclass(%s) IS NULL OR (has_schema_privilege(%s, 'USAGE')"
+                         " AND has_table_privilege(to_regclass(%s), 'SELECT')) AS ok",
+                         (objects, manifest.settings["storage_schema"], objects)).fetchone()["ok"]
+    if not reads:  # cleanup_media reads it through a view this role owns (jobs.storage_objects)
+        who = quote_ident(me["name"])
+        out.append(Missing(f"role {me['name']} may not read {objects}, which cleanup_media reads through a view "
+                           "of the deploying role's",
+                           f"GRANT USAGE ON SCHEMA {quote_ident(manifest.settings['storage_schema'])} TO {who}; "
+                           f"GRANT SELECT ON {objects} TO {who}"))
     if row["owner"] is not None and not row["acts_as"]:
         out.append(Missing(f"schema {js} belongs to {row['owner']}, which role {me['name']} cannot act as",
                            f"GRANT {row['owner']} TO {quote_ident(me['name'])}"))
@@ -121,10 +132,9 @@ def _owner_grants(conn: psycopg.Connection, manifest, me, target) -> list[Missin
     owner = manifest.roles["owner"]
     if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,)).fetchone():
         return []  # it could not be created: said already
-    app, storage = manifest.settings["app_schema"], manifest.settings["storage_schema"]
+    app = manifest.settings["app_schema"]
     wanted = [("r", "n.nspname = %(app)s AND c.relkind IN ('r', 'p')", APP_TABLE_RIGHTS),
-              ("S", "n.nspname = %(app)s AND c.relkind = 'S'", APP_SEQUENCE_RIGHTS),
-              ("r", "n.nspname = %(storage)s AND c.relname = 'objects'", ("SELECT",))]
+              ("S", "n.nspname = %(app)s AND c.relkind = 'S'", APP_SEQUENCE_RIGHTS)]
     if target.local:
         wanted += [("r", "n.nspname = 'cron' AND c.relname = 'job_run_details'", ("SELECT", "DELETE")),
                    ("r", "n.nspname = 'cron' AND c.relname = 'job'", ("SELECT",))]
@@ -138,7 +148,7 @@ def _owner_grants(conn: psycopg.Connection, manifest, me, target) -> list[Missin
             f" WHERE {where} AND NOT {check}(%(owner)s, c.oid, r)"
             f"   AND NOT {check}(c.oid, r || ' WITH GRANT OPTION')"
             f" GROUP BY c.oid ORDER BY 1",
-            {"app": app, "storage": storage, "rights": list(rights), "owner": owner}).fetchall()
+            {"app": app, "rights": list(rights), "owner": owner}).fetchall()
         for r in rows:
             what = ", ".join(r["rights"])
             thing = "SEQUENCE " if kind == "S" else ""

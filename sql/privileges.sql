@@ -5,8 +5,9 @@
   set's own roles, then grants exactly:
 
   - owner   owns the schema and its objects; reads and writes the app's tables (the job
-            functions run as it) and reads storage.objects; deletes pg_cron's old run
-            details (cleanup).
+            functions run as it) and reads storage.objects through jobs.storage_objects,
+            a view that stays the deploying role's (on Supabase only that role may reach the
+            storage schema); deletes pg_cron's old run details (cleanup).
   - runner  USAGE on the schema; EXECUTE on run_job, the job functions (real and dry runs),
             their <job>_changes listers, and the few helpers run_job calls itself; SELECT
             on job_registry and job_executions (history). Nothing else: no app table.
@@ -34,6 +35,8 @@ BEGIN
          WHERE c.relnamespace = {{ jobs_schema | literal }}::pg_catalog.regnamespace
            AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
            AND c.relowner <> {{ roles.owner | literal }}::pg_catalog.regrole
+           -- reads storage.objects with the rights of the role that deploys (cleanup_media.sql)
+           AND NOT (c.relkind = 'v' AND c.relname = 'storage_objects')
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
                             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                               AND d.deptype IN ('e', 'a', 'i'))
@@ -84,7 +87,7 @@ BEGIN
     END LOOP;
 
     -- The owner does the jobs' work: the app's tables, and reads Supabase's storage.objects
-    -- (cleanup_media; `deployer media purge` deletes as the person who runs it).
+    -- through a view (cleanup_media; `deployer media purge` deletes as the person who runs it).
     IF pg_catalog.to_regnamespace({{ app_schema | literal }}) IS NOT NULL THEN
         EXECUTE pg_catalog.format(
             'GRANT USAGE ON SCHEMA %1$I TO %2$I; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO %2$I;'
@@ -95,11 +98,15 @@ BEGIN
             ' ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %2$I',
             {{ app_schema | literal }}, {{ roles.owner | literal }});
     END IF;
-    IF pg_catalog.to_regclass({{ (storage_schema | ident ~ '.objects') | literal }}) IS NOT NULL THEN
-        -- Earlier releases granted writes on every storage table: taken back.
-        EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM %2$I;'
-                                  ' GRANT USAGE ON SCHEMA %1$I TO %2$I; GRANT SELECT ON %1$I.objects TO %2$I',
+    IF pg_catalog.to_regnamespace({{ storage_schema | literal }}) IS NOT NULL THEN
+        -- Earlier releases granted the owner storage's tables: it reads storage.objects through
+        -- jobs.storage_objects now (below).
+        EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM %2$I',
                                   {{ storage_schema | literal }}, {{ roles.owner | literal }});
+    END IF;
+    IF pg_catalog.to_regclass({{ (jobs_schema | ident ~ '.storage_objects') | literal }}) IS NOT NULL THEN
+        EXECUTE pg_catalog.format('GRANT SELECT ON %I.storage_objects TO %I',
+                                  {{ jobs_schema | literal }}, {{ roles.owner | literal }});
     END IF;
     -- cleanup deletes pg_cron's old run details, where pg_cron lives in this database.
     IF pg_catalog.to_regclass('cron.job_run_details') IS NOT NULL THEN

@@ -84,16 +84,34 @@ AS $fn$
     /* The tables the owner role may read (it was granted them because a job reads or
        writes them, or a trigger a job fires does) on which row security is active for it:
        there a job would see only the rows a policy lets the owner see, usually none, and
-       "succeed" having done nothing. Empty when the owner has BYPASSRLS, owns the tables,
-       or they have no row security. */
-    SELECT coalesce(pg_catalog.array_agg(c.oid::pg_catalog.regclass::text ORDER BY c.oid::pg_catalog.regclass::text),
-                    '{}'::text[])
-      FROM pg_catalog.pg_class AS c
-     WHERE c.relrowsecurity
-       AND c.relkind IN ('r', 'p')
-       AND c.relnamespace <> {{ jobs_schema | literal }}::pg_catalog.regnamespace
-       AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
-       AND pg_catalog.row_security_active(c.oid)
+       "succeed" having done nothing; and the tables a view of the jobs schema owned by
+       another role reads (jobs.storage_objects) where row security applies to that role.
+       Empty when the owner has BYPASSRLS, owns the tables, or they have no row security. */
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT b.name ORDER BY b.name), '{}'::text[])
+      FROM (SELECT c.oid::pg_catalog.regclass::text AS name
+              FROM pg_catalog.pg_class AS c
+             WHERE c.relrowsecurity
+               AND c.relkind IN ('r', 'p')
+               AND c.relnamespace <> {{ jobs_schema | literal }}::pg_catalog.regnamespace
+               AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+               AND pg_catalog.row_security_active(c.oid)
+            UNION ALL
+            -- A view of the jobs schema that another role owns (jobs.storage_objects) reads
+            -- its tables with that role's rights: row security applies to it there unless it
+            -- is a superuser, has BYPASSRLS, or owns the table (and the table does not FORCE it).
+            SELECT t.oid::pg_catalog.regclass::text
+              FROM pg_catalog.pg_class AS v
+              JOIN pg_catalog.pg_roles AS o ON o.oid = v.relowner
+              JOIN pg_catalog.pg_rewrite AS r ON r.ev_class = v.oid
+              JOIN pg_catalog.pg_depend AS d
+                ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              JOIN pg_catalog.pg_class AS t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p') AND t.relrowsecurity
+             WHERE v.relnamespace = {{ jobs_schema | literal }}::pg_catalog.regnamespace
+               AND v.relkind = 'v'
+               AND v.relowner <> {{ roles.owner | literal }}::pg_catalog.regrole
+               AND NOT (o.rolsuper OR o.rolbypassrls)
+               AND (t.relforcerowsecurity OR NOT pg_catalog.pg_has_role(v.relowner, t.relowner, 'USAGE'))) AS b
 $fn$;
 REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.blind_spots() FROM PUBLIC;
 COMMENT ON FUNCTION {{ jobs_schema | ident }}.blind_spots() IS
