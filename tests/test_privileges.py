@@ -46,9 +46,16 @@ def test_the_deployer_creates_three_roles_and_hands_the_schema_to_the_owner(conn
     assert roles[OWNER]["rolbypassrls"] is True  # row security must not hide rows from the jobs
     owners = conn.execute(
         "SELECT DISTINCT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relnamespace = 'jobs'::regnamespace"
+        " AND relname <> 'storage_objects'"
         " UNION SELECT DISTINCT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = 'jobs'::regnamespace"
         " UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'jobs'").fetchall()
     assert [r["o"] for r in owners] == [OWNER]
+    # The one exception: the view through which cleanup_media reads storage.objects stays the
+    # deploying role's, and only the owner may read it.
+    view = conn.execute("SELECT pg_get_userbyid(relowner) AS o, relacl::text[] AS acl FROM pg_class"
+                        " WHERE oid = 'jobs.storage_objects'::regclass").fetchone()
+    assert view["o"] == conn.info.user
+    assert sorted(a.split("=")[0] for a in view["acl"]) == sorted([conn.info.user, OWNER])
     definers = [r["f"] for r in conn.execute(
         "SELECT proname AS f FROM pg_proc WHERE pronamespace = 'jobs'::regnamespace AND prosecdef ORDER BY 1")]
     assert definers == sorted(["blind_spots", "calculate_badges", "calculate_badges_changes", "catalog_drift", "cleanup",
