@@ -305,6 +305,9 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (f"jobs/{name}.sql", f"registry/{name}")
         )
     _record_catalog(conn, manifest, plan.rendered)
+    # A handful of rows autovacuum never analyzes: without statistics the planner takes the
+    # registry for hundreds of rows, and job_health's plan for one worth compiling (JIT).
+    conn.execute(f"ANALYZE {quote_ident(js)}.job_registry")
 
 
 def _record_catalog(conn: psycopg.Connection, manifest: Manifest, units: list[Unit]) -> None:

@@ -101,6 +101,7 @@ COMMENT ON FUNCTION {{ js }}.catalog_drift() IS
 -- Dropped first: CREATE OR REPLACE VIEW cannot rename or reorder columns of an older view.
 DROP VIEW IF EXISTS {{ js }}.job_health;
 CREATE VIEW {{ js }}.job_health AS
+WITH drifted AS MATERIALIZED (SELECT d.job_name FROM {{ js }}.catalog_drift() AS d)
 SELECT r.job_name,
        r.description,
        r.schedule,
@@ -155,10 +156,14 @@ SELECT r.job_name,
         SELECT e.executed_at FROM {{ js }}.job_executions AS e
          WHERE e.job_name = r.job_name AND e.status IN ('succeeded', 'partial')
          ORDER BY e.executed_at DESC, e.id DESC LIMIT 1) AS ok ON true
+  -- Failures since the last success, counted up to 10000 (a job failing every few seconds
+  -- for weeks would otherwise make every read of the view cost its whole history).
   LEFT JOIN LATERAL (
-        SELECT pg_catalog.count(*) AS n FROM {{ js }}.job_executions AS e
-         WHERE e.job_name = r.job_name AND e.status IN ('failed', 'abandoned')
-           AND e.executed_at > coalesce(ok.executed_at, '-infinity')) AS fails ON true
+        SELECT pg_catalog.count(*) AS n FROM (
+            SELECT 1 FROM {{ js }}.job_executions AS e
+             WHERE e.job_name = r.job_name AND e.status IN ('failed', 'abandoned')
+               AND e.executed_at > coalesce(ok.executed_at, '-infinity')
+             LIMIT 10000) AS f) AS fails ON true
   -- Runs in progress and abandoned ones. A `running` row is alive while its backend is: the
   -- same PID with the same start time (a PID is reused, the pair is not; rows from before
   -- backend_start: a backend with that PID that started before the run). A reader without
@@ -184,10 +189,11 @@ SELECT r.job_name,
         SELECT coalesce(r.scheduled_at IS NOT NULL AND due.fire > r.scheduled_at AND running.since IS NULL
                         AND (latest.executed_at IS NULL OR latest.executed_at < due.fire), false)
                AS overdue) AS late
+  -- catalog_drift() once for all jobs; the framework's objects (no job of their own) are
+  -- every job's.
   LEFT JOIN LATERAL (
-        SELECT pg_catalog.count(*) AS n FROM {{ js }}.catalog_drift() AS d
-         -- The framework's objects (no job of their own) are every job's.
-         WHERE d.job_name = r.job_name OR d.job_name IS NULL) AS drift ON true;
+        SELECT pg_catalog.count(*) FILTER (WHERE d.job_name = r.job_name OR d.job_name IS NULL) AS n
+          FROM drifted AS d) AS drift ON true;
 REVOKE ALL ON {{ js }}.job_health FROM PUBLIC;
 COMMENT ON VIEW {{ js }}.job_health IS
     'One row per deployed job: schedule, last run and success, consecutive failures, running now, next and '
