@@ -354,19 +354,25 @@ def _record_deployment(conn: psycopg.Connection, manifest: Manifest, plan: Plan)
     )
 
 
-def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget,
+def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget | None,
                      plan: Plan) -> None:
-    """registry.scheduled_at: when each enabled job was scheduled (kept while it stays so)."""
+    """The registry's record of what was scheduled, which job_health judges pg_cron by:
+    scheduled_at, when each enabled job was scheduled (kept while it stays so), and
+    cron_command, the command pg_cron should run for it. With target None (`deploy
+    --no-schedule`), nothing is scheduled on purpose: both NULL."""
     js = quote_ident(manifest.settings["jobs_schema"])
-    wanted = schedule.desired(manifest, target) if target.available else {}
+    wanted = schedule.desired(manifest, target) if target is not None and target.available else {}
     changed = {c.job.name for c in plan.cron if c.action == "schedule"}
-    names = {job.name: schedule.cron_name(manifest, job.name, target) for job in manifest.jobs.values()}
+    names = {job.name: schedule.cron_name(manifest, job.name, target) if target is not None else None
+             for job in manifest.jobs.values()}
+    commands = {job: wanted[cron].command for job, cron in names.items() if cron in wanted}
     conn.execute(
         f"UPDATE {js}.job_registry SET scheduled_at = CASE"
         " WHEN NOT job_name = ANY (%s) THEN NULL WHEN job_name = ANY (%s) THEN now()"
-        " ELSE coalesce(scheduled_at, now()) END WHERE job_name = ANY (%s)",
-        ([job for job, cron in names.items() if cron in wanted],
-         [job for job, cron in names.items() if cron in changed], list(names)),
+        " ELSE coalesce(scheduled_at, now()) END,"
+        " cron_command = (%s::jsonb)->>job_name WHERE job_name = ANY (%s)",
+        (list(commands), [job for job, cron in names.items() if cron in changed], json.dumps(commands),
+         list(names)),
     )
 
 
@@ -402,8 +408,7 @@ def deploy(
             blind = rights.blindness(conn, manifest, plan.bypass_refused)
             if blind:
                 raise MissingRights([m.line() for m in blind])
-            if with_schedule:
-                _record_schedule(conn, manifest, target, plan)
+            _record_schedule(conn, manifest, target if with_schedule else None, plan)
             _record_deployment(conn, manifest, plan)
             if target.local:
                 schedule.apply(plan.cron, target)

@@ -200,9 +200,17 @@ def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
     return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
 
 
+# The states of jobs.job_health that are problems (status exits 1); the others (disabled,
+# running, manual, never ran, healthy) are not. The view decides the state, in the order
+# sql/framework/50_health.sql documents; status only words it.
+PROBLEM_STATES = ("blind", "failing", "overdue", "unscheduled", "drifted")
+
+
 def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
-    """Healthy when every enabled job is deployed and scheduled, its last run did not fail,
-    no scheduled run is overdue, and nothing drifted from the manifest."""
+    """Each job's state as jobs.job_health decides it, and a line per problem: a problem
+    state, a job not deployed, what differs between the manifest's code and the deployed one
+    (which only the code knows), and, where pg_cron lives in another database the view
+    cannot read, the cron jobs missing or changed there."""
     with _session(dsn, manifest) as (conn, js, target):
         rows = _schedule_rows(conn, js, target, manifest)
         view = job_health(conn, js)
@@ -211,34 +219,41 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
     for row in rows:
         h = view.get(row["job"], {})
         row.update({k: h.get(k) for k in (
-            "state", "last_success_at", "consecutive_failures", "running_since", "running_for", "next_run_at",
-            "expected_run_at", "overdue", "never_ran", "abandoned_runs", "last_error", "last_sqlstate",
-            "last_duration_ms", "last_affected", "blind_tables")})
-        if not row["enabled"]:
-            continue
-        job = row["job"]
+            "state", "cron_state", "last_success_at", "consecutive_failures", "running_since", "running_for",
+            "next_run_at", "expected_run_at", "overdue", "never_ran", "abandoned_runs", "last_error",
+            "last_sqlstate", "last_duration_ms", "last_affected", "blind_tables")})
+        job, state = row["job"], h.get("state")
         if not row["deployed"]:
-            problems.append(f"{job}: not deployed")
-        elif row["scheduled"] is False:  # None: this role cannot see pg_cron (the note says why)
-            problems.append(f"{job}: not scheduled ({row.get('note') or 'run `deployer deploy`'})")
-        if h.get("state") == "failing" or (not h and row["last_status"] in ("failed", "abandoned")):
+            row["state"] = "not deployed"
+            if row["enabled"]:
+                problems.append(f"{job}: not deployed")
+            continue
+        if state == "failing":
             failures = h.get("consecutive_failures") or 0
-            what = {"running": "abandoned (its backend is gone)"}.get(h.get("last_status"),
-                                                                     h.get("last_status") or row["last_status"])
+            what = {"running": "abandoned (its backend is gone)"}.get(h.get("last_status"), h.get("last_status"))
             problems.append(f"{job}: last run {what}" + (f" ({failures} in a row)" if failures > 1 else ""))
-        if h.get("overdue"):
+        elif state == "overdue":
             last = h.get("last_run_at")
             problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "
                             + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran"))
-    blind = [row for row in rows if row["enabled"] and row.get("blind_tables")]
+        elif state == "unscheduled":
+            what = "paused in pg_cron (active = false)" if h.get("cron_state") == "paused" else "missing from pg_cron"
+            problems.append(f"{job}: not scheduled: {what}; `deployer deploy` schedules it again")
+    blind = [row for row in rows if row.get("state") == "blind"]
     if blind:  # the same tables for every job: said once
         owner = manifest.roles["owner"]
         problems.insert(0, f"blind: row level security hides rows of {', '.join(blind[0]['blind_tables'])} from role "
                            f"{owner}, the role the jobs run as, so {', '.join(r['job'] for r in blind)} refuse to run "
                            f"(as a superuser: ALTER ROLE {quote_ident(owner)} BYPASSRLS)")
+    cron = {job: h.get("cron_state") for job, h in view.items()}
     for item in drifted:
         if item["kind"] == "unscheduled" and item["job"] in manifest.jobs:
-            continue  # said above, per job
+            if cron.get(item["job"], "unknown") == "unknown":  # pg_cron elsewhere: read there, said here
+                problems.append(f"{item['job']}: not scheduled: missing from pg_cron; `deployer deploy` schedules it "
+                                "again")
+            continue  # otherwise the view judged pg_cron's entry: in the job's state, or not wanted there
+        if item["kind"] == "schedule changed" and cron.get(item["job"]) == "not scheduled":
+            continue  # deployed without a schedule: pg_cron's entry is not the job set's concern
         problems.append(f"drift: {item['object']} {item['kind']}" + (f": {item['detail']}" if item.get("detail")
                                                                       else ""))
     return {"healthy": not problems, "problems": problems, "jobs": rows, "drift": drifted}

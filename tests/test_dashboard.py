@@ -44,7 +44,7 @@ SETTLE_CONTEXT = "PL/pgSQL function public.settle_bet_trigger() line 7 at UPDATE
 # (scheduled long ago, last run two days back), cleanup changed by hand (drifted); history_db
 # adds calculate_badges running.
 SEED = f"""
-UPDATE jobs.job_registry SET scheduled_at = now();
+UPDATE jobs.job_registry SET scheduled_at = now(), cron_command = format('CALL jobs.run_job(%L)', job_name);
 UPDATE jobs.job_registry SET scheduled_at = '2024-12-01' WHERE job_name = 'expire_content';
 INSERT INTO jobs.job_executions (job_name, status, success, affected_count, batches, duration_ms, executed_at,
                                  finished_at, executed_by, params, error, sqlstate, error_context)
@@ -379,7 +379,7 @@ def test_the_session_is_read_only_and_reads_as_the_monitor_role_with_only_its_ri
         assert s.role == m.roles["monitor"] == "jobset_monitor"
         overview = data.jobs_overview(s, m, data.units(m))
         jobs = {j["job"]: j["state"] for j in overview["jobs"]}
-        assert jobs["cleanup"] == "failing" and jobs["expire_content"] == "never ran"
+        assert jobs["cleanup"] == "failing" and jobs["expire_content"] == "manual"  # deployed without a schedule
         assert overview["deployed"]["deployed_by"] == "postgres"
         detail = data.job_detail(s, m, data.units(m), "cleanup", 7)
         assert len(detail["window"]) == 1 and detail["sql"]["verdict"] == "deployed"

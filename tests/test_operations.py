@@ -187,7 +187,7 @@ def test_status_names_cron_drift_and_code_newer_than_the_database(admin_dsn, db,
     assert (f"cron job {name}", "schedule changed") in kinds
     assert (f"cron job jobs.cleanup_media@{conn.info.dbname}", "unscheduled") in kinds
     assert ("registry/cleanup_media", "outdated") in kinds
-    assert "cleanup_media: not scheduled (run `deployer deploy`)" in report["problems"]
+    assert "cleanup_media: not scheduled: missing from pg_cron; `deployer deploy` schedules it again" in report["problems"]
     assert deployer("deploy", "--manifest", str(newer), dsn=db).returncode == 0
     after = deployer("status", "--json", "--manifest", str(newer), dsn=db)
     assert (after.returncode, json.loads(after.stdout)["drift"]) == (0, [])
@@ -424,7 +424,7 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT SELECT ON jobs.job_health TO jobset_test_reader")
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
                      " jobs.cron_field(text, integer, integer, text[]), jobs.catalog_drift(),"
-                     " jobs.unit_catalog(text, text[]), jobs.blind_spots() TO jobset_test_reader")
+                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs() TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
             # Its own session is a stand-in for a run in progress it cannot see the start of.

@@ -51,7 +51,8 @@ STATES = {  # state -> (css class, what a person reads)
     "healthy": ("ok", "healthy"), "failing": ("bad", "failing"), "overdue": ("warn", "overdue"),
     "never ran": ("idle", "never ran"), "drifted": ("drift", "drifted"), "running": ("run", "running"),
     "disabled": ("idle", "disabled"), "not deployed": ("bad", "not deployed"),
-    "blind": ("bad", "blind: row security hides rows"),
+    "blind": ("bad", "blind: row security hides rows"), "unscheduled": ("bad", "not in pg_cron"),
+    "manual": ("idle", "runs by hand"),
 }
 
 

@@ -69,14 +69,10 @@ def _drift_by_job(items: list[dict[str, Any]]) -> dict[str | None, list[dict[str
     return out
 
 
-def _state(h: dict[str, Any], drifted: bool) -> str:
-    """job_health's state, and drifted too when the manifest renders a job otherwise than
-    what was deployed (which the view, without the manifest, cannot know)."""
-    if not h:
-        return "not deployed"
-    if drifted and h["state"] not in ("disabled", "blind"):
-        return "drifted"
-    return h["state"]
+def _state(h: dict[str, Any]) -> str:
+    """job_health's state as the view decides it, never derived here (code newer than the
+    deployed one is shown beside it, `outdated`, not in its place)."""
+    return h["state"] if h else "not deployed"
 
 
 def units(manifest: Manifest) -> list[install.Unit]:
@@ -109,7 +105,8 @@ def jobs_overview(s: Session, manifest: Manifest, rendered: list[install.Unit]) 
             "last_run": h.get("last_run_at"),
             "last_status": h.get("last_status"),
             "last_duration_ms": h.get("last_duration_ms"),
-            "state": _state(h, bool(drift.get(name) or drift.get(None))),
+            "state": _state(h),
+            "outdated": bool(drift.get(name) or drift.get(None)),
             "running_for": h.get("running_for"),
             "consecutive_failures": h.get("consecutive_failures") or 0,
             "expected_run_at": h.get("expected_run_at"),
@@ -143,7 +140,7 @@ def job_detail(s: Session, manifest: Manifest, rendered: list[install.Unit], nam
         drift = [d for d in status.unit_drift(s.conn, manifest, rendered) if d["job"] in (name, None)]
         sql = _deployed_sql(s, rendered, name, drift)
     return {
-        "job": name, "registry": registry, "health": health, "state": _state(health, bool(drift)),
+        "job": name, "registry": registry, "health": health, "state": _state(health), "outdated": bool(drift),
         "schedule_words": status.describe(registry["schedule"]) if registry else "",
         "now": now, "start": start, "days": days, "window": list(reversed(window)), "in_window": in_window,
         "runs": runs, "drift": drift, "sql": sql,

@@ -26,7 +26,10 @@ ALTER TABLE {{ jobs_schema | ident }}.job_registry
     -- A fire of its schedule after this moment with no run is what job_health calls overdue.
     ADD COLUMN IF NOT EXISTS scheduled_at   timestamptz,
     -- The jobs it runs after in `deployer run all` (the manifest's `after`).
-    ADD COLUMN IF NOT EXISTS run_after      text[]   NOT NULL DEFAULT '{}';
+    ADD COLUMN IF NOT EXISTS run_after      text[]   NOT NULL DEFAULT '{}',
+    -- The command the deployer scheduled in pg_cron for it (NULL: deployed without a
+    -- schedule, `deploy --no-schedule`, or disabled). job_health compares pg_cron's entry with it.
+    ADD COLUMN IF NOT EXISTS cron_command   text;
 REVOKE ALL ON {{ jobs_schema | ident }}.job_registry FROM PUBLIC;
 COMMENT ON TABLE {{ jobs_schema | ident }}.job_registry IS
     'The deployed jobs and their runner settings (batch sizes and target batch time, time budget, lock timeout, retries)';
