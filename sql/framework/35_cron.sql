@@ -162,20 +162,26 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    -- pg_cron's tables as found here, named in the query by these values: the names are not
+    -- constants, so plpgsql_check (which reads format() with constant arguments) does not
+    -- look for tables that only pg_cron's database has.
+    v_job     regclass := pg_catalog.to_regclass('cron.job');
+    v_details regclass := pg_catalog.to_regclass('cron.job_run_details');
 BEGIN
     /* The job set's cron jobs in this database, each with pg_cron's latest run of it. */
-    IF pg_catalog.to_regclass('cron.job') IS NULL OR pg_catalog.to_regclass('cron.job_run_details') IS NULL THEN
+    IF v_job IS NULL OR v_details IS NULL THEN
         RETURN;
     END IF;
     FOR jobid, jobname, schedule, command, database, username, active, last_status, last_start, last_end IN
     EXECUTE pg_catalog.format(
         'SELECT j.jobid::bigint, j.jobname::text, j.schedule::text, j.command::text, j.database::text,
                 j.username::text, j.active::boolean, d.status::text, d.start_time::timestamptz, d.end_time::timestamptz
-           FROM %1$I.job AS j
-           LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time FROM %1$I.job_run_details AS r
+           FROM %1$s AS j
+           LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time FROM %2$s AS r
                                WHERE r.jobid = j.jobid ORDER BY r.start_time DESC NULLS LAST LIMIT 1) AS d ON true
           WHERE j.database = pg_catalog.current_database() AND pg_catalog.strpos(j.command, $1) > 0
-          ORDER BY j.jobid', 'cron')
+          ORDER BY j.jobid', v_job, v_details)
         USING {{ ('CALL ' ~ js ~ '.run_job(') | literal }}
     LOOP
         RETURN NEXT;

@@ -44,6 +44,7 @@
     v_from_run   bigint      := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'cron_run_details') = 'array'
                                      THEN (v_after -> 'cron_run_details' ->> 0)::bigint END;
     v_cron       boolean;
+    v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% endset %}
 {% call job_function("cleanup",
     "Delete notifications and finished job runs older than their retention (30 days), pg_cron's "
@@ -76,8 +77,8 @@
 
     -- pg_cron's history, by runid (it grows with start_time), through dynamic SQL: the table
     -- exists only where pg_cron is installed.
-    v_cron := pg_catalog.to_regclass('cron.job_run_details') IS NOT NULL
-              AND pg_catalog.has_table_privilege('cron.job_run_details',
+    v_cron := v_cron_runs IS NOT NULL
+              AND pg_catalog.has_table_privilege(v_cron_runs,
                                                  CASE WHEN p_dry_run THEN 'SELECT' ELSE 'SELECT, DELETE' END);
     IF NOT v_cron AND NOT v_after ? 'cron_run_details' THEN
         RAISE NOTICE 'cleanup: no cron.job_run_details to prune in this database (pg_cron lives elsewhere or this role may not delete from it)';
@@ -87,9 +88,10 @@
 SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left) AS r (runid)
 {% endcall %}
     IF NOT p_dry_run AND v_seen > 0 THEN
-        -- Built with format(): the statement names a table only pg_cron's databases have,
-        -- which plpgsql_check would otherwise look for wherever the job is linted.
-        EXECUTE pg_catalog.format('DELETE FROM %I.%I WHERE runid = ANY ($1)', 'cron', 'job_run_details')
+        -- The table is named by the regclass found above, not by a constant: plpgsql_check
+        -- reads format() with constant arguments, and would look wherever the job is linted
+        -- for a table only pg_cron's databases have.
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE runid = ANY ($1)', v_cron_runs)
           USING v_runs;
         GET DIAGNOSTICS v_n = ROW_COUNT;
     ELSE
@@ -183,16 +185,19 @@ LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    -- Named by this value, not a constant, so that plpgsql_check (which reads format() with
+    -- constant arguments) does not look for it where pg_cron is not.
+    v_runs regclass := pg_catalog.to_regclass('cron.job_run_details');
 BEGIN
     /* pg_cron's run ids older than p_before (by start_time), after p_after, at most p_limit. */
-    IF pg_catalog.to_regclass('cron.job_run_details') IS NULL
-       OR NOT pg_catalog.has_table_privilege('cron.job_run_details', 'SELECT') THEN
+    IF v_runs IS NULL OR NOT pg_catalog.has_table_privilege(v_runs, 'SELECT') THEN
         RETURN;
     END IF;
     RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT d.runid FROM %I.%I AS d
+        'SELECT d.runid FROM %s AS d
           WHERE d.start_time < $1 AND ($2 IS NULL OR d.runid > $2)
-          ORDER BY d.runid LIMIT $3', 'cron', 'job_run_details')
+          ORDER BY d.runid LIMIT $3', v_runs)
         USING p_before, p_after, p_limit;
 END
 $fn$;
