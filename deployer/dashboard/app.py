@@ -2,25 +2,35 @@
 
 Pages: the jobs (health of each), a job (its runs as a chart, its latest runs, its SQL), and
 live runs pushed by server-sent events from the run announcements (LISTEN). Everything is
-read through data.py's read-only session; nothing on a page, in an error or in the access
+read through data.py's read-only sessions; nothing on a page, in an error or in the access
 log names the connection string, and a token, when one is set, travels in a header or a
 cookie, never in a logged URL.
+
+Watching must never hurt the app: the pages share pool.Pool's few connections (`connections`,
+default 3; a page that cannot get one within a few seconds is a 503), and every Live stream
+shares live.Hub's one LISTEN connection (at most `max_streams` streams, default 50; the next
+is a 503). So a dashboard holds at most `connections` + 1 of the database's connections,
+however many people watch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import anyio
-import psycopg
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,16 +39,20 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from deployer import status, watch
-from deployer.dashboard import chart, data
-from deployer.db import assume_role_async, connect_async, translated
+from deployer import status
+from deployer.dashboard import chart, data, live, pool
 from deployer.errors import ConnectionFailed, DeployerError, UsageError
 from deployer.manifest import Manifest
 
 HERE = Path(__file__).parent
 TOKEN_ENV = "DEPLOYER_DASHBOARD_TOKEN"
 COOKIE = "deployer_dashboard_token"
-KEEPALIVE_S = 5.0  # an SSE comment this often: proxies keep the stream open, a gone client is noticed
+# The caps, from the environment (the names the CLI's options would take): the Live streams
+# served at once, and the database connections the pages share (the listener is one more).
+MAX_STREAMS_ENV = "DEPLOYER_DASHBOARD_MAX_STREAMS"
+CONNECTIONS_ENV = "DEPLOYER_DASHBOARD_CONNECTIONS"
+REAP_S = 10.0  # how often idle page connections are looked at (pool.IDLE_S closes them)
+RETRY_AFTER_S = "5"  # what a 503 for want of a connection or a stream suggests
 HEADERS = {
     # Everything the pages use comes from this server: no CDN, works offline.
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
@@ -74,6 +88,21 @@ def check_bind(host: str, port: int, token: str | None) -> None:
         raise UsageError(f"the token is empty: pass --token or set {TOKEN_ENV} to a secret")
     if token is None and not is_loopback(host):
         raise UsageError(f"refusing to serve on {host} (not loopback) without a token: pass --token or set {TOKEN_ENV}")
+
+
+def limit(value: int | None, env: str, default: int, what: str) -> int:
+    """A cap: `value` when given, else $`env`, else `default`; at least 1."""
+    if value is None:
+        given = os.environ.get(env, "").strip()
+        if not given:
+            return default
+        try:
+            value = int(given)
+        except ValueError:
+            raise UsageError(f"{env} must be a whole number ({what}), not {given!r}") from None
+    if value < 1:
+        raise UsageError(f"{env} must be at least 1 ({what}), not {value}")
+    return value
 
 
 def _safe(exc: DeployerError) -> str:
@@ -166,65 +195,81 @@ class StripQuery(logging.Filter):
 
 # -- the app -------------------------------------------------------------------------------
 
-def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
+def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_streams: int = live.MAX_STREAMS,
+               connections: int = pool.SIZE) -> Guard:
     templates = make_templates()
     channel = manifest.settings["notify_channel"]
     rendered = data.units(manifest)
+    sessions = pool.Pool(dsn, manifest, size=connections)
+    hub = live.Hub(dsn, manifest, max_streams=max_streams)
 
-    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("nav", name.removesuffix(".html"))
         html = templates.get_template(name).render(channel=channel, **context)
         return HTMLResponse(html, status_code=status_code)
 
-    def jobs_page(request: Request) -> HTMLResponse:
-        with data.session(dsn, manifest) as s:
-            overview = data.jobs_overview(s, manifest, rendered)
-        return page(request, "jobs.html", role=s.role, **overview)
+    async def page(name: str, **context: Any) -> HTMLResponse:
+        """A page rendered in a worker thread: a large chart does not hold up the live streams."""
+        return await anyio.to_thread.run_sync(partial(render, name, **context))
 
-    def job_page(request: Request) -> HTMLResponse:
+    async def jobs_page(request: Request) -> HTMLResponse:
+        overview, role = await sessions.read(lambda s: (data.jobs_overview(s, manifest, rendered), s.role))
+        return await page("jobs.html", role=role, **overview)
+
+    async def job_page(request: Request) -> HTMLResponse:
         name = request.path_params["name"]
         try:
             days = int(request.query_params.get("days", "7"))
         except ValueError:
             raise UsageError("days must be a whole number") from None
         try:
-            with data.session(dsn, manifest) as s:
-                detail = data.job_detail(s, manifest, rendered, name, days)
+            detail, role = await sessions.read(
+                lambda s: (data.job_detail(s, manifest, rendered, name, days), s.role))
         except LookupError:
             raise HTTPException(404, f"no job named {name} in the manifest or the registry") from None
-        svg = chart.runs_chart(detail["window"], detail["start"], detail["now"], name)
-        return page(request, "job.html", nav="jobs", role=s.role, chart=svg, **detail)
+        svg = await anyio.to_thread.run_sync(chart.runs_chart, detail["window"], detail["start"], detail["now"], name)
+        return await page("job.html", nav="jobs", role=role, chart=svg, **detail)
 
-    def live_page(request: Request) -> HTMLResponse:
+    async def live_page(request: Request) -> HTMLResponse:
         job = request.query_params.get("job") or None
-        with data.session(dsn, manifest) as s:
-            runs = data.live_runs(s)
-        return page(request, "live.html", role=s.role, runs=[r for r in runs if job in (None, r["job_name"])],
-                    job=job)
+        runs, role = await sessions.read(lambda s: (data.live_runs(s), s.role))
+        return await page("live.html", role=role, runs=[r for r in runs if job in (None, r["job_name"])], job=job)
 
     async def live_events(request: Request) -> StreamingResponse:
-        job = request.query_params.get("job") or None
-        conn = await connect_async(dsn, read_only=True, application_name=f"{data.APPLICATION_NAME} live")
-        try:
-            await assume_role_async(conn, data.monitor_role(manifest))
-            with translated():
-                await conn.execute(watch.listen_sql(manifest))
-        except BaseException:
-            await conn.close()
-            raise
-        return StreamingResponse(_announcements(conn, request, job), media_type="text/event-stream",
+        stream = await hub.open(request.query_params.get("job") or None)
+        return StreamingResponse(hub.events(stream), media_type="text/event-stream",
                                  headers={"x-accel-buffering": "no"})
 
     async def failed(request: Request, exc: Exception) -> Response:
+        headers = {}
         if isinstance(exc, HTTPException):
             code, message = exc.status_code, exc.detail
         elif isinstance(exc, UsageError):
             code, message = 400, str(exc)
         else:
             code, message = 503, _safe(exc)  # type: ignore[arg-type]
+            if isinstance(exc, (pool.Busy, live.TooManyStreams)):
+                headers["retry-after"] = RETRY_AFTER_S
         if request.url.path.startswith("/live/events"):
-            return PlainTextResponse(message + "\n", status_code=code)
-        return page(request, "error.html", status_code=code, nav="", code=code, message=message)
+            return PlainTextResponse(message + "\n", status_code=code, headers=headers)
+        response = render("error.html", status_code=code, nav="", code=code, message=message)
+        response.headers.update(headers)
+        return response
+
+    async def reap() -> None:
+        while True:
+            await asyncio.sleep(REAP_S)
+            sessions.reap()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        reaper = asyncio.get_running_loop().create_task(reap())
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await hub.close()
+            sessions.close()
 
     routes = [
         Route("/", jobs_page, name="jobs"),
@@ -233,28 +278,9 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None) -> Guard:
         Route("/live/events", live_events, name="events"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={DeployerError: failed, HTTPException: failed})
+    app = Starlette(routes=routes, exception_handlers={DeployerError: failed, HTTPException: failed},
+                    lifespan=lifespan)
     return Guard(app, token)
-
-
-async def _announcements(conn, request: Request, job: str | None) -> AsyncIterator[str]:
-    """The SSE stream: `ready` once listening, then one `run` event per announcement (the
-    event's fields and watch's line for a person), a comment every KEEPALIVE_S seconds."""
-    try:
-        yield "retry: 2000\nevent: ready\ndata: {}\n\n"
-        while not await request.is_disconnected():
-            async for note in conn.notifies(timeout=KEEPALIVE_S):
-                event = watch.parse(note.payload, job)
-                if event is not None:
-                    event["line"] = watch.describe(event)
-                    yield f"event: run\ndata: {json.dumps(event, default=str)}\n\n"
-            yield ": keep-alive\n\n"
-    except psycopg.OperationalError as exc:  # the server went away: end the stream, the page reconnects
-        first = (str(exc).strip().splitlines() or ["no answer"])[0].strip()
-        logging.getLogger("uvicorn.error").warning("live: lost the database connection: %s", first)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await conn.close()
 
 
 def probe(dsn: str, manifest: Manifest) -> str:
@@ -269,17 +295,23 @@ def probe(dsn: str, manifest: Manifest) -> str:
 
 
 def serve(dsn: str, manifest: Manifest, host: str, port: int, token: str | None,
-          ready: Any = None) -> None:
-    """Serve until Ctrl-C (or SIGTERM)."""
+          ready: Any = None, *, max_streams: int | None = None, connections: int | None = None) -> None:
+    """Serve until Ctrl-C (or SIGTERM). The caps: `max_streams` Live streams at once (else
+    $DEPLOYER_DASHBOARD_MAX_STREAMS, else 50), `connections` the pages share (else
+    $DEPLOYER_DASHBOARD_CONNECTIONS, else 3), besides the one the Live streams share."""
     import uvicorn
 
     check_bind(host, port, token)
+    max_streams = limit(max_streams, MAX_STREAMS_ENV, live.MAX_STREAMS, "the most Live streams served at once")
+    connections = limit(connections, CONNECTIONS_ENV, pool.SIZE, "the database connections the pages share")
     role = probe(dsn, manifest)
-    config = uvicorn.Config(create_app(dsn, manifest, token), host=host, port=port, log_level="info",
+    app = create_app(dsn, manifest, token, max_streams=max_streams, connections=connections)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
                             access_log=True, timeout_graceful_shutdown=2, server_header=False)
     logging.getLogger("uvicorn.access").addFilter(StripQuery())
     if ready is not None:
         shown = f"[{host}]" if ":" in host else host
         ready(f"dashboard on http://{shown}:{port}/ reading as {role}, read-only"
-              + ("; token required" if token else "") + "; Ctrl-C to stop")
+              + ("; token required" if token else "")
+              + f"; at most {connections} + 1 database connections, {max_streams} live streams; Ctrl-C to stop")
     uvicorn.Server(config).run()

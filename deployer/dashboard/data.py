@@ -1,5 +1,6 @@
-"""What the dashboard reads, and how: one read-only session per request, as the monitor role
-where there is one, through the same reads `deployer status` and `history` make.
+"""What the dashboard reads, and how: a read-only session, as the monitor role where there is
+one, through the same reads `deployer status` and `history` make (the pages take theirs from
+pool.Pool).
 
 The session reads only the job set's job_health, job_executions, job_registry,
 deployed_objects and catalog_drift() (the monitor role's rights), and the catalog.
@@ -41,23 +42,43 @@ class Session:
         return quote_ident(self.schema)
 
 
-@contextmanager
-def session(dsn: str, manifest: Manifest, application_name: str = APPLICATION_NAME) -> Iterator[Session]:
-    """A read-only connection to the deployed job set, as the monitor role when this user
-    may take it on; closed after."""
+def open_connection(dsn: str, manifest: Manifest, application_name: str = APPLICATION_NAME) -> tuple[Any, str]:
+    """A read-only connection, as the monitor role when this user may take it on, and whom
+    it reads as."""
     conn = connect(dsn, read_only=True, application_name=application_name)
-    role = None
     try:
         with translated():
             assume_role(conn, monitor_role(manifest))
-            js = status.require_jobs_schema(conn, manifest)
             role = conn.execute("SELECT current_user AS r").fetchone()["r"]
+    except BaseException:
+        conn.close()
+        raise
+    return conn, role
+
+
+@contextmanager
+def reading(conn: Any, manifest: Manifest, role: str) -> Iterator[Session]:
+    """A Session over an open connection (open_connection's) to the deployed job set; a
+    right the role lacks is named with whom it reads as."""
+    try:
+        with translated():
+            js = status.require_jobs_schema(conn, manifest)
             yield Session(conn, js, role)
     except DatabaseError as exc:
-        if exc.sqlstate != "42501" or role is None:
+        if exc.sqlstate != "42501":
             raise
         raise DatabaseError(f"{exc} (reading as {role}: a deploy grants its monitor role what the dashboard"
                             " reads)", exc.sqlstate, exc.constraint) from None
+
+
+@contextmanager
+def session(dsn: str, manifest: Manifest, application_name: str = APPLICATION_NAME) -> Iterator[Session]:
+    """A read-only connection to the deployed job set, as the monitor role when this user
+    may take it on; closed after. (The pages share pool.Pool's connections instead.)"""
+    conn, role = open_connection(dsn, manifest, application_name)
+    try:
+        with reading(conn, manifest, role) as s:
+            yield s
     finally:
         conn.close()
 

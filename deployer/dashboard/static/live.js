@@ -93,10 +93,15 @@
   }
 
   // EventSource retries by itself after a dropped stream, but gives up on an answer other
-  // than 200 (the database down: 503); then a new one is opened a little later.
+  // than 200 (the database down, or too many pages watching: 503); then a new one is
+  // opened a little later. The stream stays open while the server's one listener
+  // reconnects to the database (paused, then ready again); a page that fell too far behind
+  // is ended by the server (behind) and reconnects.
   function listen() {
     const source = new EventSource(listener.dataset.events);
     source.addEventListener("ready", function () { setListener("ok", "listening"); });
+    source.addEventListener("paused", function () { setListener("warn", "database unreachable, reconnecting…"); });
+    source.addEventListener("behind", function () { setListener("warn", "fell behind, reconnecting…"); });
     source.addEventListener("run", function (message) { onRun(JSON.parse(message.data)); });
     source.addEventListener("error", function () {
       setListener("warn", "reconnecting…");
