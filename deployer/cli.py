@@ -291,6 +291,14 @@ def dashboard(
     token: Annotated[Optional[str], typer.Option(
         "--token", envvar="DEPLOYER_DASHBOARD_TOKEN", show_envvar=True, show_default=False,
         help="Secret every request must carry (Bearer header, or ?token= once for a cookie).")] = None,
+    max_streams: Annotated[Optional[int], typer.Option(
+        "--max-streams", envvar="DEPLOYER_DASHBOARD_MAX_STREAMS", show_envvar=True, show_default=False,
+        help="Live pages served at once, all sharing one database connection; the next gets a 503. Default 50.")
+    ] = None,
+    connections: Annotated[Optional[int], typer.Option(
+        "--connections", envvar="DEPLOYER_DASHBOARD_CONNECTIONS", show_envvar=True, show_default=False,
+        help="Database connections the pages share (the Live pages' one is extra); a page waits 3 s for one, "
+             "then gets a 503. Default 3.")] = None,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
@@ -302,7 +310,7 @@ def dashboard(
     dashboard_app.check_bind(host, port, token)
     try:
         dashboard_app.serve(require_session(local.resolve_dsn(dsn), "the dashboard"), _manifest(manifest, env), host,
-                            port, token, ready=output.info)
+                            port, token, ready=output.info, max_streams=max_streams, connections=connections)
     except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
         return
 

@@ -22,7 +22,7 @@ CREATE OR REPLACE FUNCTION {{ jobs_schema | ident }}.merge_details(
 )
 RETURNS jsonb
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE  -- not IMMUTABLE: casts between jsonb and numeric are STABLE (plpgsql_check 2.8.6+ says so)
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
