@@ -7,6 +7,7 @@ database is touched.
 from __future__ import annotations
 
 import re
+import zoneinfo
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,21 @@ def _interval(value: Any, where: str) -> str:
     return value
 
 
+def _timezone(name: Any) -> str:
+    """A time zone of the IANA database, which PostgreSQL reads too (Debian's builds use the
+    system's copy). Stricter than PostgreSQL, which also takes POSIX strings such as
+    'XYZ+3', a choice: those carry no daylight-saving rules of a real place. An unknown name
+    would make every weekly job fail at run time."""
+    if isinstance(name, str) and re.match(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$", name):
+        try:
+            zoneinfo.ZoneInfo(name)
+            return name
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise ConfigError(f"[settings] timezone: {name!r} is not a time zone of the IANA database (such as "
+                      "'UTC' or 'Europe/Paris')")
+
+
 def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     unknown = set(settings) - set(SETTINGS_DEFAULTS)
     if unknown:
@@ -120,8 +136,7 @@ def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("app_schema", "storage_schema", "jobs_schema"):
         if not isinstance(out[key], str) or not NAME_RE.match(out[key]):
             raise ConfigError(f"[settings] {key} must be a lower-case SQL name, not {out[key]!r}")
-    if not isinstance(out["timezone"], str) or not re.match(r"^[A-Za-z0-9_+\-/]+$", out["timezone"]):
-        raise ConfigError(f"[settings] timezone must be a zone name such as 'Europe/Paris', not {out['timezone']!r}")
+    _timezone(out["timezone"])
     if not isinstance(out["lock_timeout"], str) or not LOCK_TIMEOUT_RE.match(out["lock_timeout"]):
         raise ConfigError(f"[settings] lock_timeout must look like '5s' or '500ms', not {out['lock_timeout']!r}")
     if isinstance(out["max_retries"], bool) or not isinstance(out["max_retries"], int) or out["max_retries"] < 0:

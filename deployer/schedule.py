@@ -213,12 +213,12 @@ def plan(manifest: Manifest, target: CronTarget, *, anyone: bool = False) -> lis
     kept = set()
     for name, job in want.items():
         now = current.get(name)
-        if now is not None:
+        # A paused entry is replaced: pg_cron's schedule upsert keeps `active` as it was.
+        if now is not None and now.active:
             kept.add(now.jobid)
         if now is None or (now.schedule, now.command, now.active) != (job.schedule, job.command, True):
             changes.append(CronChange("schedule", job))
-    changes += [CronChange("unschedule", job) for job in have if job.jobid not in kept]
-    return changes
+    return [CronChange("unschedule", job) for job in have if job.jobid not in kept] + changes
 
 
 def apply(changes: list[CronChange], target: CronTarget) -> None:

@@ -178,11 +178,12 @@ def _cron_drift(manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
         for change in schedule.plan(manifest, target, anyone=True):
             name = change.job.name
             if change.action == "unschedule":
-                items.append({"object": f"cron job {name} ({change.job.schedule})", "kind": "extra",
-                              "job": None, "unit": None})
+                if not (name in wanted and current.get(name) == change.job and not change.job.active):
+                    items.append({"object": f"cron job {name} ({change.job.schedule})", "kind": "extra",
+                                  "job": None, "unit": None})
             elif name not in current or not current[name].active:
-                items.append({"object": f"cron job {name}", "kind": "unscheduled", "job": by_cron.get(name),
-                              "unit": None})
+                items.append({"object": f"cron job {name}", "job": by_cron.get(name), "unit": None,
+                              "kind": "paused" if name in current else "unscheduled"})
             else:
                 have, want = current[name], wanted[name]
                 what = (f"{have.schedule!r}, the manifest says {want.schedule!r}" if have.schedule != want.schedule
@@ -204,6 +205,7 @@ def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
 # running, manual, never ran, healthy) are not. The view decides the state, in the order
 # sql/framework/50_health.sql documents; status only words it.
 PROBLEM_STATES = ("blind", "failing", "overdue", "unscheduled", "drifted")
+UNSCHEDULED = {"paused": "paused in pg_cron (active = false)", "unscheduled": "missing from pg_cron"}
 
 
 def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
@@ -237,7 +239,7 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
             problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "
                             + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran"))
         elif state == "unscheduled":
-            what = "paused in pg_cron (active = false)" if h.get("cron_state") == "paused" else "missing from pg_cron"
+            what = UNSCHEDULED["paused" if h.get("cron_state") == "paused" else "unscheduled"]
             problems.append(f"{job}: not scheduled: {what}; `deployer deploy` schedules it again")
     blind = [row for row in rows if row.get("state") == "blind"]
     if blind:  # the same tables for every job: said once
@@ -245,12 +247,16 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         problems.insert(0, f"blind: row level security hides rows of {', '.join(blind[0]['blind_tables'])} from role "
                            f"{owner}, the role the jobs run as, so {', '.join(r['job'] for r in blind)} refuse to run "
                            f"(as a superuser: ALTER ROLE {quote_ident(owner)} BYPASSRLS)")
+    for row in rows:  # a drifted job's lines are the drift's, below; any other problem state is named here
+        if row.get("state") in PROBLEM_STATES and row["state"] != "drifted" \
+                and not any(p.startswith(f"{row['job']}: ") or p.startswith("blind: ") for p in problems):
+            problems.append(f"{row['job']}: {row['state']}")
     cron = {job: h.get("cron_state") for job, h in view.items()}
     for item in drifted:
-        if item["kind"] == "unscheduled" and item["job"] in manifest.jobs:
+        if item["kind"] in ("unscheduled", "paused") and item["job"] in manifest.jobs:
             if cron.get(item["job"], "unknown") == "unknown":  # pg_cron elsewhere: read there, said here
-                problems.append(f"{item['job']}: not scheduled: missing from pg_cron; `deployer deploy` schedules it "
-                                "again")
+                problems.append(f"{item['job']}: not scheduled: {UNSCHEDULED[item['kind']]}; `deployer deploy` "
+                                "schedules it again")
             continue  # otherwise the view judged pg_cron's entry: in the job's state, or not wanted there
         if item["kind"] == "schedule changed" and cron.get(item["job"]) == "not scheduled":
             continue  # deployed without a schedule: pg_cron's entry is not the job set's concern

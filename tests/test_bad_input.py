@@ -51,6 +51,7 @@ MANIFESTS = [
     ('[roles]\nowner = "same"\nrunner = "same"\n' + JOB, "three different roles"),
     (JOB.replace('time_budget', 'run_as = "jobset_owner"\ntime_budget'), "must not run a job as the owner role"),
     (JOB.replace('time_budget', 'run_as = "nobody_at_all"\ntime_budget'), "role 'nobody_at_all' does not exist"),
+    ('[settings]\ntimezone = "Mars/Olympus"\n' + JOB, "[settings] timezone: 'Mars/Olympus' is not a time zone"),
 ]
 
 # (args, target, message): target names the database the command is given (see _target).

@@ -136,6 +136,40 @@ def test_deploy_as_postgres_then_every_job_runs_as_its_dry_run_said_under_row_se
     assert left == 0 and not any((tmp_path / name).exists() for name in queued)
 
 
+def test_job_health_reads_pg_cron_s_own_entry_and_status_shows_the_view_s_state(supabase):
+    """pg_cron lives in the app's database here, so the view judges each job's entry itself:
+    paused, missing, another schedule; `status` shows that state, and deploy puts it back."""
+    assert deploy(supabase).returncode == 0
+
+    def states() -> dict:
+        with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+            return {r["job_name"]: (r["state"], r["cron_state"])
+                    for r in c.execute("SELECT job_name, state, cron_state FROM jobs.job_health")}
+
+    assert {cron for _, cron in states().values()} == {"scheduled"}
+    with psycopg.connect(supabase.postgres_dsn, autocommit=True) as c:  # as postgres, whose entries they are
+        c.execute("SELECT cron.alter_job(jobid, active => false) FROM cron.job WHERE jobname = 'jobs.cleanup'")
+        c.execute("SELECT cron.unschedule('jobs.cleanup_media')")
+        c.execute("SELECT cron.alter_job(jobid, schedule => '7 7 * * *') FROM cron.job"
+                  " WHERE jobname = 'jobs.reset_bankrolls'")
+    now = states()
+    assert (now["cleanup"], now["cleanup_media"], now["reset_bankrolls"]) == (
+        ("unscheduled", "paused"), ("unscheduled", "missing"), ("drifted", "differs"))
+    status = cli("status", "--json", dsn=supabase.postgres_dsn, env=DEFAULT)
+    assert status.returncode == 1
+    report = json.loads(status.stdout)
+    assert {j["job"]: j["state"] for j in report["jobs"]} == {job: state for job, (state, _) in now.items()}
+    assert "cleanup: not scheduled: paused in pg_cron (active = false); `deployer deploy` schedules it again" \
+        in report["problems"]
+    assert "cleanup_media: not scheduled: missing from pg_cron; `deployer deploy` schedules it again" \
+        in report["problems"]
+    assert any(p.startswith("drift: cron job jobs.reset_bankrolls schedule changed: '7 7 * * *'")
+               for p in report["problems"])
+    assert deploy(supabase).returncode == 0
+    assert {cron for _, cron in states().values()} == {"scheduled"}
+    assert cli("status", dsn=supabase.postgres_dsn, env=DEFAULT).returncode == 0
+
+
 @pytest.mark.slow
 def test_a_real_pg_cron_tick_runs_a_job_as_the_runner_role(supabase, tmp_path):
     text = (sql_root() / "jobs.toml").read_text()
