@@ -39,7 +39,21 @@ def wal_records(ctx: Context, start: str, end: str) -> list[tuple[str, int, str]
 
 
 def one_dry_run(ctx: Context, template: str, job: str) -> dict:
-    """A dry run on a fresh clone of an otherwise idle cluster, between two WAL positions."""
+    """A dry run on a fresh clone of an otherwise idle cluster, between two WAL positions.
+    The position is the cluster's: a record another process wrote meanwhile (autovacuum on a
+    busy machine) is counted too. A dry run's own WAL would be there every time, so a window
+    with records not ours is measured again, up to three times, and the least is kept."""
+    best = None
+    for _ in range(3):
+        result = _one_dry_run(ctx, template, job)
+        if best is None or result["own_wal_bytes"] < best["own_wal_bytes"]:
+            best = result
+        if best["own_wal_bytes"] == 0:
+            break
+    return best
+
+
+def _one_dry_run(ctx: Context, template: str, job: str) -> dict:
     with ctx.bench.clone(template) as dsn:
         ctx.bench.execute("CHECKPOINT")
         start = wal_position(ctx)
