@@ -21,6 +21,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from deployer import cron
+from deployer.errors import ConfigError
+from deployer.manifest import validate_schedule
 
 UTC = timezone.utc
 
@@ -154,15 +156,34 @@ def port_fire(schedule: str, at: datetime, before: bool, zone: str, version: str
     return cron.last_fire(entry, at, where) if before else cron.next_fire(entry, at, where)
 
 
-# -- the port against the real pg_cron -------------------------------------------
+# -- the port and the manifest against the real pg_cron -------------------------------------------
 
 def test_the_port_accepts_exactly_what_the_servers_pg_cron_accepts(server):
     taken = server["taken"]
     differ = [s for s in taken if (cron.parse(s, server["version"]) is not None) != taken[s]]
     assert differ == []
     accepted = sum(taken[s] for s in CORPUS)
-    # The corpus tries both sides hard (1.4: 1,096 of 3,000 accepted; 1.6: 1,105).
+    # The corpus tries both sides hard (of 3,000: 1,090 taken by 1.4, 1,089 by 1.6).
     assert accepted > 900 and len(CORPUS) - accepted > 1500, accepted
+
+
+def test_the_manifest_never_takes_what_pg_cron_refuses_and_says_why_it_refuses_more(server):
+    stricter = {}
+    for schedule in CORPUS:
+        try:
+            assert validate_schedule(schedule, "[jobs.x]") == SENT[schedule]
+        except ConfigError as exc:
+            if server["taken"][SENT[schedule]]:
+                stricter[schedule] = str(exc)
+        else:
+            assert server["taken"][SENT[schedule]], schedule
+            assert all(cron.parse(SENT[schedule], version) for version in cron.VERSIONS), schedule
+    reasons = ("pg_cron would ignore", "ends before it starts", "is out of range", "never fires",
+               "but refused by", "never fires @")
+    assert all(any(r in why for r in reasons) for why in stricter.values()), stricter
+    assert len(stricter) > 100  # the corpus reaches every documented reason
+    for reason in reasons:
+        assert any(reason in why for why in stricter.values()), reason
 
 
 # -- the SQL evaluator against the port -----------------------------------------------------------
@@ -320,3 +341,34 @@ def test_the_port_walks_pg_crons_clock():
     hourly = entry("0 * * * *")
     at = datetime(2026, 1, 1, 10, tzinfo=UTC)
     assert (cron.next_fire(hourly, at), cron.last_fire(hourly, at)) == (at + timedelta(hours=1), at)
+
+
+# -- the manifest -----------------------------------------------
+
+@pytest.mark.parametrize("schedule, why", [
+    ("56 6 * * FRI#5", "pg_cron would ignore '#5' in the day-of-week field"),
+    ("0 13-10,22 * * *", "the range 13-10 ends before it starts"),
+    ("6/2 * * * *", "is not a valid five-field cron expression pg_cron takes"),
+    ("0 0 L * *", "is not a valid five-field cron expression pg_cron takes"),
+    ("0 0 15W * *", "is not a valid five-field cron expression pg_cron takes"),
+    ("0 0 ? * *", "is not a valid five-field cron expression pg_cron takes"),
+    ("@daily at noon", "pg_cron would ignore 'at noon' after @daily"),
+    ("0 0 1 1 * 2027", "pg_cron would ignore '2027' after the fifth field"),
+    ("*/60 * * * *", "is taken by pg_cron 1.4, 1.5 but refused by 1.6"),
+    ("0 0 $ * *", "is taken by pg_cron 1.6 but refused by 1.4, 1.5"),
+    ("30 seconds", "is taken by pg_cron 1.5, 1.6 but refused by 1.4"),
+    ("@yearly", "pg_cron 1.6 never fires @yearly; write '0 0 1 1 *'"),
+    ("4294967296 * * * *", "4294967296 is out of range"),
+    ("0 0 30 2 *", "never fires"),
+])
+def test_the_manifest_refuses_with_the_reason(schedule, why):
+    with pytest.raises(ConfigError, match="^\\[jobs.x\\]: ") as refused:
+        validate_schedule(schedule, "[jobs.x]")
+    assert why in str(refused.value)
+
+
+def test_the_manifest_takes_what_every_pg_cron_takes_alike():
+    for schedule in ("0 * * * *", "*/30 * * * *", "@midnight", "@reboot", "@weekly", "0 0 */2 * 1", "0 0 1,* * 1",
+                     "30 6 * jan,jul sun", "0 0 29 2 *", "10-20/5 */6 13 * 5"):
+        assert validate_schedule(schedule, "[jobs.x]") == schedule
+    assert validate_schedule(" 0\t3  * * *\n", "[jobs.x]") == "0 3 * * *"
