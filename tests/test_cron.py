@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from deployer import cron
+from deployer import cron, status
 from deployer.errors import ConfigError
 from deployer.manifest import validate_schedule
 
@@ -343,7 +343,7 @@ def test_the_port_walks_pg_crons_clock():
     assert (cron.next_fire(hourly, at), cron.last_fire(hourly, at)) == (at + timedelta(hours=1), at)
 
 
-# -- the manifest -----------------------------------------------
+# -- the manifest, and what `deployer status` shows -----------------------------------------------
 
 @pytest.mark.parametrize("schedule, why", [
     ("56 6 * * FRI#5", "pg_cron would ignore '#5' in the day-of-week field"),
@@ -372,3 +372,17 @@ def test_the_manifest_takes_what_every_pg_cron_takes_alike():
                      "30 6 * jan,jul sun", "0 0 29 2 *", "10-20/5 */6 13 * 5"):
         assert validate_schedule(schedule, "[jobs.x]") == schedule
     assert validate_schedule(" 0\t3  * * *\n", "[jobs.x]") == "0 3 * * *"
+
+
+def test_status_describes_only_what_pg_cron_does_and_reads_next_runs_from_sql(conn, server):
+    assert status.describe("0 3 * * *") == "At 03:00 AM"
+    assert status.describe("@daily") == "At 12:00 AM"
+    for shown_as_is in ("0 0 */2 * 1", "0 12 1,15 * 0", "56 6 * * FRI#5", "0 0 1,* * 1", "@yearly", "@reboot",
+                        "5 seconds", "0 13-10,22 * * *"):
+        assert status.describe(shown_as_is) == shown_as_is
+    after = datetime(2026, 11, 29, 10, 7, tzinfo=UTC)
+    zone = server["zone"] or "UTC"
+    for schedule in ("5 * * * *", "@daily", "0 0 */2 * 1", "56 6 * * FRI#5"):
+        assert status.next_run(conn, "jobs", schedule, after) == port_fire(schedule, after, False, zone,
+                                                                           server["version"])
+    assert status.next_run(conn, "jobs", "@reboot", after) is None
