@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter
-
+from deployer import cron
 from deployer.errors import ConfigError
 from deployer.render import INTERVAL_RE, make_env, render, sql_root
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
-MACROS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@reboot"}
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "app_schema": "public",
@@ -90,14 +88,38 @@ class Manifest:
 
 
 def validate_schedule(expr: Any, where: str) -> str:
-    """A pg_cron 1.4 schedule: five cron fields or one of its @macros (no seconds)."""
+    """A schedule every pg_cron the job set runs on (1.4 to 1.6) takes, and means the same
+    by: deployer.cron reads it as each does. Stricter than pg_cron where it would run the
+    job otherwise than the schedule says (README, "Schedules"): no text pg_cron skips, no
+    reversed range, no number C's atoi wraps, no @yearly (1.6 never fires it), none that
+    never fires, nothing only a later pg_cron takes (`$`, `N seconds`, a step past the
+    field's top)."""
     if not isinstance(expr, str) or not expr.strip():
         raise ConfigError(f"{where}: schedule must be a cron expression such as '0 * * * *'")
     expr = " ".join(expr.split())
-    if expr in MACROS:
-        return expr
-    if len(expr.split(" ")) != 5 or not croniter.is_valid(expr):
-        raise ConfigError(f"{where}: {expr!r} is not a valid five-field cron expression")
+    entries = {version: cron.parse(expr, version) for version in cron.VERSIONS}
+    refused = [version for version, entry in entries.items() if entry is None]
+    if len(refused) == len(entries):
+        raise ConfigError(f"{where}: {expr!r} is not a valid five-field cron expression pg_cron takes (minute hour "
+                          "day-of-month month day-of-week), nor @hourly, @daily, @midnight, @weekly, @monthly, @reboot")
+    if refused:
+        taken = [version for version in cron.VERSIONS if version not in refused]
+        raise ConfigError(f"{where}: {expr!r} is taken by pg_cron {', '.join(taken)} but refused by "
+                          f"{', '.join(refused)}, which the job set runs on too")
+    entry = entries[cron.NEWEST]
+    if entry.notes:
+        kind, detail = entry.notes[0]
+        extra = " is not a valid five-field cron expression" if detail.endswith("after the fifth field") else ""
+        raise ConfigError(f"{where}: {expr!r}{extra}: " + {
+            "skipped": f"pg_cron would ignore {detail}, so the job would not run as written",
+            "reversed": f"the range {detail} ends before it starts: pg_cron 1.4 reads it as nothing, 1.6 as part "
+                        "of a wrap-around; write it as two ranges",
+            "wrapped": f"{detail} is out of range (pg_cron wraps it to another number)",
+        }[kind])
+    if expr.split(" ")[0] in ("@yearly", "@annually"):
+        raise ConfigError(f"{where}: {expr!r}: pg_cron 1.6 never fires {expr}; write '0 0 1 1 *'")
+    if not entry.reboot and not all(cron.can_fire(e) for e in entries.values()):
+        raise ConfigError(f"{where}: {expr!r} never fires")
     return expr
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 from cron_descriptor import get_description
-from croniter import croniter
 
-from deployer import schedule
+from deployer import cron, schedule
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
@@ -46,21 +46,36 @@ def history_rows(conn, js: str, job: str | None, limit: int) -> list[dict[str, A
     ).fetchall()
 
 
+# The macros whose five fields cron_descriptor reads as pg_cron does (1.6 never fires @yearly).
+MACRO_FIELDS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
+                "@monthly": "0 0 1 * *"}
+PLAIN_ITEM = re.compile(r"^(?:\*(?:/[0-9]+)?|[A-Za-z0-9]+(?:-[A-Za-z0-9]+(?:/[0-9]+)?)?)$")
+
+
 def describe(expr: str) -> str:
+    """The schedule in words (cron_descriptor) where those words are what pg_cron does;
+    otherwise the expression itself. Words only for a plain schedule that every pg_cron
+    takes alike, nothing skipped or bent (deployer.cron's notes), `*` alone in its field,
+    and at most one of the day fields restricted (with both, pg_cron's AND or OR is not
+    what the words say)."""
+    fields = MACRO_FIELDS.get(expr, expr).split(" ")
+    entries = [cron.parse(" ".join(fields), version) for version in cron.VERSIONS]
+    if (len(fields) != 5 or any(e is None or e.notes or e.seconds for e in entries)
+            or any(not PLAIN_ITEM.match(item) or (item.startswith("*") and "," in field)
+                   for field in fields for item in field.split(","))
+            or "*" not in (fields[2], fields[4])):
+        return expr
     try:
-        return get_description(expr)
-    except Exception:  # noqa: BLE001 - a description is a nicety; pg_cron macros have none
+        return get_description(" ".join(fields))
+    except Exception:  # noqa: BLE001 - a description is a nicety
         return expr
 
 
-def next_run(expr: str, after: datetime) -> datetime | None:
-    """pg_cron runs in UTC (1.4 has no time zones)."""
-    if expr.startswith("@"):
-        expr = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0",
-                "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}.get(expr, "")
-        if not expr:
-            return None
-    return croniter(expr, after.astimezone(timezone.utc)).get_next(datetime)
+def next_run(conn, js: str, expr: str, after: datetime) -> datetime | None:
+    """The schedule's first fire after `after`, as this server's pg_cron reads it (its
+    version and cron.timezone): jobs.cron_fire, the one reading job_health uses too.
+    None for @reboot and a schedule that never fires."""
+    return conn.execute(f"SELECT {quote_ident(js)}.cron_fire(%s, %s) AS next", (expr, after)).fetchone()["next"]
 
 
 @contextmanager
@@ -117,7 +132,7 @@ def _schedule_rows(conn, js: str, target: schedule.CronTarget, manifest: Manifes
             "deployed": job.name in registry,
             "scheduled": None if target.hidden else scheduled is not None and scheduled.active,
             "run_as": scheduled.run_as if scheduled else job.run_as,
-            "next_run": next_run(expr, now) if scheduled and scheduled.active else None,
+            "next_run": next_run(conn, js, expr, now) if scheduled and scheduled.active else None,
             "last_status": run["status"] if run else None,
             "last_run": run["executed_at"] if run else None,
             "last_cron_status": pg_cron_run["status"] if pg_cron_run else None,

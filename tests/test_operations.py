@@ -14,9 +14,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from croniter import croniter
 from psycopg.rows import dict_row
 
+from deployer import cron
 from tests import support
 from tests.support import cli as deployer
 
@@ -52,20 +52,45 @@ def health(conn) -> dict[str, dict]:
     "0 * * * *", "*/30 * * * *", "15 * * * *", "0 3 * * *", "5 0 1 1 *", "*/7 9-17 * * mon-fri",
     "0 0 29 2 *", "0 12 1,15 * 0", "30 6 * jan,jul sun", "0 0 * * 7", "10-20/5 */6 13 * 5", "@weekly",
 ])
-def test_cron_fire_agrees_with_croniter(conn, expr):
-    croniter_expr = {"@weekly": "0 0 * * 0"}.get(expr, expr)
+def test_cron_fire_agrees_with_pg_crons_reading(admin_dsn, conn, expr):
+    """jobs.cron_fire as deployer/cron.py (pg_cron's parser and clock, from its C source)
+    reads the schedule on this server's pg_cron. These cases once checked croniter, which
+    reads them as pg_cron does: no expected value changed (tests/test_cron.py has the ones
+    where croniter does not)."""
+    with psycopg.connect(admin_dsn) as admin:
+        version = admin.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()[0][:3]
+    entry = cron.parse(expr, version)
     for at in (datetime(2026, 11, 30, 12, 0, 30, tzinfo=timezone.utc),
                datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc),
                datetime(2027, 2, 28, 0, 0, tzinfo=timezone.utc)):
         got = conn.execute("SELECT jobs.cron_fire(%s, %s) AS n, jobs.cron_fire(%s, %s, true) AS p",
                            (expr, at, expr, at)).fetchone()
-        assert got["n"] == croniter(croniter_expr, at).get_next(datetime), (expr, at)
-        # croniter's get_prev is strictly before; cron_fire(…, true) is at or before.
-        assert got["p"] == croniter(croniter_expr, at + timedelta(seconds=1)).get_prev(datetime), (expr, at)
+        assert got["n"] == cron.next_fire(entry, at), (expr, at)
+        assert got["p"] == cron.last_fire(entry, at), (expr, at)  # at or before
+
+
+@pytest.mark.parametrize("expr, next_fire, last_fire", [
+    # a day field that starts with `*` makes pg_cron's day test an AND (croniter: OR, Dec 1)
+    ("0 0 */2 * 1", datetime(2026, 12, 7), datetime(2026, 11, 23)),
+    # a range of one day (croniter: every day)
+    ("0 0 27-27 * *", datetime(2026, 12, 27), datetime(2026, 11, 27)),
+    # `*` inside a day-field list: the list is every day, and the test an OR (croniter: Mondays)
+    ("0 0 1,* * 1", datetime(2026, 12, 1), datetime(2026, 11, 30)),
+    # pg_cron skips `#5`: every Friday (croniter: the fifth Friday, 29 January 2027)
+    ("56 6 * * FRI#5", datetime(2026, 12, 4, 6, 56), datetime(2026, 11, 27, 6, 56)),
+    # a reversed range selects nothing, the rest of the list stands (croniter: a wrap-around,
+    # 13:00; the old cron_fire: NULL)
+    ("0 13-10,22 * * *", datetime(2026, 11, 30, 22), datetime(2026, 11, 29, 22)),
+])
+def test_cron_fire_where_croniter_read_otherwise(conn, expr, next_fire, last_fire):
+    at = datetime(2026, 11, 30, 12, 0, 30, tzinfo=timezone.utc)
+    got = conn.execute("SELECT jobs.cron_fire(%s, %s) AS n, jobs.cron_fire(%s, %s, true) AS p",
+                       (expr, at, expr, at)).fetchone()
+    assert (got["n"], got["p"]) == (next_fire.replace(tzinfo=timezone.utc), last_fire.replace(tzinfo=timezone.utc))
 
 
 def test_cron_fire_of_a_malformed_or_reboot_schedule_is_null(conn):
-    for expr in ("@reboot", "61 * * * *", "* * *", "*/0 * * * *", "a b c d e"):
+    for expr in ("@reboot", "61 * * * *", "* * *", "*/0 * * * *", "a b c d e", "6/2 * * * *", "0 0 30 2 *"):
         assert conn.execute("SELECT jobs.cron_fire(%s, now()) AS n", (expr,)).fetchone()["n"] is None, expr
 
 
@@ -423,7 +448,8 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT USAGE ON SCHEMA jobs TO jobset_test_reader")
         conn.execute("GRANT SELECT ON jobs.job_health TO jobset_test_reader")
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
-                     " jobs.cron_field(text, integer, integer, text[]), jobs.catalog_drift(),"
+                     " jobs.cron_fire(text, timestamptz, boolean, text, text),"
+                     " jobs.cron_field(text, integer, integer, text[], text), jobs.catalog_drift(),"
                      " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs() TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:

@@ -122,7 +122,7 @@ def jobs_overview(s: Session, manifest: Manifest, rendered: list[install.Unit]) 
             "schedule": expr,
             "schedule_words": status.describe(expr),
             "scheduled": scheduled,
-            "next_run": (h.get("next_run_at") or status.next_run(expr, now)) if scheduled else None,
+            "next_run": (h.get("next_run_at") or status.next_run(s.conn, s.schema, expr, now)) if scheduled else None,
             "last_run": h.get("last_run_at"),
             "last_status": h.get("last_status"),
             "last_duration_ms": h.get("last_duration_ms"),
