@@ -208,3 +208,20 @@ def test_the_library_directory_is_found_beside_the_binaries(tmp_path, layout):
     (tmp_path / "share" / "extension" / "plpgsql.control").write_text("")
     (tmp_path / "share" / "extension" / "pg_cron.control").write_text("comment = 'x'\ndefault_version = '1.6'\n")
     assert local.inspect(tmp_path / "bin").extension_version("pg_cron") == "1.6"
+
+
+def test_the_versions_a_session_expects_are_checked(monkeypatch):
+    from tests import pg
+
+    monkeypatch.setenv("JOBSET_EXPECT_PG_VERSION", "17")
+    monkeypatch.setenv("JOBSET_EXPECT_PG_CRON", "1.6")
+    assert pg.expectation_failures({"server_version": "17.12", "pg_cron": "1.6"}) == []
+    assert pg.expectation_failures({"server_version": "17", "pg_cron": "1.6.4"}) == []
+    assert pg.expectation_failures({"server_version": "15.20", "pg_cron": "1.4-1"}) == [
+        "JOBSET_EXPECT_PG_VERSION=17, but the tests' server has PostgreSQL 15.20",
+        "JOBSET_EXPECT_PG_CRON=1.6, but the tests' server has pg_cron 1.4-1"]
+    assert len(pg.expectation_failures({"server_version": "170.1", "pg_cron": "1.60"})) == 2
+    assert len(pg.expectation_failures({"server_version": "17.2", "pg_cron": None})) == 1
+    monkeypatch.delenv("JOBSET_EXPECT_PG_VERSION")
+    monkeypatch.delenv("JOBSET_EXPECT_PG_CRON")
+    assert pg.expectation_failures({"server_version": "9.6.24", "pg_cron": None}) == []
