@@ -57,8 +57,8 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
         step("1. the local PostgreSQL + pg_cron cluster")
         cluster = local.default_cluster()
         started = cluster.start()
-        output.out.print(("started " if started else "already running ") + f"{cluster.url()} (PostgreSQL {cluster.version})",
-                         markup=False)
+        state = "started" if started else "already running"
+        output.out.print(f"{state} {cluster.url()} (PostgreSQL {cluster.version})", markup=False)
     target = local.resolve_dsn(dsn)
 
     step("2. deploy (reference schema included)")

@@ -127,11 +127,11 @@ def relocated_copy(server: local.Server, root: Path) -> Path:
     real = server.bindir.resolve()
     if real.parent.parent.name == "postgresql" and real.parent.parent.parent.name == "lib":
         prefix = real.parent.parent.parent.parent
+        major = real.parent.name
         for part in ("lib", "share"):
             (root / part / "postgresql").mkdir(parents=True)
-            shutil.copytree(prefix / part / "postgresql" / real.parent.name, root / part / "postgresql" / real.parent.name,
-                            symlinks=True)
-        bins = root / "lib" / "postgresql" / real.parent.name / "bin"
+            shutil.copytree(prefix / part / "postgresql" / major, root / part / "postgresql" / major, symlinks=True)
+        bins = root / "lib" / "postgresql" / major / "bin"
     else:
         shutil.copytree(real.parent, root, symlinks=True)
         bins = root / real.name
