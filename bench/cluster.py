@@ -1,7 +1,7 @@
-"""The bench's own throwaway cluster: the local Cluster of `deployer db start` (PostgreSQL 15,
-pg_cron preloaded, loopback only), made durable like production (fsync, synchronous
-commit and full-page writes on) with ALTER SYSTEM and a restart. Deleted when the suite
-ends, however it ends."""
+"""The bench's own throwaway cluster: the local Cluster of `deployer db start` (the
+PostgreSQL it finds or $DEPLOYER_PG_BINDIR names, pg_cron preloaded, loopback only), made
+durable like production (fsync, synchronous commit and full-page writes on) with ALTER
+SYSTEM and a restart. Deleted when the suite ends, however it ends."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="The local PostgreSQL 15 + pg_cron cluster under ./.deployer.", no_args_is_help=True)
+db_app = typer.Typer(help="The local PostgreSQL + pg_cron cluster under ./.deployer.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 media_app = typer.Typer(help="Uploaded files: purge what cleanup_media queued.", no_args_is_help=True)
 app.add_typer(media_app, name="media")
@@ -407,12 +407,17 @@ def demo_cmd(
 
 @db_app.command("start")
 def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port for a new cluster.")] = None,
+             bindir: Annotated[Optional[Path], typer.Option(
+                 "--bindir", envvar="DEPLOYER_PG_BINDIR",
+                 help="PostgreSQL's bin directory (any version with pg_cron); default: the cluster's own, "
+                      "else the newest found.")] = None,
              json_out: Json = False) -> None:
     """Start the local cluster (create it first if needed). Idempotent."""
     cluster = local.default_cluster()
-    started = cluster.start(port)
+    started = cluster.start(port, bindir)
     if json_out:
-        output.print_json({"state": "started" if started else "already running", "url": cluster.url()})
+        output.print_json({"state": "started" if started else "already running", "url": cluster.url(),
+                           "version": cluster.server().version})
         return
     output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
 
@@ -433,11 +438,13 @@ def db_status(json_out: Json = False) -> None:
     cluster = local.default_cluster()
     running = cluster.running()
     state = "running" if running else "not running" if cluster.initialized() else "not created"
+    version = cluster.version if cluster.initialized() else None
     if json_out:
         output.print_json({"state": state, "url": cluster.url() if running else None,
-                           "datadir": str(cluster.datadir) if cluster.initialized() else None})
+                           "datadir": str(cluster.datadir) if cluster.initialized() else None, "version": version})
     elif running:
-        output.out.print(f"running {cluster.url()} (data in {cluster.datadir})", markup=False)
+        made_by = f"PostgreSQL {version}, " if version else ""
+        output.out.print(f"running {cluster.url()} ({made_by}data in {cluster.datadir})", markup=False)
     else:
         output.out.print(state, markup=False)
     if not running:

@@ -54,10 +54,11 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
     step = output.out.rule
     summary: dict = {"runs": []}
     if dsn is None and not os.environ.get("DATABASE_URL"):
-        step("1. the local PostgreSQL 15 + pg_cron cluster")
+        step("1. the local PostgreSQL + pg_cron cluster")
         cluster = local.default_cluster()
         started = cluster.start()
-        output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
+        state = "started" if started else "already running"
+        output.out.print(f"{state} {cluster.url()} (PostgreSQL {cluster.version})", markup=False)
     target = local.resolve_dsn(dsn)
 
     step("2. deploy (reference schema included)")

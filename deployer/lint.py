@@ -95,9 +95,9 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
                 "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'plpgsql_check') AS ok"
             ).fetchone()["ok"]
             if not available:
+                package = f"postgresql-{conn.info.server_version // 10000}-plpgsql-check"
                 return LintReport([], [], "plpgsql_check is not installed on this server "
-                                          "(Debian: postgresql-15-plpgsql-check); only the templates were checked",
-                                  templates, style)
+                                          f"(Debian: {package}); only the templates were checked", templates, style)
             conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
             for role in install.role_plan(conn, manifest, create=True):
                 conn.execute(role.sql)  # rolled back with the rest

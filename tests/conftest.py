@@ -4,6 +4,7 @@ the job set deployed, and a fresh clone of it for every test (CREATE DATABASE â€
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterator
 
@@ -29,11 +30,29 @@ def drop_database(admin_dsn: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+SERVER: dict[str, str | None] = {}  # the versions the session's server has (pg.describe)
+
+
 @pytest.fixture(scope="session")
 def admin_dsn() -> Iterator[str]:
-    """The server's `postgres` database, where pg_cron lives."""
+    """The server's `postgres` database, where pg_cron lives. Its versions are checked
+    against JOBSET_EXPECT_PG_VERSION / JOBSET_EXPECT_PG_CRON and written where
+    JOBSET_TEST_SERVER_INFO says (tests/pg.py)."""
     with pg.server() as dsn:
+        SERVER.update(pg.describe(dsn))
+        if os.environ.get("JOBSET_TEST_SERVER_INFO"):
+            with open(os.environ["JOBSET_TEST_SERVER_INFO"], "w", encoding="utf-8") as out:
+                json.dump(SERVER, out)
+        failures = pg.expectation_failures(SERVER)
+        if failures:
+            pytest.exit("; ".join(failures), returncode=1)
         yield dsn
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if SERVER:
+        cron = f"pg_cron {SERVER['pg_cron']}" if SERVER["pg_cron"] else "no pg_cron"
+        terminalreporter.write_line(f"the tests' server: PostgreSQL {SERVER['server_version']}, {cron}")
 
 
 @pytest.fixture(scope="session")

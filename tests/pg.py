@@ -1,10 +1,16 @@
-"""A real PostgreSQL 15 with pg_cron for the tests.
+"""A real PostgreSQL with pg_cron for the tests.
 
 JOBSET_TEST_PG picks the provider: `docker` (testcontainers), `local` (a throwaway cluster
-from the system binaries, via deployer.local), or unset: docker when a Docker engine
-answers, local otherwise. JOBSET_TEST_DSN uses an existing server instead: a disposable
-one, since the tests create and drop databases on it and deploy into its `postgres`
-database (it must preload pg_cron with cron.database_name = postgres).
+from the system binaries, via deployer.local: $DEPLOYER_PG_BINDIR's, any major version, else
+the newest installed), or unset: docker when a Docker engine answers, local otherwise.
+JOBSET_TEST_DSN uses an existing server instead: a disposable one, since the tests create
+and drop databases on it and deploy into its `postgres` database (it must preload pg_cron
+with cron.database_name = postgres, and have pg_cron created there).
+
+Which server the session ran is checked and told (`describe`): JOBSET_EXPECT_PG_VERSION and
+JOBSET_EXPECT_PG_CRON, when set, are the versions it must have (15 matches 15.20, 1.6
+matches 1.6); JOBSET_TEST_SERVER_INFO, when set, names a file that gets them as JSON; the
+run's summary names them.
 
 The container runs the image JOBSET_TEST_IMAGE (default snapbet-jobs-pg15-cron:test) when
 the engine has it, whether pg_cron/build-offline or a registry build made it; otherwise it
@@ -82,6 +88,31 @@ def docker_server() -> Iterator[str]:
     else:
         with container:
             yield container.get_connection_url()
+
+
+def describe(dsn: str) -> dict[str, str | None]:
+    """The versions of the server at `dsn`: PostgreSQL's and pg_cron's (None without it)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+        cron = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
+    return {"server_version": version, "pg_cron": cron[0] if cron else None}
+
+
+def _matches(found: str | None, wanted: str) -> bool:
+    return found is not None and (found == wanted or found.startswith(wanted + "."))
+
+
+def expectation_failures(info: dict[str, str | None]) -> list[str]:
+    """What JOBSET_EXPECT_PG_VERSION and JOBSET_EXPECT_PG_CRON ask that the server lacks."""
+    failures = []
+    for variable, key, name in (("JOBSET_EXPECT_PG_VERSION", "server_version", "PostgreSQL"),
+                                ("JOBSET_EXPECT_PG_CRON", "pg_cron", "pg_cron")):
+        wanted = os.environ.get(variable)
+        if wanted and not _matches(info[key], wanted):
+            failures.append(f"{variable}={wanted}, but the tests' server has {name} {info[key]}")
+    return failures
 
 
 @contextmanager

@@ -427,7 +427,7 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     nowhere.mkdir()
     db_status = deployer("db", "status", "--json", cwd=nowhere)
     assert (db_status.returncode, json.loads(db_status.stdout)) == (
-        1, {"state": "not created", "url": None, "datadir": None})
+        1, {"state": "not created", "url": None, "datadir": None, "version": None})
     db_url = deployer("db", "url", "--json", cwd=nowhere)
     assert db_url.returncode == 2 and db_url.stdout == ""
     db_stop = deployer("db", "stop", "--json", cwd=nowhere)
