@@ -96,7 +96,7 @@ def deploy(
     missing = [m.line() for m in result.missing]
     if json_out:
         output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),
-                           "warning": result.cron_note or None, "missing": missing})
+                           "warning": result.cron_note or None, "warnings": result.warnings, "missing": missing})
     else:
         if result.empty:
             output.out.print("no changes", markup=False)
@@ -104,6 +104,8 @@ def deploy(
             output.out.print(("would " if plan else "") + line, markup=False)
         if result.cron_note:
             output.info(f"warning: jobs not scheduled: {result.cron_note}")
+        for warning in result.warnings:
+            output.info(f"warning: {warning}")
     if missing:  # --plan only: a deploy raises before it changes anything
         raise MissingRights(missing)
 

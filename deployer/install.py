@@ -57,7 +57,7 @@ class RoleChange:
     role: str
     purpose: str  # 'owner', 'runner', 'monitor', or a job's run_as role
     sql: str
-    kind: str = "create"  # 'create', 'member' (the deploying role joins it), 'bypassrls'
+    kind: str = "create"  # 'create', 'member' (the deploying role joins it), 'bypassrls', 'stats'
     optional: bool = False  # made when the deploying role may; otherwise judged by its effect
 
     def describe(self) -> str:
@@ -65,6 +65,8 @@ class RoleChange:
             return f"grant role {self.role} to the deploying role ({self.purpose})"
         if self.kind == "bypassrls":
             return f"give role {self.role} BYPASSRLS (row security must hide no row from the jobs)"
+        if self.kind == "stats":
+            return f"grant role {STATS_ROLE} to {self.role} (to tell a live run's backend from a reused PID)"
         return f"create role {self.role} ({self.purpose})"
 
     def fix(self, me: str) -> str:
@@ -91,6 +93,7 @@ class Plan:
     rendered: list[Unit] = field(default_factory=list)  # every unit of the manifest, changed or not
     missing: list[rights.Missing] = field(default_factory=list)  # rights the deploy lacks (--plan)
     bypass_refused: str | None = None  # why the owner could not be given BYPASSRLS
+    warnings: list[str] = field(default_factory=list)  # optional changes the deploying role may not make
 
     @property
     def empty(self) -> bool:
@@ -183,12 +186,16 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
         raise ConfigError(f"the {purpose} role {name!r} does not exist: create it, name an existing one in "
                           "[roles], or deploy without --no-roles")
     superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()["rolsuper"]
-    changes = []
-    for purpose, name in missing:
-        sql = f"CREATE ROLE {quote_ident(name)} {ROLE_ATTRIBUTES[purpose]}"
-        if purpose in ("owner", "monitor"):
-            sql += f" IN ROLE {STATS_ROLE}"
-        changes.append(RoleChange(name, purpose, sql))
+    changes = [RoleChange(name, purpose, f"CREATE ROLE {quote_ident(name)} {ROLE_ATTRIBUTES[purpose]}")
+               for purpose, name in missing]
+    # Optional: PostgreSQL 16 and later let only a holder of ADMIN OPTION on it grant it
+    # (Supabase's postgres has pg_monitor without); without it job_health and cleanup tell a
+    # live run by its PID alone.
+    stats = {r["rolname"] for r in conn.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY (%s) AND pg_has_role(oid, %s, 'MEMBER')",
+        ([names["owner"], names["monitor"]], STATS_ROLE)).fetchall()}
+    changes += [RoleChange(names[p], p, f"GRANT {STATS_ROLE} TO {quote_ident(names[p])}", kind="stats", optional=True)
+                for p in ("owner", "monitor") if names[p] not in stats]
     if not superuser:
         needs = {names["owner"]: "to hand it the jobs schema"}
         needs.update({role: "to run jobs as it from pg_cron" for role in run_as})

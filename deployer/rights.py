@@ -82,8 +82,11 @@ def check(conn: psycopg.Connection, plan, manifest, target, with_schedule: bool)
             error = attempt(conn, change.sql, keep=True)  # kept for the checks below, until the end
             if error is None:
                 kept.append(change)
+            elif change.kind == "bypassrls":
+                plan.bypass_refused = error  # judged by its effect: rights.blindness
             elif change.optional:
-                plan.bypass_refused = error
+                plan.warnings.append(f"cannot {change.describe()}: {error}; job_health and cleanup tell a live run "
+                                     "by its PID alone")
             else:
                 if change.kind == "create":
                     uncreated.add(change.role)
