@@ -104,7 +104,7 @@ def deploy(
             output.out.print(("would " if plan else "") + line, markup=False)
         if result.cron_note:
             output.info(f"warning: jobs not scheduled: {result.cron_note}")
-        for warning in result.warnings:
+        for warning in result.warnings if not missing else ():  # a missing right comes first
             output.info(f"warning: {warning}")
     if missing:  # --plan only: a deploy raises before it changes anything
         raise MissingRights(missing)
