@@ -4,7 +4,8 @@ badges and applies the diff in one go, and the row-at-a-time client as a cron sc
 be written, a generator that yields the rows of each unit of work (a user's badge and tier
 changes) before doing it (see bench.baselines.row_client).
 
-Written from SPEC 1.3, 2 and 2.1 with the manifest's thresholds; where SPEC is silent (what
+Written from docs/rules.md (The week, The jobs, Boundaries) with the manifest's thresholds;
+where docs/rules.md is silent (what
 user_effect_tiers holds and when a row of it is written, `ghost`'s "before") they copy what
 the job writes, so that the end states can be compared.
 """
@@ -180,7 +181,7 @@ TIER_ONE = TIER_UPSERT.format(rows="VALUES (%(id)s, %(tier)s, %(badges)s, %(now)
 
 
 def qualified(p: dict, best, bets: list[dict], made: dict | None, posted: dict | None) -> list[str]:
-    """The badges one user qualifies for (SPEC 2, 2.1), in BADGES order, from the week's bets
+    """The badges one user qualifies for (docs/rules.md: The jobs, Boundaries), in BADGES order, from the week's bets
     newest first, what others made on the user's picks, and the user's posts."""
     settled = [b["status"] for b in bets if b["status"] in ("won", "lost")]
     graded = [b["actual_win"] for b in bets if b["status"] in ("won", "lost", "push")]

@@ -1,4 +1,4 @@
-"""What our jobs are measured against, written here from SPEC §2 and not taken from the jobs:
+"""What our jobs are measured against, written here from docs/rules.md: The jobs and not taken from the jobs:
 
 - the bare statement: the one SQL statement that makes the same change in one go;
 - the row-at-a-time client, as SnapBet's Node scripts did it: select the candidates, then
@@ -17,14 +17,14 @@ from datetime import datetime
 from bench import badges, bets, cleanup
 from bench.common import NOW, connect
 
-# expire_content on a workload of expired content posts only: the posts rule of SPEC §2
+# expire_content on a workload of expired content posts only: the posts rule of docs/rules.md: The jobs
 # (content and outcome posts with expires_at <= now, not yet deleted).
 EXPIRE_POSTS_BARE = """
 UPDATE posts SET deleted_at = %(now)s
  WHERE deleted_at IS NULL AND post_type IN ('content', 'outcome') AND expires_at <= %(now)s
 """
 
-# reset_bankrolls, SPEC §2, in one statement: every due bankroll reset (the finished week
+# reset_bankrolls, docs/rules.md: The jobs, in one statement: every due bankroll reset (the finished week
 # appended to stats_metadata.weeklyHistory), the user's pending bets cancelled without
 # refund, a system notification. {only} narrows it to one user for the row client.
 RESET_BARE = """
@@ -130,7 +130,7 @@ def state_hash(dsn: str, job: str) -> str:
     return "|".join(parts)
 
 
-# The row client's candidate queries for expire_content, in the job's order (SPEC §2), and
+# The row client's candidate queries for expire_content, in the job's order (docs/rules.md: The jobs), and
 # the one-row statement it runs for each candidate.
 _SOFT = "UPDATE {t} SET deleted_at = %(now)s WHERE id = %(id)s AND deleted_at IS NULL"
 _HARD = "DELETE FROM {t} WHERE id = %(id)s AND deleted_at < %(now)s::timestamptz - %(keep)s::interval"

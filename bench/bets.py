@@ -4,7 +4,7 @@ whole change in one go, and the row-at-a-time client as a cron script would be w
 generator that yields the rows of each unit of work before doing it (see
 bench.baselines.row_client).
 
-Written from SPEC 1.2 and 2; where SPEC is silent (the notifications' data, user_stats'
+Written from docs/rules.md: Money, The jobs; where docs/rules.md is silent (the notifications' data, user_stats'
 definitions) they copy what the jobs write, so that the end states can be compared.
 """
 
@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 
 from deployer.render import check_flag
 
-# settle_games, SPEC 1.2 and 2, in one statement: every pending bet of a completed game
+# settle_games, docs/rules.md: Money, The jobs, in one statement: every pending bet of a completed game
 # graded by the sign of its margin (spread and moneyline from the bet's own side), those of
 # cancelled games refunded; each user's bankroll credited once; a bet_won / bet_lost
 # notification per won / lost bet.
@@ -75,7 +75,7 @@ SELECT user_id, CASE status WHEN 'won' THEN 'bet_won' ELSE 'bet_lost' END,
   FROM settled
  WHERE status IN ('won', 'lost') AND %(notify)s
 """
-# A bankroll credited with a user's settled bets (SPEC 1.2): `c` holds the sums.
+# A bankroll credited with a user's settled bets (docs/rules.md: Money): `c` holds the sums.
 CREDIT = """UPDATE bankrolls AS k
        SET balance = k.balance + c.credit, total_won = k.total_won + c.won, win_count = k.win_count + c.wins,
            loss_count = k.loss_count + c.losses, push_count = k.push_count + c.pushes,
@@ -123,7 +123,7 @@ def settle_bare(manifest, now: datetime) -> tuple[str, dict]:
 
 
 def grade(game: dict, bet: dict) -> str:
-    """A pending bet's outcome (SPEC 2): `cancelled` with its game; otherwise by the sign of
+    """A pending bet's outcome (docs/rules.md: The jobs): `cancelled` with its game; otherwise by the sign of
     its margin, spread and moneyline from the bet's own side."""
     if game["status"] == "cancelled":
         return "cancelled"
@@ -138,7 +138,7 @@ def grade(game: dict, bet: dict) -> str:
 
 
 def settle_one(conn: psycopg.Connection, game: dict, bet: dict, now: datetime, told: bool) -> None:
-    """One bet settled as SPEC 1.2 says, in three statements: the bet, its bankroll, its
+    """One bet settled as docs/rules.md: Money says, in three statements: the bet, its bankroll, its
     notification (won or lost, when `told`)."""
     outcome = grade(game, bet)
     won, lost = outcome == "won", outcome == "lost"
@@ -169,14 +169,14 @@ def settle_client(conn: psycopg.Connection, manifest, now: datetime) -> Iterator
                 settle_one(conn, game, bet, now, told)
 
 
-# rollup_stats: user_stats' figures, in its column order. SPEC 2 names them; what each
-# means where SPEC is silent is the job's (the comment of sql/jobs/rollup_stats.sql).
+# rollup_stats: user_stats' figures, in its column order. docs/rules.md names them; what each
+# means where docs/rules.md is silent is the job's (the comment of sql/jobs/rollup_stats.sql).
 FIGURES = ("settled_bets", "wins", "losses", "pushes", "total_wagered", "net_profit", "win_rate", "current_streak",
            "best_streak", "biggest_win", "biggest_loss", "last_bet_at", "week_start", "week_bets", "week_wins",
            "week_losses", "week_net", "tail_profit_generated", "fade_profit_generated")
 COLUMNS = ("user_id", *FIGURES, "updated_at")
 
-# The week holding now (SPEC 1.3, 2.1): [Monday 00:00, next Monday 00:00) in the timezone, 7
+# The week holding now (docs/rules.md: The week, Boundaries): [Monday 00:00, next Monday 00:00) in the timezone, 7
 # local days (167 or 169 hours when DST starts or ends in it), its Monday as a date, and the
 # start of its Sunday (the calendar day in the timezone).
 WEEK = """

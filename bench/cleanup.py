@@ -4,7 +4,7 @@ row-at-a-time client as a cron script would be written, a generator that yields 
 each unit of work (a few deletions committed together) before doing it (see
 bench.baselines.row_client).
 
-Written from SPEC 2 and 2.1 with the manifest's retentions: notifications and finished job
+Written from docs/rules.md: The jobs, Boundaries with the manifest's retentions: notifications and finished job
 runs older than 30 days, reactions on soft-deleted posts (SnapBet's trigger lowers each
 post's reaction_count), group chats without members older than the grace. No pg_cron
 history (pg_cron lives in the `postgres` database of the bench cluster: the job counts 0 for

@@ -125,7 +125,7 @@ SELECT md5('bet' || n)::uuid, md5('user' || (1 + n %% %(users)s::integer))::uuid
        LATERAL (SELECT CASE WHEN n %% 2 = 0 THEN 'Home ' ELSE 'Away ' END || k.g %% 30 AS team) AS t
 """
 
-# A bankroll per bench user, reset this Monday 00:00 UTC, its pending stakes in escrow (SPEC 1.2):
+# A bankroll per bench user, reset this Monday 00:00 UTC, its pending stakes in escrow (docs/rules.md: Money):
 # balance = weekly_deposit - what its bets staked.
 SETTLE_BANKROLLS_SQL = """
 INSERT INTO bankrolls (user_id, balance, total_wagered, total_won, win_count, loss_count, push_count,

@@ -1,4 +1,4 @@
-"""Indexes the job set needs on the app's tables (SPEC 3: a run costs what its rows cost).
+"""Indexes the job set needs on the app's tables (docs/rules.md: The runner: a run costs what its rows cost).
 
 Each job may have sql/indexes/<job>.sql: one `CREATE INDEX CONCURRENTLY <name> ON ...;`
 statement per index the job's queries need and SnapBet's schema lacks. They are the job

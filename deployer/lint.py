@@ -2,7 +2,7 @@
 
 Two checkers: sqlfluff over every template as deploy renders it (deployer/sqlfluff_lint.py:
 parse errors, ambiguous references; the rules in .sqlfluff), and plpgsql_check inside the
-function bodies, which sqlfluff reads as strings. Then the privilege rules (SPEC 3, least
+function bodies, which sqlfluff reads as strings. Then the privilege rules (docs/rules.md: The runner, least
 privilege): a SECURITY DEFINER routine must pin its search_path (pg_catalog first, pg_temp
 last) and say why it needs the owner's rights in its COMMENT ('SECURITY DEFINER: ...'), and
 no routine of the jobs schema may be executable by PUBLIC.

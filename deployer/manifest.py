@@ -32,7 +32,7 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "overdue_grace": "10 minutes",    # how late a scheduled run may start before job_health calls it overdue
     "deploy_lock_wait": "60s",        # how long a deploy waits for another one to finish
 }
-# The job set's roles (SPEC 3, least privilege): `owner` owns every object of the jobs schema
+# The job set's roles (docs/rules.md: The runner, least privilege): `owner` owns every object of the jobs schema
 # and is what the job functions run as; `runner` may run jobs (run_job, the dry runs) and read
 # their history; `monitor` may read history and health. pg_cron runs each job as its
 # `run_as` role, the runner unless the job says otherwise.

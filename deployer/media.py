@@ -1,4 +1,4 @@
-"""`deployer media purge`: delete the files jobs.cleanup_media queued (SPEC 2).
+"""`deployer media purge`: delete the files jobs.cleanup_media queued (docs/rules.md: The jobs).
 
 For each pending row of jobs.media_purge_queue, in queue order:
 

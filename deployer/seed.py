@@ -2,7 +2,7 @@
 
 The data is generated set-based inside the database (see the template's header for its
 shape) and is deterministic: the same (users, seed, now) gives the same rows, UUIDs included.
-It satisfies SPEC 1.2 conservation for every user. SnapBet's triggers (sql/app/95_triggers.sql)
+It satisfies conservation (docs/rules.md: Money) for every user. SnapBet's triggers (sql/app/95_triggers.sql)
 are paused during the load and the seed writes what they would have written instead.
 """
 

@@ -1,7 +1,7 @@
 """`deployer watch`: run announcements as they happen.
 
 jobs.run_job sends one notification per run start, batch and end on the manifest's
-notify_channel (a JSON payload each; SPEC 3). Whoever runs the job, pg_cron or a person,
+notify_channel (a JSON payload each; docs/rules.md: The runner). Whoever runs the job, pg_cron or a person,
 a listener sees it: notifications are delivered when their transaction commits, so a batch
 is announced exactly when its work becomes visible.
 """

@@ -1,5 +1,5 @@
 {#
-  Least privilege (SPEC 3; the design is in framework/README.md). Run by every deploy that
+  Least privilege (docs/rules.md: The runner; the design is in framework/README.md). Run by every deploy that
   installs anything, after every other unit: it makes the owner role own each object of
   the jobs schema, takes every right on it from PUBLIC, Supabase's API roles and the job
   set's own roles, then grants exactly:

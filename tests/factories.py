@@ -134,7 +134,7 @@ def outcome(conn, user_id: uuid.UUID, *, created_at: datetime, expires_at: datet
 
 def settled_bet(conn, user_id: uuid.UUID, game_id: str, *, created_at: datetime, status: str, stake: int = 1000,
                 odds: int = -110, settled_at: datetime | None = None) -> uuid.UUID:
-    """A bet already settled as `status` (won, lost, push or cancelled), actual_win as SPEC 1.2 says."""
+    """A bet already settled as `status` (won, lost, push or cancelled), actual_win as docs/rules.md: Money says."""
     potential_win = stake * 100 // abs(odds) if odds < 0 else stake * odds // 100
     actual_win = {"won": potential_win, "lost": -stake, "push": 0, "cancelled": 0}[status]
     return bet(conn, user_id, game_id, created_at=created_at, stake=stake, odds=odds, status=status,
@@ -149,7 +149,7 @@ def digest(conn, *tables: str) -> dict[str, str | None]:
     }
 
 
-# SPEC 1.2 and 2.1: balance = weekly_deposit − Σ stake (bets placed since last_reset, every bet
+# docs/rules.md: Money, Boundaries: balance = weekly_deposit − Σ stake (bets placed since last_reset, every bet
 # when last_reset is NULL) + Σ (stake + actual_win) (those of them no longer pending).
 CONSERVATION_SQL = """
 SELECT b.user_id, b.balance,
@@ -164,7 +164,7 @@ SELECT b.user_id, b.balance,
 
 
 def conservation_violations(conn) -> list[dict]:
-    """Bankrolls whose balance breaks SPEC 1.2's conservation (empty when it holds)."""
+    """Bankrolls whose balance breaks conservation (docs/rules.md: Money) (empty when it holds)."""
     return [r for r in conn.execute(CONSERVATION_SQL).fetchall() if r["balance"] != r["expected"]]
 
 

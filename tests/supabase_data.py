@@ -11,7 +11,7 @@ What is in it, relative to `now` (the rules are the README's "The jobs"):
 
 - users alice, bob, carol, dave, each with a bankroll (SnapBet makes bankrolls only in its
   trigger on auth.users, so they are inserted here), balances consistent with their bets
-  since `last_reset` (SPEC 1.2); avatars in storage bucket `avatars`.
+  since `last_reset` (docs/rules.md: Money); avatars in storage bucket `avatars`.
 - games: `completed` (final 24-17, pending spread, total, moneyline and push bets),
   `cancelled` (a pending bet to refund), `scheduled` (tomorrow, a pending bet and a pick),
   `started_4h` and `started_1h` (live, one pick each: only the first is past the 3-hour
@@ -165,7 +165,7 @@ def _games_and_bets(conn: psycopg.Connection, data: Loaded) -> None:
 
 def _bankrolls(conn: psycopg.Connection, data: Loaded) -> None:
     """One per user, reset 10 days ago (all the bets are younger): balance = deposit - stakes
-    + what settled bets paid back (SPEC 1.2); counters to match."""
+    + what settled bets paid back (docs/rules.md: Money); counters to match."""
     for name, user_id in data.users.items():
         bets = [b for b in BETS.values() if b[0] == name]
         staked = sum(b[4] for b in bets)

@@ -1,4 +1,4 @@
-"""SnapBet's triggers and constraints in the reference schema (sql/app, SPEC 1.1).
+"""SnapBet's triggers and constraints in the reference schema (sql/app, docs/rules.md: The app's data).
 
 Every test gets `conn`: an autocommit connection to a fresh database with sql/app (and the
 job set) installed in `public`, on the default search_path, as SnapBet's own database has
@@ -22,7 +22,7 @@ NOW = datetime(2026, 3, 12, 15, 30, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 VARIABLES = {"app_schema": "public", "storage_schema": "storage"}
 
-# SPEC 1.1 "SnapBet's triggers": table, trigger, function, as pg_get_triggerdef prints them.
+# docs/rules.md: The app's data "SnapBet's triggers": table, trigger, function, as pg_get_triggerdef prints them.
 TRIGGERS = {
     ("users", "update_users_updated_at"):
         "BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()",
@@ -145,7 +145,7 @@ def test_the_bodies_find_their_tables_through_the_callers_search_path(conn):
     conn.execute("SET search_path = pg_catalog, pg_temp")
     with pytest.raises(psycopg.errors.UndefinedTable, match='relation "posts" does not exist'):
         factories.comment(conn, post_id, author, created_at=NOW)
-    # The job functions' path (SPEC 3): pg_catalog, the app schema, pg_temp.
+    # The job functions' path (docs/rules.md: The runner): pg_catalog, the app schema, pg_temp.
     conn.execute("SET search_path = pg_catalog, public, pg_temp")
     factories.comment(conn, post_id, author, created_at=NOW)
     assert post_counts(conn, post_id)["comment_count"] == 2

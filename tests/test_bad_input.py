@@ -1,4 +1,4 @@
-"""The bad-input sweep (SPEC 4): one table of malformed invocations, configs and targets, each
+"""The bad-input sweep (docs/rules.md: The deployer): one table of malformed invocations, configs and targets, each
 of which gets one clear line on stderr, exit 2, and changes nothing: no row, no role."""
 
 from __future__ import annotations

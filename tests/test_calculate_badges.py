@@ -1,6 +1,7 @@
-"""calculate_badges (SPEC 1.3, 2, 2.1): each badge at its thresholds, the diff and its history,
+"""calculate_badges (docs/rules.md: The week, The jobs, Boundaries): each badge at its thresholds,
+the diff and its history,
 the weekly rollover, tiers, dry runs, batches, and (a hypothesis property) the job against a
-reference computation written here from the SPEC text."""
+reference computation written here from the rules' text (docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -329,10 +330,10 @@ def test_a_run_interrupted_between_batches_ends_like_one_run(conn):
     assert [conn.execute(q).fetchall() for q in state] == whole
 
 
-# --- property: the job equals a reference written from the SPEC text ------------------------
+# --- property: the job equals a reference written from the rules' text (docs/rules.md) ------------------------
 
 def reference(rows: dict, now: datetime) -> set[tuple]:
-    """(user, badge) pairs SPEC 2 gives for the week of `now` (UTC weeks)."""
+    """(user, badge) pairs docs/rules.md gives for the week of `now` (UTC weeks)."""
     week = MONDAY if MONDAY <= now < MONDAY + timedelta(days=7) else None
     assert week is not None
     end = week + timedelta(days=7)

@@ -1,4 +1,5 @@
-"""cleanup (SPEC 2, 2.1, 3): each category at its boundary, pg_cron's history where pg_cron is
+"""cleanup (docs/rules.md: The jobs, Boundaries, The runner): each category at its boundary,
+pg_cron's history where pg_cron is
 installed and not, runs abandoned by a dead backend (a reused PID included), dry runs and
 idempotence."""
 
@@ -47,7 +48,7 @@ def exists(conn, table: str, row_id) -> bool:
     return conn.execute(f"SELECT count(*) AS n FROM {table} WHERE id = %s", (row_id,)).fetchone()["n"] == 1
 
 
-# --- retention: strictly older than 30 days (SPEC 2.1) ----------------------------------------
+# --- retention: strictly older than 30 days (docs/rules.md: Boundaries) ----------------------------------------
 
 @pytest.mark.parametrize(("age", "deleted"), [
     (29 * DAY, False), (30 * DAY, False), (30 * DAY + US, True), (31 * DAY, True)],

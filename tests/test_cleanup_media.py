@@ -1,4 +1,4 @@
-"""cleanup_media and `deployer media purge` (SPEC 2, 2.1): what is an orphan, the queue, and a
+"""cleanup_media and `deployer media purge` (docs/rules.md: The jobs, Boundaries): what is an orphan, the queue, and a
 purge over a real temporary directory: missing files, names that would escape it, a crash
 between a file's deletion and its row's, idempotence."""
 

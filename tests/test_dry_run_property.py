@@ -1,10 +1,10 @@
-"""A dry run predicts the real run (SPEC 3, STYLE Tests), for random rows around a fixed `now`:
+"""A dry run predicts the real run (docs/rules.md: The runner), for random rows around a fixed `now`:
 
 1. the dry run's JSON equals the real run's, with and without a limit, and a limited run does
    min(limit, everything) items;
 2. the dry run changes no row;
 3. the real runner (CALL jobs.run_job, in batches of 3) records what the dry run predicted,
-   after which there is nothing left to do; for reset_bankrolls, conservation (SPEC 1.2) holds.
+   after which there is nothing left to do; for reset_bankrolls, conservation (docs/rules.md: Money) holds.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""expire_content (SPEC 2, 2.1): every rule at its boundary, called directly with a fixed `now`."""
+"""expire_content (docs/rules.md: The jobs, Boundaries): every rule at its boundary, called
+directly with a fixed `now`."""
 
 from __future__ import annotations
 

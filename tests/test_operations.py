@@ -1,4 +1,4 @@
-"""Operations (SPEC 3, 4): the health view a monitor reads, drift between the manifest and
+"""Operations (docs/rules.md: The runner, The deployer): the health view a monitor reads, drift between the manifest and
 the catalog and its repair, the deploy history and lock, run announcements and
 `deployer watch`, `run all` in dependency order, and every command's --json."""
 
@@ -212,7 +212,8 @@ def test_status_names_cron_drift_and_code_newer_than_the_database(admin_dsn, db,
     assert (f"cron job {name}", "schedule changed") in kinds
     assert (f"cron job jobs.cleanup_media@{conn.info.dbname}", "unscheduled") in kinds
     assert ("registry/cleanup_media", "outdated") in kinds
-    assert "cleanup_media: not scheduled: missing from pg_cron; `deployer deploy` schedules it again" in report["problems"]
+    assert ("cleanup_media: not scheduled: missing from pg_cron; `deployer deploy` schedules it again"
+            in report["problems"])
     assert deployer("deploy", "--manifest", str(newer), dsn=db).returncode == 0
     after = deployer("status", "--json", "--manifest", str(newer), dsn=db)
     assert (after.returncode, json.loads(after.stdout)["drift"]) == (0, [])

@@ -1,4 +1,4 @@
-"""Least privilege (SPEC 3): the owner, runner and monitor roles the deployer creates, what
+"""Least privilege (docs/rules.md: The runner): the owner, runner and monitor roles the deployer creates, what
 each may do and may not, and PUBLIC and Supabase's API roles refused everything."""
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def test_the_deployer_creates_three_roles_and_hands_the_schema_to_the_owner(conn
     assert sorted(a.split("=")[0] for a in view["acl"]) == sorted([conn.info.user, OWNER])
     definers = [r["f"] for r in conn.execute(
         "SELECT proname AS f FROM pg_proc WHERE pronamespace = 'jobs'::regnamespace AND prosecdef ORDER BY 1")]
-    assert definers == sorted(["blind_spots", "calculate_badges", "calculate_badges_changes", "catalog_drift", "cleanup",
-                               "cleanup_media", "cron_jobs", "expire_content", "reset_bankrolls", "rollup_stats",
+    assert definers == sorted(["blind_spots", "calculate_badges", "calculate_badges_changes", "catalog_drift",
+                               "cleanup", "cleanup_media", "cron_jobs", "expire_content", "reset_bankrolls", "rollup_stats",
                                "run_open", "run_update", "settle_games"])
     run_job = conn.execute("SELECT prosecdef FROM pg_proc WHERE oid = 'jobs.run_job'::regproc").fetchone()
     assert run_job["prosecdef"] is False  # it commits: it cannot be SECURITY DEFINER

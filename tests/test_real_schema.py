@@ -1,4 +1,4 @@
-"""Every job on the reference schema as SnapBet has it, its triggers firing (SPEC 1.1, 3):
+"""Every job on the reference schema as SnapBet has it, its triggers firing (docs/rules.md: The app's data, The runner):
 seeded data, each deployed job's dry run and then its real run through jobs.run_job at the
 same moment. Each run succeeds, reports what its dry run predicted, and leaves what
 SnapBet's triggers make of its writes."""
@@ -51,7 +51,7 @@ def _run(conn, job: str) -> tuple[dict, dict]:
 
 def test_every_deployed_job_runs_for_real_with_snapbets_triggers(seeded, test_manifest):
     conn = seeded
-    assert _app_triggers(conn) >= 12  # SnapBet's triggers are in place (SPEC 1.1)
+    assert _app_triggers(conn) >= 12  # SnapBet's triggers are in place (docs/rules.md: The app's data)
     deployed = [r["job_name"] for r in conn.execute("SELECT job_name FROM jobs.job_registry ORDER BY 1")]
     assert deployed == sorted(test_manifest.jobs)
     for job in test_manifest.jobs:  # the manifest's order: settlement before the weekly reset

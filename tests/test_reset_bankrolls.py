@@ -1,4 +1,5 @@
-"""reset_bankrolls (SPEC 1.2, 1.3, 2, 2.1): the week boundary, the new deposit, the history,
+"""reset_bankrolls (docs/rules.md: Money, The week, The jobs, Boundaries): the week boundary,
+the new deposit, the history,
 the pending bets, the notification, the `timezone` setting and conservation."""
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ def test_weekly_history_week_start_is_the_monday_in_the_configured_timezone(conn
     assert bankroll(conn, user_id)["stats_metadata"]["weeklyHistory"][-1]["week_start"] == "2026-11-23"
 
 
-# --- SPEC 1.2: conservation -----------------------------------------------------------------
+# --- docs/rules.md: Money: conservation -----------------------------------------------------------------
 
 def test_conservation_holds_for_every_user_after_a_reset(conn, game_id):
     # Due, with last week's bets: 100000 − 5000 + (1000 + 909) + (500 + 0) = 97409.

@@ -1,6 +1,6 @@
-"""rollup_stats (SPEC 2): the figures, what a run recomputes, the week, dry runs, and (a
+"""rollup_stats (docs/rules.md: The jobs): the figures, what a run recomputes, the week, dry runs, and (a
 hypothesis property) that incremental runs between settlements end where a from-scratch
-computation written here from the SPEC text ends."""
+computation written here from the rules' text (docs/rules.md) ends."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def test_settle_lag_is_a_checked_interval(test_manifest):
 # --- property: incremental runs end where a from-scratch computation ends --------------------
 
 def reference(conn, now: datetime) -> dict:
-    """user_stats as the SPEC text defines it, computed in Python from the rows."""
+    """user_stats as docs/rules.md defines it, computed in Python from the rows."""
     week_start = datetime.combine((now - timedelta(days=now.weekday())).date(), datetime.min.time(), timezone.utc)
     week_end = week_start + timedelta(days=7)
     bets = conn.execute("SELECT id, user_id, status::text, stake, actual_win, created_at FROM public.bets"

@@ -1,4 +1,4 @@
-"""jobs.run_job (SPEC 3): batches and commits, limits, the time budget, retries, failures
+"""jobs.run_job (docs/rules.md: The runner): batches and commits, limits, the time budget, retries, failures
 that leave a row behind, skipping a concurrent run, and who may execute what."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Secrets (SPEC 4): a session that connects with a password never shows it, in any output,
+"""Secrets (docs/rules.md: The deployer): a session that connects with a password never shows it, in any output,
 error, --json document, job history row or rendered file; and libpq's own sources of it
 (PGPASSWORD, a password file, a service file) work without it in the DSN."""
 

@@ -47,14 +47,14 @@ TABLES = {
     "storage.objects": "{storage}.objects",
 }
 
-# Every user has a bankroll (SPEC 1.2 conservation itself is factories.conservation_violations).
+# Every user has a bankroll (conservation (docs/rules.md: Money) itself is factories.conservation_violations).
 USERS_WITHOUT_BANKROLL = f"""
 SELECT u.id FROM {{app}}.users u
  WHERE NOT EXISTS (SELECT 1 FROM {{app}}.bankrolls br WHERE br.user_id = u.id)
    AND u.id <> '{SYSTEM_USER_ID}'
 """
 
-# Settled bets whose status or actual_win disagree with SPEC 2 settle_games, re-derived
+# Settled bets whose status or actual_win disagree with settle_games (docs/rules.md: The jobs), re-derived
 # from bet_details and the score as a job would read them.
 MISGRADED = """
 SELECT b.id
@@ -305,7 +305,7 @@ def test_weeks_start_on_monday_in_the_configured_timezone(conn):
 
 
 def test_every_job_finds_work(conn):
-    """The seed is a demo: each job of SPEC 2 has something to do at `now`."""
+    """The seed is a demo: each job of docs/rules.md has something to do at `now`."""
     run_seed(conn)
     work = dict(query(conn, """
         SELECT 'settle: completed games with pending bets', count(DISTINCT g.id)

@@ -1,4 +1,4 @@
-"""settle_games (SPEC 1.2, 2, 2.1): grading, payouts, notifications, whole games, dry runs,
+"""settle_games (docs/rules.md: Money, The jobs, Boundaries): grading, payouts, notifications, whole games, dry runs,
 and exactly-once settlement under concurrent runs and a killed backend."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def bankroll(conn, user_id) -> dict:
     return conn.execute("SELECT * FROM public.bankrolls WHERE user_id = %s", (user_id,)).fetchone()
 
 
-# --- grading: every bet type x outcome x side (SPEC 2, 2.1) --------------------------------
+# --- grading: every bet type x outcome x side (docs/rules.md: The jobs, Boundaries) --------------------------------
 
 GRADES = [
     # bet_type, bet_details, home score, away score, outcome
@@ -112,7 +112,7 @@ def test_a_cancelled_game_refunds_every_pending_bet(conn, bet_type, details):
     assert conn.execute("SELECT count(*) AS n FROM public.notifications").fetchone()["n"] == 0
 
 
-# --- payouts (SPEC 1.2). The job pays potential_win, the profit SnapBet's calculate_payout
+# --- payouts (docs/rules.md: Money). The job pays potential_win, the profit SnapBet's calculate_payout
 # computed at placement in integer cents, truncated: stake*100/|odds| or stake*odds/100. -----
 
 @pytest.mark.parametrize(("odds", "stake", "profit"), [
@@ -280,7 +280,7 @@ def mixed_slate(conn, games: int = 6) -> list:
 
 
 def escrow(conn) -> None:
-    """Balances as SPEC 1.2 has them before settlement: the deposit less every pending stake."""
+    """Balances as docs/rules.md: Money has them before settlement: the deposit less every pending stake."""
     conn.execute("""
         UPDATE public.bankrolls AS b SET balance = b.weekly_deposit - s.staked
           FROM (SELECT user_id, sum(stake) AS staked FROM public.bets GROUP BY user_id) AS s

@@ -330,7 +330,7 @@ def test_snapbets_migrations_apply_as_they_can(server):
 def test_the_data_loader_fills_snapbets_real_schema_with_every_kind_of_row(server):
     """tests/supabase_data.py on the migrated schema, as postgres: every NOT NULL column is
     filled (the inserts succeed), SnapBet's triggers keep their counters, balances obey
-    SPEC 1.2, and each job finds rows to act on and rows to leave."""
+    docs/rules.md: Money, and each job finds rows to act on and rows to leave."""
     now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     with connect(server, autocommit=False) as conn:
         data = supabase_data.load(conn, now)

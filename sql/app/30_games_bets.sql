@@ -24,7 +24,7 @@ ALTER TABLE {{ app_schema | ident }}.games
 
 -- SnapBet bets. bet_details: {team, line} for spread, {total_type: over|under, line} for
 -- total, {team} for moneyline. odds are American; potential_win is the profit only.
--- Deliberate difference: bets_settled_check is SPEC 1.1's "pending <=> settled_at and
+-- Deliberate difference: bets_settled_check is the app's "pending <=> settled_at and
 -- actual_win are NULL". SnapBet's own check only asks a bet that is not pending for a
 -- settled_at, so there a settled bet may keep actual_win NULL (its reset_bankroll() leaves
 -- cancelled bets so); every job here writes actual_win when it settles a bet.

@@ -1,4 +1,4 @@
-{# SnapBet's own secondary indexes on the tables of SPEC 1.1, under SnapBet's names
+{# SnapBet's own secondary indexes on the tables of docs/rules.md: The app's data, under SnapBet's names
    (supabase/migrations 001 to 036), so that every row a job writes costs the index upkeep
    it costs in SnapBet. Left out: indexes on columns this schema omits (display_name,
    mock_personality_id, archived, report_count, effect_id, media_type, story_id, bet_id of

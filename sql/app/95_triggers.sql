@@ -1,12 +1,12 @@
 {#
-  SnapBet's triggers on the tables the jobs write (SPEC 1.1, "SnapBet's triggers"), with
+  SnapBet's triggers on the tables the jobs write (docs/rules.md: The app's data), with
   SnapBet's trigger and function names, timings, events and effects (supabase/migrations
   001, 008, 010, 015, 021, 029).
 
   Written the way SnapBet writes them, on purpose: plain plpgsql, SECURITY INVOKER (the
   default), no SET search_path, and table names WITHOUT a schema in the bodies. A body
   finds its tables through the search_path of whoever fired it, so a job must run with the
-  app schema on its path (SPEC 3). Only the functions' own names and the ON clauses of
+  app schema on its path (docs/rules.md: The runner). Only the functions' own names and the ON clauses of
   CREATE TRIGGER carry the app schema. Do not qualify the bodies or pin their search_path:
   the point is to behave exactly like SnapBet's database.
 

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS {{ jobs_schema | ident }}.job_registry (
     confirm          boolean     NOT NULL DEFAULT false,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
--- Adaptive batches (SPEC 3): batch_size is the first batch's size; later ones grow or
+-- Adaptive batches (docs/rules.md: The runner): batch_size is the first batch's size; later ones grow or
 -- shrink, within [min_batch_size, max_batch_size], to take about batch_time each.
 ALTER TABLE {{ jobs_schema | ident }}.job_registry
     ADD COLUMN IF NOT EXISTS batch_time     interval NOT NULL DEFAULT '200 milliseconds',

@@ -9,7 +9,7 @@ STABLE
 STRICT
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    /* Monday 00:00 in p_timezone of the week holding p_now (SPEC 1.3). */
+    /* Monday 00:00 in p_timezone of the week holding p_now (docs/rules.md: The week). */
     SELECT pg_catalog.timezone(p_timezone, pg_catalog.date_trunc('week', pg_catalog.timezone(p_timezone, p_now)))
 $fn$;
 REVOKE ALL ON FUNCTION {{ jobs_schema | ident }}.week_start(timestamptz, text) FROM PUBLIC;

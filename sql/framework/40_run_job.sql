@@ -1,5 +1,5 @@
 {#
-  The runner (SPEC 3). A procedure, because it commits after every batch; Postgres forbids
+  The runner (docs/rules.md: The runner). A procedure, because it commits after every batch; Postgres forbids
   a SET search_path clause on a procedure that commits, so it pins search_path itself at
   the start of every transaction and schema-qualifies every name.
 

@@ -1,9 +1,9 @@
 {#
-  calculate_badges (SPEC 1.3, 2, 2.1): who holds each of the eight weekly badges in the week
-  of p_now (Monday 00:00 to Monday 00:00 in `timezone`), applied to user_badges as a diff,
+  calculate_badges (docs/rules.md: The week, The jobs, Boundaries): who holds each of the eight
+  weekly badges in the week of p_now (Monday 00:00 to Monday 00:00 in `timezone`), applied to user_badges as a diff,
   one badge_history row per change, then user_effect_tiers from the active badge count.
 
-  The rules, as SPEC words them (bets count by created_at in the week; "settled" = won or
+  The rules, as docs/rules.md words them (bets count by created_at in the week; "settled" = won or
   lost; pushes and cancelled bets are ignored unless a rule names them):
     hot_streak    the user's most recent hot_streak_min (3) settled bets of the week are all wins
     profit_king   the week's highest net profit (sum of actual_win over won, lost and pushed
@@ -17,7 +17,7 @@
     sunday_sweep  >= sunday_sweep_min (3) settled bets on `nfl_sport` games created on the
                   week's Sunday, all won. The Sunday is the calendar day in `timezone`, from
                   Sunday 00:00 to Monday 00:00 local time: 25 hours on the Sunday a DST change
-                  gives back an hour, 23 when it takes one (SPEC 2.1's "last 24 hours" is that
+                  gives back an hour, 23 when it takes one (the "last 24 hours" of docs/rules.md, The week, is that
                   day on every other Sunday).
   A tail or fade is the bet pick_actions.resulting_bet_id names; the pick's author is "the
   user"; a user's tail or fade of their own pick does not count.

@@ -1,5 +1,5 @@
 {#
-  cleanup (SPEC 2, 2.1, 3): keeps the database small and the run history honest.
+  cleanup (docs/rules.md: The jobs, Boundaries, The runner): keeps the database small and the run history honest.
 
   Phases, each in key order, continuing from batch to batch:
     notifications     deleted when created more than notifications_after (30 days) ago
@@ -21,7 +21,7 @@
                       server has reused for another session does not keep a dead run alive
                       (rows without backend_start, from earlier releases: a live backend with
                       that PID started before the run)
-  "Older than N" is strict (SPEC 2.1): created_at < p_now - N.
+  "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
   Variables: app_schema, jobs_schema, the intervals above.
 #}
 {% from "macros/job_function.sql" import job_function with context %}

@@ -1,5 +1,5 @@
 {#
-  cleanup_media (SPEC 2, 2.1): queue the uploaded files nothing points to, for
+  cleanup_media (docs/rules.md: The jobs, Boundaries): queue the uploaded files nothing points to, for
   `deployer media purge` to delete.
 
   An object of storage.objects in one of `buckets`, created more than `grace` (7 days) ago,
@@ -12,7 +12,7 @@
   Orphans go into jobs.media_purge_queue (the job set's table, created here) once; the purge
   deletes the file, then the object's row, then marks the queue row done, and checks again
   that nothing points to the object before it deletes anything. An orphan whose name would
-  escape the purge root is still queued: the purge refuses it (SPEC 2.1).
+  escape the purge root is still queued: the purge refuses it (docs/rules.md: Boundaries).
   Objects are walked in id order (storage.objects' key): every run reads every object's key,
   because an object becomes an orphan when the last row pointing to it goes, at any age.
   Variables: app_schema, storage_schema, jobs_schema, buckets (comma-separated), grace.

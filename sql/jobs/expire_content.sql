@@ -1,5 +1,5 @@
 {#
-  expire_content (SPEC 2): soft-delete what has expired, then hard-delete what was
+  expire_content (docs/rules.md: The jobs): soft-delete what has expired, then hard-delete what was
   soft-deleted long ago. Each rule is written once, in a soft_delete / select_apply call,
   and serves the dry run (count) and the real run (write) alike.
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.

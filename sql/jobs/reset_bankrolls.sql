@@ -1,5 +1,5 @@
 {#
-  reset_bankrolls (SPEC 2): once per week, every bankroll starts again from its weekly
+  reset_bankrolls (docs/rules.md: The jobs): once per week, every bankroll starts again from its weekly
   deposit. Idempotent per week, so it can be scheduled hourly and still reset once, at
   the first run after Monday 00:00 in `timezone`.
   Variables: app_schema, jobs_schema, timezone, base_bankroll, referral_bonus.

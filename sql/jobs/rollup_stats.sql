@@ -1,5 +1,5 @@
 {#
-  rollup_stats (SPEC 2): one user_stats row per user with graded bets, recomputed for the
+  rollup_stats (docs/rules.md: The jobs): one user_stats row per user with graded bets, recomputed for the
   users whose figures can have changed since the last complete run.
 
   What is due. A row depends on the user's won, lost and pushed bets, on this week's settled
@@ -16,13 +16,13 @@
   a run finishes (not at a limit or the time budget), so an unfinished run's users are due
   again.
 
-  Definitions (where SPEC is silent): settled_bets = won + lost + push (cancelled bets are
+  Definitions (where docs/rules.md is silent): settled_bets = won + lost + push (cancelled bets are
   refunds, not bets that played); win_rate = 100 x wins / (wins + losses), 2 decimals, NULL
   without a won or lost bet; streaks run over won and lost bets by (created_at, id), pushes
   and cancelled neither extend nor break them, current_streak is +n after n wins, -n after
   n losses; biggest_loss is the largest lost stake (as bankrolls keep it); last_bet_at is the
   latest created_at of the counted bets; the week_* figures count graded bets created in
-  the week of p_now (SPEC 1.3, `timezone`); tail_ / fade_profit_generated are the net
+  the week of p_now (docs/rules.md: The week, `timezone`); tail_ / fade_profit_generated are the net
   actual_win of settled (won or lost) tail / fade bets, created in that week, that others
   placed on the user's picks (calculate_badges' riding_wave and fade_god). week_start names
   the week of those figures; a row whose week figures are all 0 may name an earlier week

@@ -1,5 +1,5 @@
 {#
-  settle_games (SPEC 1.2, 2, 2.1): grade the pending bets of completed games, refund those of
+  settle_games (docs/rules.md: Money, The jobs, Boundaries): grade the pending bets of completed games, refund those of
   cancelled games, pay the winners, one notification per won or lost bet.
 
   Exactly once, whatever runs at the same time. A batch takes its games with
@@ -47,7 +47,7 @@ SELECT g.id
 {%- endmacro %}
 {#
   Every pending bet of the games in v_games with its outcome (NULL: cannot be graded) and
-  what it pays back to the balance. Spread lines are from the bet's own side (SPEC 2.1).
+  what it pays back to the balance. Spread lines are from the bet's own side (docs/rules.md: Boundaries).
 #}
 {% macro graded() -%}
 graded AS (
@@ -116,7 +116,7 @@ pg_catalog.jsonb_build_object(
 {% call job_function("settle_games",
     "For each completed game with pending bets: grade every pending bet (spread from the bet's own "
     "side, total over/under, moneyline; a whole-number margin of 0 pushes, a tied moneyline pushes) and "
-    "apply SPEC 1.2: won pays stake + potential_win, push pays the stake back, lost pays nothing; "
+    "apply docs/rules.md: Money: won pays stake + potential_win, push pays the stake back, lost pays nothing; "
     "cancelled games refund their pending bets. Each game is settled whole in one transaction; games "
     "another run holds are skipped, never waited for. One bet_won / bet_lost notification per won / "
     "lost bet. At most p_limit games. With p_dry_run it writes and locks nothing and returns the same "

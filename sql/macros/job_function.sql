@@ -1,5 +1,5 @@
 {#
-  The frame every job function shares (SPEC 3): the signature
+  The frame every job function shares (docs/rules.md: The runner): the signature
   jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb; a pinned search_path of
   pg_catalog (nothing shadows a built-in), the app schema (SnapBet's own triggers name
   tables without a schema and must find them when a job's write fires them) and pg_temp

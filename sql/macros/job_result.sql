@@ -1,5 +1,5 @@
 {#
-  A job function's RETURN (SPEC 3): {affected, details, next}. `next` is the position a
+  A job function's RETURN (docs/rules.md: The runner): {affected, details, next}. `next` is the position a
   following batch continues after (select_apply sets v_after and v_more), NULL when the
   run has nothing left; callers of the 3-argument form may ignore it.
 #}

@@ -4,7 +4,7 @@
   A phase `key` walks the rows of `table` that match `rule` in the order of `keys` (a list
   of (column, SQL type) pairs whose last one is unique, e.g. [('expires_at', 'timestamptz'),
   ('id', 'uuid')]), at most v_left of them (NULL: no limit), starting after the position
-  v_after -> key that the previous batch of the same run left (SPEC 3: a batch costs what
+  v_after -> key that the previous batch of the same run left (docs/rules.md: The runner: a batch costs what
   its rows cost instead of searching again from the start). A dry run collects the
   candidates' `pk` into v_ids. A real run runs the caller's write as CTEs after `c` (the
   candidates); the caller's last CTE must be named `w` and return the keys of the rows it

@@ -1,5 +1,5 @@
 {#
-  The head of a table the job set keeps in the app schema, one row per user (SPEC 1.1:
+  The head of a table the job set keeps in the app schema, one row per user (docs/rules.md: The app's data:
   SnapBet lacks it, the deployer creates it idempotently): the table with its key and
   updated_at (the p_now of the run that last changed the row), row level security on, and
   its comment. The caller adds its columns with ADD COLUMN IF NOT EXISTS, so

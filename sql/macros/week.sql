@@ -1,5 +1,5 @@
 {#
-  The week of p_now (SPEC 1.3), as DECLARE lines: v_week_start (Monday 00:00 in `timezone`),
+  The week of p_now (docs/rules.md: The week), as DECLARE lines: v_week_start (Monday 00:00 in `timezone`),
   v_week_end (the next Monday 00:00, by local arithmetic: a week is 167 or 169 hours long
   when DST starts or ends in it) and v_week_date (that Monday's date).
 #}

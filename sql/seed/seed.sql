@@ -7,7 +7,7 @@
     users                       how many users to create (>= 1)
     seed                        any 64-bit integer; the same (users, seed, now) gives the same data
     now                         ISO-8601 timestamp every time is relative to, or None for now()
-    timezone                    optional (default UTC): weeks start Monday 00:00 there (SPEC 1.3)
+    timezone                    optional (default UTC): weeks start Monday 00:00 there (docs/rules.md: The week)
 
   Determinism: no random() and no row-order dependence. Every random choice is a hash of
   (seed, a stream number, the row's number), through the macros below, and so is every UUID.
@@ -20,7 +20,7 @@
     bets       ~7 per user plus tails and fades of pick posts; graded by the settle_games rules.
                A bet placed before its owner's last_reset whose game was not settled by then
                was cancelled by that reset (no refund), as reset_bankrolls does.
-    bankrolls  computed from the bets, so SPEC 1.2 conservation holds for every user; ~77 % were
+    bankrolls  computed from the bets, so conservation (docs/rules.md: Money) holds for every user; ~77 % were
                reset this week, ~20 % last week, ~3 % never (work for reset_bankrolls).
     posts, stories, messages expire; of the expired ones ~60 % are already soft-deleted (some
                more than 30 days ago), the rest wait for expire_content.
@@ -34,7 +34,7 @@
   had every row gone in one at a time, at its own time, through them (now() being the event's
   time), as the app wrote them: a comment is written live and soft-deleted later, every bet's
   stake leaves the balance when the bet is placed and its return comes back when it settles
-  (SPEC 1.2), a weekly reset sets the balance and its high and low to the new deposit.
+  (docs/rules.md: Money), a weekly reset sets the balance and its high and low to the new deposit.
   tests/test_seed.py replays the rows through the real triggers and compares. So:
     posts.comment_count    2 per comment, less 1 per soft-deleted comment: SnapBet counts
                            each new comment twice (update_comment_count_trigger and
@@ -110,7 +110,7 @@ encode(int8send({{ hash(key, 2000 + 2 * kinds[kind]) }}) || int8send({{ hash(key
 {%- endmacro %}
 {#
   Grade raw bets (the caller's SELECT) and add them to seed_bets. This is the one place the
-  settle_games rules of SPEC 2 / 2.1 live in the seed: spread from the bet's own side, total
+  settle_games rules of docs/rules.md: The jobs, Boundaries live in the seed: spread from the bet's own side, total
   over/under, moneyline by points; won pays potential_win, lost costs the stake, push and
   cancelled pay 0. The caller supplies key, id, user_n, g, bet_type, is_home, is_over, line,
   odds, stake, created_at, is_tail, is_fade, original_pick_id.
@@ -172,7 +172,7 @@ SELECT setseed((hashint8extended({{ seed | literal }}, 0) & 2147483647)::float8 
 
 {% set week_zone = timezone | default('UTC') %}
 -- now, and the Mondays 00:00 (in the configured time zone) that start its week and the one
--- before (SPEC 1.3).
+-- before (docs/rules.md: The week).
 CREATE TEMP TABLE seed_clock ON COMMIT DROP AS
 SELECT t.now,
        date_trunc('week', t.now AT TIME ZONE {{ week_zone | literal }})
@@ -728,7 +728,7 @@ SELECT b.id,
   FROM seed_bets b
   JOIN seed_games g ON g.g = b.g;
 
--- Bankrolls, computed from the bets so that SPEC 1.2 conservation holds:
+-- Bankrolls, computed from the bets so that conservation (docs/rules.md: Money) holds:
 -- balance = weekly_deposit - stakes since last_reset + (stake + actual_win) of those settled.
 -- season_high / season_low and updated_at are what SnapBet's triggers leave (see the
 -- header): the balance starts at the deposit (at the last reset, or at creation), each
