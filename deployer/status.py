@@ -216,10 +216,9 @@ def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
     return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
 
 
-# The states of jobs.job_health that are problems (status exits 1); the others (disabled,
-# running, manual, never ran, healthy) are not. The view decides the state, in the order
-# sql/framework/50_health.sql documents; status only words it.
-PROBLEM_STATES = ("blind", "failing", "overdue", "unscheduled", "drifted")
+# jobs.job_health decides each job's state, in the order sql/framework/50_health.sql
+# documents; status words the problem states (blind, failing, overdue, unscheduled here;
+# drifted through the drift lines, which say what drifted) and exits 1 on any.
 UNSCHEDULED = {"paused": "paused in pg_cron (active = false)", "unscheduled": "missing from pg_cron"}
 
 
@@ -262,10 +261,6 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         problems.insert(0, f"blind: row level security hides rows of {', '.join(blind[0]['blind_tables'])} from role "
                            f"{owner}, the role the jobs run as, so {', '.join(r['job'] for r in blind)} refuse to run "
                            f"(as a superuser: ALTER ROLE {quote_ident(owner)} BYPASSRLS)")
-    for row in rows:  # a drifted job's lines are the drift's, below; any other problem state is named here
-        if row.get("state") in PROBLEM_STATES and row["state"] != "drifted" \
-                and not any(p.startswith(f"{row['job']}: ") or p.startswith("blind: ") for p in problems):
-            problems.append(f"{row['job']}: {row['state']}")
     cron = {job: h.get("cron_state") for job, h in view.items()}
     for item in drifted:
         if item["kind"] in ("unscheduled", "paused") and item["job"] in manifest.jobs:
