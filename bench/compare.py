@@ -192,7 +192,8 @@ def vs_row_client(ctx: Context) -> Section:
             + unfinished(record))
     section.notes += [CLIENT_NOTES[job].format(s=s) for job in compared(ctx)]
     section.notes.append(
-        f"The client (psycopg, loopback) stops after {s.client_budget_s:g} s; its time is then extrapolated "
-        "linearly to all the rows ours changed, and its end state is not compared. End states compared on the "
-        "first run.")
+        ("The client (psycopg, loopback) runs to the end" if s.client_budget_s == float("inf") else
+         f"The client (psycopg, loopback) stops after {s.client_budget_s:g} s; its time is then extrapolated "
+         "linearly to all the rows ours changed, and its end state is not compared")
+        + ". End states compared on the first run.")
     return section
