@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -78,14 +79,21 @@ def new_database(admin_dsn: str, template: str) -> tuple[str, str]:
     return name, dsn_for_database(admin_dsn, name)
 
 
+@contextmanager
+def fresh_database(admin_dsn: str, template: str = TEMPLATE) -> Iterator[tuple[str, str]]:
+    """(name, DSN) of a new clone of `template`, dropped on the way out however the block ends."""
+    name, dsn = new_database(admin_dsn, template)
+    try:
+        yield name, dsn
+    finally:
+        drop_database(admin_dsn, name)
+
+
 @pytest.fixture
 def db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
     """DSN of a fresh database: app schema and job set deployed, no rows, nothing scheduled."""
-    name, dsn = new_database(admin_dsn, TEMPLATE)
-    try:
+    with fresh_database(admin_dsn) as (_, dsn):
         yield dsn
-    finally:
-        drop_database(admin_dsn, name)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from deployer import seed as seed_mod
-from tests.conftest import TEMPLATE, drop_database, new_database
+from tests.conftest import fresh_database
 from tests.support import call_job
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=timezone.utc)
@@ -84,8 +84,7 @@ def seeded_template(admin_dsn, template_dsn, test_manifest) -> Iterator[str]:
     """A database with the seed's 3,000 users and what they posted, analyzed (statistics are
     copied with it); storage holds two objects older than the grace period, one a post's
     media and one that nothing points to. Seeded once for the module."""
-    name, dsn = new_database(admin_dsn, TEMPLATE)
-    try:
+    with fresh_database(admin_dsn) as (name, dsn):
         with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
             seed_mod.seed(conn, users=3000, seed=7, now=NOW, variables=test_manifest.template_vars())
             media = conn.execute("SELECT media_url FROM public.posts WHERE media_url LIKE '%/public/posts/%'"
@@ -96,17 +95,12 @@ def seeded_template(admin_dsn, template_dsn, test_manifest) -> Iterator[str]:
                              (object_name, NOW - timedelta(days=8)))
             conn.execute("ANALYZE")
         yield name
-    finally:
-        drop_database(admin_dsn, name)
 
 
 @pytest.fixture
 def seeded(admin_dsn, seeded_template) -> Iterator[str]:
-    name, dsn = new_database(admin_dsn, seeded_template)
-    try:
+    with fresh_database(admin_dsn, seeded_template) as (_, dsn):
         yield dsn
-    finally:
-        drop_database(admin_dsn, name)
 
 
 @pytest.mark.parametrize("how", ["dry run", "run_job"])

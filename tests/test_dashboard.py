@@ -29,7 +29,7 @@ from psycopg.rows import dict_row
 
 from deployer import manifest as manifest_mod
 from deployer.dashboard import data
-from tests.conftest import TEMPLATE, drop_database, new_database
+from tests.conftest import fresh_database
 from tests.support import cli as deployer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -137,8 +137,7 @@ def start_server(dsn: str, log: Path, *args: str, env: dict | None = None) -> Se
 def history_db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
     """A database with the job set deployed and a week of seeded history (SEED), and
     calculate_badges running for five minutes now: its row's backend is a session held open."""
-    name, dsn = new_database(admin_dsn, TEMPLATE)
-    try:
+    with fresh_database(admin_dsn) as (_, dsn):
         with psycopg.connect(dsn, autocommit=True) as conn, psycopg.connect(dsn, autocommit=True) as runner:
             conn.execute(SEED)
             pid, start = runner.execute("SELECT pid, backend_start FROM pg_stat_activity"
@@ -147,8 +146,6 @@ def history_db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
                          " params, executed_by) VALUES ('calculate_badges', 'running', %s, %s,"
                          " now() - interval '5 minutes', '{}', 'pg_cron')", (pid, start))
             yield dsn
-    finally:
-        drop_database(admin_dsn, name)
 
 
 @pytest.fixture(scope="module")

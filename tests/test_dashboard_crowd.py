@@ -24,7 +24,7 @@ from bench.dashboard_crowd import DASHBOARD_BACKENDS, STEP_S, Sampler, Stream, g
 from deployer import manifest as manifest_mod
 from deployer.dashboard import app, data, live, pool
 from deployer.errors import ConnectionFailed, UsageError
-from tests.conftest import TEMPLATE, drop_database, new_database
+from tests.conftest import fresh_database
 from tests.support import cli as deployer
 from tests.test_dashboard import start_server
 
@@ -48,11 +48,8 @@ async def until(check, what: str, timeout: float = STEP_S) -> None:
 
 @pytest.fixture(scope="module")
 def crowd_db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
-    name, dsn = new_database(admin_dsn, TEMPLATE)
-    try:
+    with fresh_database(admin_dsn) as (_, dsn):
         yield dsn
-    finally:
-        drop_database(admin_dsn, name)
 
 
 # -- the crowd against the real server ----------------------------------------------------------------
