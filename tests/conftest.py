@@ -20,6 +20,8 @@ from deployer.db import dsn_for_database
 from tests import pg
 from tests.sqlfluff_memo import MEMO
 
+pytest_plugins = ["tests.workers"]
+
 TEMPLATE = "jobset_template"
 _counter = itertools.count(1)
 
@@ -53,19 +55,33 @@ SERVER: dict[str, str | None] = {}  # the versions the session's server has (pg.
 
 
 @pytest.fixture(scope="session")
-def admin_dsn() -> Iterator[str]:
+def admin_dsn(request) -> Iterator[str]:
     """The server's `postgres` database, where pg_cron lives. Its versions are checked
     against JOBSET_EXPECT_PG_VERSION / JOBSET_EXPECT_PG_CRON and written where
-    JOBSET_TEST_SERVER_INFO says (tests/pg.py)."""
+    JOBSET_TEST_SERVER_INFO says (tests/pg.py); a worker sends them to the run's summary."""
     with pg.server() as dsn:
         SERVER.update(pg.describe(dsn))
-        if os.environ.get("JOBSET_TEST_SERVER_INFO"):
-            with open(os.environ["JOBSET_TEST_SERVER_INFO"], "w", encoding="utf-8") as out:
+        if hasattr(request.config, "workeroutput"):
+            request.config.workeroutput["jobset_server"] = dict(SERVER)
+        info = os.environ.get("JOBSET_TEST_SERVER_INFO")
+        if info:  # whole, whichever worker writes it last
+            fd, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(info)))
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(SERVER, out)
+            os.replace(partial, info)
         failures = pg.expectation_failures(SERVER)
+        if failures and hasattr(request.config, "workeroutput"):  # a worker: the whole run stops
+            request.session.shouldstop = "; ".join(failures)
+            pytest.fail("; ".join(failures), pytrace=False)
         if failures:
             pytest.exit("; ".join(failures), returncode=1)
         yield dsn
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """A worker's server, for the run's summary (the workers' servers are alike)."""
+    SERVER.update(getattr(node, "workeroutput", {}).get("jobset_server") or {})
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -45,7 +45,10 @@ def docker_available() -> bool:
 
 @contextmanager
 def local_server() -> Iterator[str]:
-    with throwaway("jobset-test-", 55432) as cluster:
+    # Each worker (tests/workers.py) prefers a port of its own: two starting together never
+    # both find the same one free.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    with throwaway("jobset-test-", 55432 + 100 * worker) as cluster:
         yield cluster.url()
 
 
