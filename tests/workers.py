@@ -1,21 +1,21 @@
 """The suite's workers (pytest-xdist; `-n auto` in pyproject.toml's addopts).
 
-Much of a test's time is spent waiting: on PostgreSQL, on a `deployer` subprocess starting,
-on a real pg_cron tick. Two workers overlap those waits, even on 2 cores. Each worker is a
-pytest session of its own, with its own server (tests/pg.py: its own port), template
-database and clones, so no test shares a database with a test of another worker.
+Much of a test's time is spent waiting: on PostgreSQL, on a `deployer` subprocess, on a real
+pg_cron tick (about three minutes of those). Three workers overlap those waits, even on 2
+cores: one waits through the ticks while two work. Each worker is a pytest session of its
+own, with its own server (tests/pg.py: its own port), template database and clones, so no
+test shares a database with a test of another worker.
 
 How many: $JOBSET_TEST_WORKERS when set (0: none, the tests run in pytest's own process);
 none when the tests share one server given by JOBSET_TEST_DSN (they deploy into its
-`postgres` database, one at a time); else 2, or one per core beyond 2 up to 4. `-n N` on the
+`postgres` database, one at a time); else 3, or one per core beyond 3 up to 6. `-n N` on the
 command line chooses too (`-n 0`: none).
 
 Which tests share a worker: a module's tests run on one worker, one after the other (they
 share module fixtures, and some start servers of their own on a preferred port); so do the
 modules sharing a session fixture that starts a server, and the modules with a test that
-waits for a real pg_cron tick (SHARED). Those waits start first, then the largest units: one
-worker waits through the ticks while the other works, and no long unit is left to run alone
-at the end.
+waits for a real pg_cron tick (SHARED). Those waits start first, then the largest units, so
+that no long unit is left to run alone at the end.
 
 The versions of the workers' servers reach the run's summary (conftest's SERVER) through
 xdist's workeroutput.
@@ -52,7 +52,7 @@ def pytest_xdist_auto_num_workers(config) -> int:
         return int(os.environ["JOBSET_TEST_WORKERS"])
     if os.environ.get("JOBSET_TEST_DSN"):
         return 0
-    return max(2, min(os.cpu_count() or 1, 4))
+    return max(3, min(os.cpu_count() or 1, 6))
 
 
 @pytest.hookimpl(optionalhook=True)
