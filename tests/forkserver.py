@@ -102,7 +102,7 @@ def run(args: list[str], environ: dict[str, str], cwd, timeout: float) -> subpro
     server = _get_server(environ) if cwd is None or os.path.isdir(cwd) else None
     if server is None:
         return subprocess.run(command, capture_output=True, text=True, env=environ, cwd=cwd,
-                              stdin=subprocess.DEVNULL, timeout=timeout)
+                              stdin=subprocess.DEVNULL, timeout=timeout, check=False)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     null = os.open(os.devnull, os.O_RDWR)
@@ -214,7 +214,7 @@ def _warm_up() -> None:
 
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 deployer.cli.app(args, standalone_mode=False)
-        except BaseException:  # noqa: BLE001 - a call meets the same error, as a new interpreter would
+        except BaseException:  # noqa: BLE001, S110 - a call meets the same error, as a new interpreter would
             pass
     for name in [n for n in sys.modules if n == "deployer" or n.startswith("deployer.")]:
         del sys.modules[name]

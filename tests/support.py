@@ -27,7 +27,7 @@ def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path |
         return forkserver.run(list(args), environ, cwd, timeout=120)
     return subprocess.run([sys.executable, str(Path(__file__).with_name("sqlfluff_memo.py")), *args],
                           capture_output=True, text=True, env=environ, cwd=cwd, stdin=subprocess.DEVNULL,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None) -> dict:
