@@ -163,15 +163,22 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
             c.execute("SELECT pg_reload_conf()")
         home = Path(tempfile.mkdtemp(prefix="jobset-standby-", dir="/tmp"))
         home.chmod(0o755)
-        data, port = home / "data", local._free_port(57432)
+        data = home / "data"
         local._chown_server(home)
         bins = local.bindir()
         run = lambda cmd: subprocess.run(local._as_server_user(cmd), check=True, capture_output=True)  # noqa: E731
         # -c fast: the base backup's checkpoint at once, not spread over up to a minute.
         run([str(bins / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1", "-p", str(primary.port),
              "-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
-        run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
-             "-o", f"-p {port} -k {home}"])
+        for attempt in range(3):  # another test run may take the port found free before the standby binds it
+            port = local._free_port(57432)
+            try:
+                run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
+                     "-o", f"-p {port} -k {home}"])
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
         with connect(primary.url()) as c:  # the standby keeps it; the primary is a server without pg_cron
             c.execute("DROP EXTENSION pg_cron")
         try:

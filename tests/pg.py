@@ -24,9 +24,10 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from deployer.errors import LocalClusterError
 from deployer.local import throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +47,17 @@ def docker_available() -> bool:
 @contextmanager
 def local_server() -> Iterator[str]:
     # Each worker (tests/workers.py) prefers a port of its own: two starting together never
-    # both find the same one free.
+    # both find the same one free. Another test run on the machine may take the port found
+    # free before the server binds it: then a second try finds another.
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    with throwaway("jobset-test-", 55432 + 100 * worker) as cluster:
+    with ExitStack() as stack:
+        for attempt in range(3):
+            try:
+                cluster = stack.enter_context(throwaway("jobset-test-", 55432 + 100 * worker))
+                break
+            except LocalClusterError:
+                if attempt == 2:
+                    raise
         yield cluster.url()
 
 
