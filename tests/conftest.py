@@ -153,7 +153,7 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
     from deployer import local
     from deployer.db import connect
 
-    with local.throwaway("jobset-pw-", 56432) as primary:
+    with pg.cluster("jobset-pw-", 56432) as primary:
         with connect(primary.url()) as c:
             install.install_app_schema(c, test_manifest.template_vars())
             c.execute(f"CREATE ROLE {PW_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")

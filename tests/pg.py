@@ -28,7 +28,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from deployer.errors import LocalClusterError
-from deployer.local import throwaway
+from deployer.local import Cluster, throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "snapbet-jobs-pg15-cron:test"
@@ -45,20 +45,27 @@ def docker_available() -> bool:
 
 
 @contextmanager
-def local_server() -> Iterator[str]:
-    # Each worker (tests/workers.py) prefers a port of its own: two starting together never
-    # both find the same one free. Another test run on the machine may take the port found
-    # free before the server binds it: then a second try finds another.
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+def cluster(prefix: str, preferred_port: int) -> Iterator[Cluster]:
+    """deployer.local.throwaway, tried again (up to three times) when it does not start:
+    another test run on the machine may take the port found free before the server binds it."""
     with ExitStack() as stack:
         for attempt in range(3):
             try:
-                cluster = stack.enter_context(throwaway("jobset-test-", 55432 + 100 * worker))
+                started = stack.enter_context(throwaway(prefix, preferred_port))
                 break
             except LocalClusterError:
                 if attempt == 2:
                     raise
-        yield cluster.url()
+        yield started
+
+
+@contextmanager
+def local_server() -> Iterator[str]:
+    # Each worker (tests/workers.py) prefers a port of its own: two starting together never
+    # both find the same one free.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    with cluster("jobset-test-", 55432 + 100 * worker) as started:
+        yield started.url()
 
 
 def docker_image() -> str:
