@@ -55,6 +55,9 @@ def render(
     m = _manifest(manifest, env)
     units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
     units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    from deployer import indexes
+
+    units += indexes.build_scripts(m)
     written = []
     for name, sql in units:
         target = out / name

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -27,6 +29,20 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
             return seed_mod.seed(conn, users=users, seed=seed, now=now, variables=manifest.template_vars())
     finally:
         conn.close()
+
+
+def how_invoked(argv0: str | None = None) -> str:
+    """The command a user types to run `deployer` again, as they ran it this time: `deployer`
+    when that name on PATH is this program, the path they typed otherwise (`.venv/bin/deployer`
+    after scripts/bootstrap), `python3 -m deployer.cli` when run as a module."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    name = os.path.basename(argv0)
+    if name.endswith(".py") or name in ("-m", "-c", ""):
+        return "python3 -m deployer.cli"
+    on_path = shutil.which(name)
+    if on_path and os.path.exists(argv0) and os.path.samefile(on_path, argv0):
+        return name
+    return argv0
 
 
 def demo_moment(now: datetime, zone: str) -> datetime:
@@ -106,7 +122,7 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
     summary["healthy"] = report["healthy"]
     output.out.print("watch runs live with: deployer watch", markup=False)
     # The one command that opens the dashboard on this data: the same database as the tour.
-    command = ".venv/bin/deployer dashboard" + ("" if dsn is None else " --dsn '<the same --dsn>'")
+    command = f"{how_invoked()} dashboard" + ("" if dsn is None else " --dsn '<the same --dsn>'")
     output.out.print(f"open the dashboard on this data with: {command}", markup=False)
     summary["dashboard"] = command
     return summary

@@ -366,6 +366,10 @@ def test_render_writes_the_sql_deploy_would_run(tmp_path):
     assert "{{" not in rendered and "{#" not in rendered
     assert (tmp_path / "out" / "app" / "20_users.sql").is_file()
     assert (tmp_path / "out" / "framework" / "40_run_job.sql").is_file()
+    # The indexes deploy builds after its transaction, with the comment that marks them as ours.
+    built = (tmp_path / "out" / "indexes" / "expire_content.sql").read_text()
+    assert "CREATE INDEX CONCURRENTLY jobset_" in built
+    assert "COMMENT ON INDEX \"public\".\"jobset_" in built and "snapbet job set (jobs) index " in built
 
 
 @pytest.mark.container
@@ -381,8 +385,9 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
             assert step in out
         assert out.count("the real run matches its dry run") == 7
         # It ends with the one command that opens the dashboard on this data, the DSN not shown.
+        # The tests run it as `python -m deployer.cli`, so that is the command it gives back.
         assert out.strip().splitlines()[-1] == ("open the dashboard on this data with:"
-                                                " .venv/bin/deployer dashboard --dsn '<the same --dsn>'")
+                                                " python3 -m deployer.cli dashboard --dsn '<the same --dsn>'")
         assert dsn not in out
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
