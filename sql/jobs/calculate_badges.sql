@@ -42,7 +42,8 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
-{% from "macros/take.sql" import take, take_users with context %}
+{% from "macros/take.sql" import take_users with context %}
+{% from "macros/position.sql" import position %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
@@ -208,8 +209,7 @@ pg_catalog.jsonb_build_object(
 {% set declare %}
 {{ week_declare }}
     v_best       bigint;
-    v_from       uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
-                                   THEN (v_after -> 'users' ->> 0)::uuid END;
+    v_from       uuid        := {{ position('users', 'uuid') }};
     v_ids        uuid[];
     v_tiers      bigint;
 {% endset %}

@@ -27,6 +27,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/take.sql" import take %}
+{% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
@@ -40,9 +41,7 @@
     v_chat_cut   timestamptz := p_now - {{ empty_chat_grace | interval }};
     v_since      timestamptz;
     v_through    timestamptz;
-    v_from_post  jsonb       := v_after -> 'reactions';
-    v_from_run   bigint      := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'cron_run_details') = 'array'
-                                     THEN (v_after -> 'cron_run_details' ->> 0)::bigint END;
+    v_from_run   bigint      := {{ position('cron_run_details', 'bigint') }};
     v_cron       boolean;
     v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% endset %}
@@ -100,19 +99,15 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     v_details := v_details || pg_catalog.jsonb_build_object('cron_run_details', v_n);
 
     -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order.
-    IF v_after -> 'reactions' OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
-        v_ids := '{}';
-    ELSIF v_left = 0 THEN
-        v_ids := '{}';
-        v_more := true;
-    ELSE
+{% call walk('reactions', 'v_ids') %}
         WITH c AS (
             SELECT p.deleted_at, p.id
               FROM {{ app }}.posts AS p
              WHERE p.deleted_at IS NOT NULL
                AND (v_since IS NULL OR p.deleted_at > v_since)
-               AND (v_from_post IS NULL
-                    OR (p.deleted_at, p.id) > ((v_from_post ->> 0)::timestamptz, (v_from_post ->> 1)::uuid))
+               AND (v_after -> 'reactions' IS NULL
+                    OR (p.deleted_at, p.id) > ({{ position('reactions', 'timestamptz', 0) }},
+                                               {{ position('reactions', 'uuid', 1) }}))
                AND EXISTS (SELECT FROM {{ app }}.reactions AS r WHERE r.post_id = p.id)
              ORDER BY p.deleted_at, p.id
              LIMIT v_left)
@@ -121,14 +116,7 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
                   FROM c AS l ORDER BY l.deleted_at DESC, l.id DESC LIMIT 1)
           INTO v_ids, v_seen, v_last
           FROM c;
-        IF v_left IS NULL OR v_seen < v_left THEN
-            v_after := v_after || '{"reactions": "done"}'::jsonb;
-        ELSE
-            v_after := v_after || pg_catalog.jsonb_build_object('reactions', v_last);
-            v_more := true;
-        END IF;
-        v_left := v_left - v_seen;
-    END IF;
+{% endcall %}
     IF p_dry_run THEN
         SELECT pg_catalog.count(*) INTO v_n FROM {{ app }}.reactions AS r WHERE r.post_id = ANY (v_ids);
     ELSE
