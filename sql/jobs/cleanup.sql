@@ -26,6 +26,7 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
+{% from "macros/hard_delete.sql" import hard_delete %}
 {% from "macros/take.sql" import take %}
 {% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
@@ -52,27 +53,11 @@
     "abandoned. At most p_limit items. With p_dry_run it writes nothing and returns the same figures. "
     "Returns {affected, details{notifications, executions, cron_run_details, reactions, chats, "
     "abandoned}}.", declare) %}
-    -- The run's window of soft-deleted posts.
-{{ mark_window('cleanup', 'reactions_through', soft_delete_lag,
-               'SELECT pg_catalog.max(p.deleted_at) FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at IS NOT NULL') }}
+{{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
+               [('created_at', 'timestamptz'), ('id', 'uuid')]) }}
 
-{% call select_apply('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
-                     [('created_at', 'timestamptz'), ('id', 'uuid')]) %}
-        w AS (
-            DELETE FROM {{ app }}.notifications AS t
-             USING c
-             WHERE t.id = c.id AND t.created_at < v_notif_cut
-            RETURNING t.id)
-{% endcall %}
-
-{% call select_apply('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
-                     [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') %}
-        w AS (
-            DELETE FROM {{ js }}.job_executions AS t
-             USING c
-             WHERE t.id = c.id AND t.executed_at < v_exec_cut AND t.status <> 'running'
-            RETURNING t.id)
-{% endcall %}
+{{ hard_delete('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
+               [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') }}
 
     -- pg_cron's history, by runid (it grows with start_time), through dynamic SQL: the table
     -- exists only where pg_cron is installed.
@@ -98,7 +83,10 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('cron_run_details', v_n);
 
-    -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order.
+    -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order, in the run's
+    -- window of soft-deleted posts.
+{{ mark_window('cleanup', 'reactions_through', soft_delete_lag,
+               'SELECT pg_catalog.max(p.deleted_at) FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at IS NOT NULL') }}
 {% call walk('reactions', 'v_ids') %}
         WITH c AS (
             SELECT p.deleted_at, p.id
@@ -127,17 +115,10 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('reactions', v_n);
 
-{% call select_apply('chats', app ~ '.chats',
+{{ hard_delete('chats', app ~ '.chats',
         "t.chat_type = 'group' AND coalesce(t.created_at, '-infinity') < v_chat_cut
          AND NOT EXISTS (SELECT FROM " ~ app ~ ".chat_members AS m WHERE m.chat_id = t.id)",
-        [('id', 'uuid')]) %}
-        w AS (
-            DELETE FROM {{ app }}.chats AS t
-             USING c
-             WHERE t.id = c.id AND t.chat_type = 'group'
-               AND NOT EXISTS (SELECT FROM {{ app }}.chat_members AS m WHERE m.chat_id = t.id)
-            RETURNING t.id)
-{% endcall %}
+        [('id', 'uuid')]) }}
 
 {% set gone -%}
 t.status = 'running' AND NOT EXISTS (
