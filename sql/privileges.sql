@@ -14,7 +14,7 @@
   - monitor USAGE on the schema; SELECT on job_executions, job_health, job_registry,
             deployments and deployed_objects; EXECUTE on what job_health and `deployer
             status` call (cron_fire, cron_field, catalog_drift, unit_catalog, cron_jobs,
-            blind_spots).
+            blind_spots, backend_alive).
 
   The roles themselves are created by the deployer (deployer/install.py), not here: a role
   belongs to the cluster, not to the database.
@@ -79,7 +79,8 @@ BEGIN
                     ('merge_details', {{ roles.runner | literal }}), ('error_origin', {{ roles.runner | literal }}),
                     ('cron_fire', {{ roles.monitor | literal }}), ('cron_field', {{ roles.monitor | literal }}),
                     ('catalog_drift', {{ roles.monitor | literal }}), ('unit_catalog', {{ roles.monitor | literal }}),
-                    ('cron_jobs', {{ roles.monitor | literal }}), ('blind_spots', {{ roles.monitor | literal }})
+                    ('cron_jobs', {{ roles.monitor | literal }}), ('blind_spots', {{ roles.monitor | literal }}),
+                    ('backend_alive', {{ roles.monitor | literal }})
                ) AS g (routine, grantee) ON g.routine = p.proname
          WHERE p.pronamespace = {{ jobs_schema | literal }}::pg_catalog.regnamespace
     LOOP

@@ -451,7 +451,8 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
                      " jobs.cron_fire(text, timestamptz, boolean, text, text),"
                      " jobs.cron_field(text, integer, integer, text[], text), jobs.catalog_drift(),"
-                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs() TO jobset_test_reader")
+                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs(),"
+                     " jobs.backend_alive(integer, timestamptz, timestamptz) TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
             # Its own session is a stand-in for a run in progress it cannot see the start of.

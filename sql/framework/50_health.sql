@@ -202,20 +202,14 @@ SELECT r.job_name,
              WHERE e.job_name = r.job_name AND e.status IN ('failed', 'abandoned')
                AND e.executed_at > coalesce(ok.executed_at, '-infinity')
              ORDER BY e.executed_at LIMIT 10000) AS f) AS fails ON true
-  -- Runs in progress and abandoned ones. A `running` row is alive while its backend is: the
-  -- same PID with the same start time (a PID is reused, the pair is not; rows from before
-  -- backend_start: a backend with that PID that started before the run). A reader without
-  -- pg_read_all_stats sees other roles' backends without their start time: for it the PID
-  -- alone tells. Abandoned: marked so by cleanup, or `running` with its backend gone.
+  -- Runs in progress and abandoned ones. A `running` row is alive while its backend is
+  -- (backend_alive). Abandoned: marked so by cleanup, or `running` with its backend gone.
   LEFT JOIN LATERAL (
         SELECT pg_catalog.max(e.executed_at) FILTER (WHERE e.alive) AS since,
                pg_catalog.count(*) FILTER (WHERE NOT e.alive)     AS lost
           FROM (SELECT x.executed_at,
-                       x.status = 'running' AND EXISTS (
-                           SELECT 1 FROM pg_catalog.pg_stat_activity AS a
-                            WHERE a.pid = x.backend_pid
-                              AND (a.backend_start = x.backend_start OR a.backend_start IS NULL
-                                   OR (x.backend_start IS NULL AND a.backend_start <= x.executed_at))) AS alive
+                       x.status = 'running'
+                       AND {{ js }}.backend_alive(x.backend_pid, x.backend_start, x.executed_at) AS alive
                   FROM {{ js }}.job_executions AS x
                  WHERE x.job_name = r.job_name AND x.status IN ('running', 'abandoned')) AS e) AS running ON true
   -- The last fire due by now, less the grace a run gets to start.

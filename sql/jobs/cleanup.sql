@@ -16,11 +16,8 @@
                       deletes cascade to whatever is left
     chats             group chats without members, created more than empty_chat_grace
                       (1 hour) ago: a chat the app has just created gets its members first
-    abandoned         `running` runs whose backend is gone, marked `abandoned`: the backend
-                      is identified by backend_pid and backend_start together, so a PID the
-                      server has reused for another session does not keep a dead run alive
-                      (rows without backend_start, from earlier releases: a live backend with
-                      that PID started before the run)
+    abandoned         `running` runs whose backend is gone (jobs.backend_alive), marked
+                      `abandoned`
   "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
   Variables: app_schema, jobs_schema, the intervals above.
 #}
@@ -120,13 +117,7 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
          AND NOT EXISTS (SELECT FROM " ~ app ~ ".chat_members AS m WHERE m.chat_id = t.id)",
         [('id', 'uuid')]) }}
 
-{% set gone -%}
-t.status = 'running' AND NOT EXISTS (
-             SELECT FROM pg_catalog.pg_stat_activity AS a
-              WHERE a.pid = t.backend_pid
-                AND (a.backend_start = t.backend_start
-                     OR (t.backend_start IS NULL AND a.backend_start <= t.executed_at)))
-{%- endset %}
+{% set gone = "t.status = 'running' AND NOT " ~ js ~ ".backend_alive(t.backend_pid, t.backend_start, t.executed_at)" %}
 {% call select_apply('abandoned', js ~ '.job_executions', gone, [('id', 'bigint')], ids='v_runs') %}
         w AS (
             UPDATE {{ js }}.job_executions AS t
