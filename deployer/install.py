@@ -24,7 +24,7 @@ from deployer import indexes, rights, schedule
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
-from deployer.render import Rendered, make_env, quote_ident, render, sql_root
+from deployer.render import Rendered, framework_templates, make_env, quote_ident, render, sql_root
 
 # The SnapBet tables the built jobs work on; deploy checks they exist before anything.
 APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
@@ -129,8 +129,7 @@ PRIVILEGES_UNIT = "privileges.sql"
 def job_units(manifest: Manifest) -> list[Unit]:
     """Framework, job functions and registry rows, then the privileges, in install order."""
     env = make_env()
-    units = [Unit(f"framework/{p.name}", render(f"framework/{p.name}", manifest.template_vars(), env).sql)
-             for p in sorted((sql_root() / "framework").glob("*.sql"))]
+    units = [Unit(name, render(name, manifest.template_vars(), env).sql) for name in framework_templates()]
     js = manifest.settings["jobs_schema"]
     registry_sql = (
         f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size,"

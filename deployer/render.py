@@ -37,6 +37,14 @@ def sql_root() -> Path:
     raise ConfigError("the SQL templates are missing: the deployer package is incomplete")
 
 
+def framework_templates(root: Path | None = None) -> list[str]:
+    """The framework's templates in install order: by file name, those of framework/upgrade/
+    (what brings an earlier release's objects to today's shape) among the others."""
+    root = root or sql_root()
+    found = [*(root / "framework").glob("*.sql"), *(root / "framework" / "upgrade").glob("*.sql")]
+    return [p.relative_to(root).as_posix() for p in sorted(found, key=lambda p: (p.name, p.as_posix()))]
+
+
 def _defined(value: Any) -> Any:
     """A filter given an undefined variable raises the usual 'X is undefined' error."""
     if isinstance(value, jinja2.Undefined):

@@ -21,9 +21,6 @@
 #}
 {% macro job_function(name, comment, declare) %}
 {% set fn = (jobs_schema | ident) ~ '.' ~ (name | ident) %}
--- The 3-argument form of earlier releases; the 4th argument has a default, so 3-argument
--- calls keep working.
-DROP FUNCTION IF EXISTS {{ fn }}(timestamptz, boolean, integer);
 CREATE OR REPLACE FUNCTION {{ fn }}(
     p_now     timestamptz,
     p_dry_run boolean DEFAULT false,

@@ -1,0 +1,16 @@
+{#
+  deployed_objects of an earlier release: the column added since; and the rows of units
+  that are no longer (the framework's files that held several objects, each in a file of
+  its own now), so that they are neither reported as extra nor judged against the catalog.
+#}
+{% set js = jobs_schema | ident %}
+ALTER TABLE IF EXISTS {{ js }}.deployed_objects
+    ADD COLUMN IF NOT EXISTS catalog jsonb;
+DO $upgrade$
+BEGIN
+    IF pg_catalog.to_regclass({{ (js ~ '.deployed_objects') | literal }}) IS NOT NULL THEN
+        DELETE FROM {{ js }}.deployed_objects
+         WHERE unit IN ('framework/35_cron.sql', 'framework/50_health.sql');
+    END IF;
+END
+$upgrade$;
