@@ -408,8 +408,8 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == ("35 templates, 0 sqlfluff findings; "
-                                                        "24 functions checked, 0 errors, 0 warnings")
+    assert result.stdout.strip().splitlines()[-1] == ("50 templates, 0 sqlfluff findings; "
+                                                        "26 functions checked, 0 errors, 0 warnings")
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 

@@ -235,7 +235,7 @@ def test_each_deploy_is_recorded_with_who_what_and_the_checksums(db, conn, tmp_p
     assert any(line.startswith("schedule jobs.expire_content@") for line in first["changes"])
     assert second["changes"] == []
     installed = {r["unit"]: r["checksum"] for r in conn.execute("SELECT unit, checksum FROM jobs.deployed_objects")}
-    assert second["checksums"] == installed and len(installed) == 24
+    assert second["checksums"] == installed and len(installed) == 39
 
 
 def _deploy_process(db: str, manifest: str, *extra: str) -> subprocess.Popen:
@@ -404,7 +404,7 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     manifest = yearly(tmp_path)
     rendered = deployer("render", "--out", str(tmp_path / "r"), "--json")
     doc = json.loads(rendered.stdout)
-    assert rendered.returncode == 0 and len(doc["files"]) == 17
+    assert rendered.returncode == 0 and len(doc["files"]) == 38
     assert {"unit", "path", "bytes"} == set(doc["files"][0])
 
     plan = json.loads(deployer("deploy", "--plan", "--json", "--manifest", manifest, dsn=db).stdout)

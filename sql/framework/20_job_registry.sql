@@ -1,6 +1,6 @@
 {#
-  What run_job needs to know about each job, written by the deployer from the manifest.
-  Adaptive batches (docs/rules.md: The runner): batch_size is the first
+  What run_job needs to know about each job, written by the deployer from the manifest
+  (register_job()). Adaptive batches (docs/rules.md: The runner): batch_size is the first
   batch's size; later ones grow or shrink, within [min_batch_size, max_batch_size], to take
   about batch_time each.
 #}

@@ -18,11 +18,7 @@ AS $fn$
        'changed by hand', 'missing', or 'extra' (a routine or registry row the deployer did
        not install). Units deployed before this was recorded (catalog NULL) are not judged. */
     WITH units AS (
-        SELECT o.unit, o.catalog,
-               CASE WHEN pg_catalog.starts_with(o.unit, 'registry/') THEN pg_catalog.substr(o.unit, 10)
-                    WHEN pg_catalog.starts_with(o.unit, 'jobs/')
-                        THEN pg_catalog.regexp_replace(pg_catalog.substr(o.unit, 6), '\.sql$', '')
-               END AS job_name
+        SELECT o.unit, o.catalog, o.job_name
           FROM {{ js }}.deployed_objects AS o
          WHERE o.catalog IS NOT NULL
     ), recorded AS (
