@@ -105,7 +105,7 @@ BEGIN
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM %2$I',
                                   {{ storage_schema | literal }}, {{ roles.owner | literal }});
     END IF;
-    IF pg_catalog.to_regclass({{ (jobs_schema | ident ~ '.storage_objects') | literal }}) IS NOT NULL THEN
+    IF pg_catalog.to_regclass({{ (js ~ '.storage_objects') | literal }}) IS NOT NULL THEN
         EXECUTE pg_catalog.format('GRANT SELECT ON %I.storage_objects TO %I',
                                   {{ jobs_schema | literal }}, {{ roles.owner | literal }});
     END IF;

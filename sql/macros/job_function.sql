@@ -19,8 +19,9 @@
   tables; it runs as the owner role, which has them, with its search_path pinned. Executable
   by the owner and the runner only (sql/privileges.sql).
 #}
+{% set js = jobs_schema | ident %}
 {% macro job_function(name, comment, declare) %}
-{% set fn = (jobs_schema | ident) ~ '.' ~ (name | ident) %}
+{% set fn = js ~ '.' ~ (name | ident) %}
 CREATE OR REPLACE FUNCTION {{ fn }}(
     p_now     timestamptz,
     p_dry_run boolean DEFAULT false,
@@ -50,7 +51,7 @@ BEGIN
     IF p_limit IS NOT NULL AND p_limit < 0 THEN
         RAISE EXCEPTION 'p_limit must be >= 0, got %', p_limit USING ERRCODE = '22023';
     END IF;
-    v_blind := {{ jobs_schema | ident }}.blind_spots();
+    v_blind := {{ js }}.blind_spots();
     IF v_blind <> '{}'::text[] THEN
         RAISE EXCEPTION 'row level security hides rows of % from role %: the job would not see them',
                         pg_catalog.array_to_string(v_blind, ', '), current_user
