@@ -1,23 +1,16 @@
 {#
   The frame every job function shares (docs/rules.md: The runner): the signature
-  jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb; a pinned search_path of
-  pg_catalog (nothing shadows a built-in), the app schema (SnapBet's own triggers name
-  tables without a schema and must find them when a job's write fires them) and pg_temp
-  last (no temporary object shadows anything); JIT off (batches are small; JIT compiled
-  every statement of a batch for ~140 ms); custom plans always (after five batches
-  PL/pgSQL switched to a cached generic plan that, knowing neither the batch's size nor its
-  position, hashed every due post to update a few: ~370 ms a batch at 1M posts, whatever
-  its size); the `comment` both at the top of the body and in COMMENT ON FUNCTION (what
-  \df+ shows); a guard on p_limit; a guard that fails the batch, dry runs too, when row
-  security would hide rows of a table the owner works on (jobs.blind_spots(): a job that
-  sees no rows would "succeed" having done nothing); then the caller's statements. Not
-  executable by PUBLIC.
-  `declare` is the rest of the DECLARE section ({% set declare %}…{% endset %}); the frame
-  declares what macros/select_apply.sql needs, and the job ends with macros/job_result.sql.
-  p_after carries a run's position from batch to batch.
-  SECURITY DEFINER: run_job calls it as the runner role, which has no right on the app's
-  tables; it runs as the owner role, which has them, with its search_path pinned. Executable
-  by the owner and the runner only (sql/privileges.sql).
+  jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb, p_after carrying a run's
+  position from batch to batch (macros/position.sql); SECURITY DEFINER, since run_job calls
+  it as the runner role, which has no right on the app's tables, and executable by the owner
+  and the runner only (sql/privileges.sql); a pinned search_path of pg_catalog (nothing
+  shadows a built-in), the app schema (SnapBet's triggers name their tables without one) and
+  pg_temp last; JIT off and custom plans always, because a batch is small and its position
+  is what makes its plan cheap (bench/README.md: JIT and generic plans); the `comment` at
+  the top of the body and in COMMENT ON FUNCTION (what \df+ shows); guards on p_limit and
+  on row security hiding rows from the owner (jobs.blind_spots(): a job that sees no rows
+  would "succeed" having done nothing); then the caller's statements, ending with
+  macros/job_result.sql. `declare` is the rest of the DECLARE section.
 #}
 {% set js = jobs_schema | ident %}
 {% macro job_function(name, comment, declare) %}
