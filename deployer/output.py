@@ -25,6 +25,11 @@ def info(message: str) -> None:
     err.print(message, markup=False, highlight=False, emoji=False)
 
 
+def count(n: Any, one: str, many: str) -> str:
+    """'1 batch', '2 batches'."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -50,7 +55,7 @@ def _cell(value: Any) -> str:
 
 def table(title: str, columns: list[str], rows: list[dict[str, Any]], keys: list[str] | None = None) -> None:
     keys = keys or columns
-    grid = Table(title=title, title_justify="left", show_lines=False)
+    grid = Table(title=title, title_justify="left", show_lines=False, min_width=len(title))  # a title on one line
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
@@ -85,12 +90,14 @@ def run_summary(result: Any) -> None:
     mode = "dry run" if result.dry_run else "run"
     out.print(
         f"{result.job}: {mode} {result.status}, {result.affected} affected"
-        + (f" in {result.batches} batches" if result.batches is not None else "")
+        + (f" in {count(result.batches, 'batch', 'batches')}" if result.batches is not None else "")
         + f" ({result.duration_ms} ms, now={result.now})",
         markup=False,
     )
     for key, value in (result.details or {}).items():
         out.print(f"  {key:<16} {_cell(value)}", markup=False)
-    if result.changes is not None:
+    if result.changes == []:
+        out.print(f"{result.job}: a run would award, revoke or expire no badge", markup=False)
+    elif result.changes is not None:
         rows = [{**r, "users": ", ".join(r["users"])} for r in result.changes]
         table(f"{result.job}: what a run would change", ["badge", "change", "users"], rows, ["item", "change", "users"])
