@@ -67,6 +67,8 @@ def _has_users(dsn: str, manifest: Manifest) -> bool:
 
 def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
     """The tour; returns what it did (`deployer demo --json` prints it)."""
+    if users < 1:  # before the cluster starts or anything is deployed
+        raise UsageError(f"--users must be a whole number of at least 1, not {users}")
     step = output.out.rule
     summary: dict = {"runs": []}
     if dsn is None and not os.environ.get("DATABASE_URL"):

@@ -240,6 +240,15 @@ def test_run_shows_progress_from_the_notices(db, conn):
     assert "expire_content: run succeeded, 3 affected in 4 batches" in result.stdout  # 1 + 1 + 1 + empty
 
 
+def test_one_batch_is_one_batch_in_the_run_line_its_notice_and_its_history(db, conn):
+    factories.expired_posts(conn, NOW, 2)
+    result = deployer("run", "expire_content", "--verbose", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert " affected in 1 batch (" in result.stdout.splitlines()[0]
+    assert ": succeeded, " in result.stderr and result.stderr.strip().endswith(" affected in 1 batch")
+    assert conn.execute("SELECT message FROM jobs.job_executions").fetchone()["message"].endswith(" in 1 batch")
+
+
 def test_a_failed_job_exits_1_with_one_line(db, conn):
     factories.expired_posts(conn, NOW, 1)
     conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -459,3 +468,11 @@ def test_reset_bankrolls_asks_on_a_terminal(db, conn, answer, code, balance):
     assert "reset_bankrolls changes every user's data. Run it now?" in screen
     assert returncode == code, screen
     assert conn.execute("SELECT balance FROM public.bankrolls").fetchone()["balance"] == balance
+
+
+def test_uninstall_asks_on_a_terminal_saying_what_it_drops(db, conn):
+    returncode, screen = _on_a_terminal(["uninstall"], db, b"n\n")
+    assert ("uninstall drops the job set: its cron jobs, its schema jobs with the run history, and its indexes"
+            " (the app's tables stay). Uninstall it now?") in " ".join(screen.split())
+    assert returncode == 2 and "not confirmed; nothing was changed" in screen
+    assert conn.execute("SELECT to_regnamespace('jobs') IS NOT NULL AS kept").fetchone()["kept"]

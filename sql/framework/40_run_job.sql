@@ -32,6 +32,7 @@ DECLARE
     v_exec_id    bigint;
     v_status     text        := 'succeeded';
     v_batches    integer     := 0;
+    v_done       text;        -- '5 affected in 1 batch', for the run's message and its last notice
     v_affected   bigint      := 0;
     v_details    jsonb       := '{}'::jsonb;
     v_result     jsonb;
@@ -200,19 +201,21 @@ BEGIN
         END IF;
     END LOOP batches;
 
+    v_done := pg_catalog.format('%s affected in %s %s', v_affected, v_batches,
+                                CASE WHEN v_batches = 1 THEN 'batch' ELSE 'batches' END);
     PERFORM {{ js }}.run_update(v_exec_id, v_status, v_affected, v_batches, v_details, NULL, CASE
                WHEN v_status = 'partial' THEN pg_catalog.format(
-                   '%s affected in %s batches; stopped at the time budget of %s', v_affected, v_batches, v_job.time_budget)
-               WHEN p_limit IS NOT NULL AND v_affected >= p_limit THEN pg_catalog.format(
-                   '%s affected in %s batches; stopped at the limit', v_affected, v_batches)
-               ELSE pg_catalog.format('%s affected in %s batches', v_affected, v_batches)
+                   '%s; stopped at the time budget of %s', v_done, v_job.time_budget)
+               WHEN p_limit IS NOT NULL AND v_affected >= p_limit
+                   THEN pg_catalog.format('%s; stopped at the limit', v_done)
+               ELSE v_done
            END);
     PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
         'status', v_status, 'affected', v_affected, 'batches', v_batches, 'details', v_details,
         'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint));
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
-    RAISE NOTICE 'job %: %, % affected in % batches', p_job, v_status, v_affected, v_batches;
+    RAISE NOTICE 'job %: %, %', p_job, v_status, v_done;
 END
 $proc$;
 

@@ -80,7 +80,11 @@ SELECT r.job_name,
   CROSS JOIN LATERAL (
         SELECT CASE
                    WHEN r.cron_command IS NULL OR NOT r.enabled THEN 'not scheduled'
-                   WHEN pg_catalog.to_regclass('cron.job') IS NULL THEN 'unknown'
+                   -- Looked up in the catalog: to_regclass raises for a reader without USAGE on
+                   -- pg_cron's schema (the monitor, where pg_cron lives in this database).
+                   WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class AS t
+                                      JOIN pg_catalog.pg_namespace AS n ON n.oid = t.relnamespace
+                                     WHERE n.nspname = 'cron' AND t.relname = 'job') THEN 'unknown'
                    WHEN entry.command IS NULL THEN 'missing'
                    WHEN NOT entry.active THEN 'paused'
                    WHEN entry.schedule <> r.schedule OR entry.command <> r.cron_command THEN 'differs'
