@@ -257,8 +257,12 @@ def make_plan(
             plan.extra_routines.append(d["object"])
     plan.rendered = units
     plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
-    if (plan.units or plan.roles) and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT):
-        plan.units.append(units[-1])  # whatever was created is handed to the owner and granted again
+    # Whatever was created is handed to the owner and granted again. Not for an optional
+    # role change alone (pg_read_all_stats, BYPASSRLS): privileges.sql grants nothing of
+    # theirs, and one the deploying role may never make would otherwise be planned forever.
+    if ((plan.units or any(not r.optional for r in plan.roles))
+            and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT)):
+        plan.units.append(units[-1])
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
                     if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
     # An extra registry row of a job the manifest lists is simply registered again.

@@ -20,7 +20,8 @@
                       is identified by backend_pid and backend_start together, so a PID the
                       server has reused for another session does not keep a dead run alive
                       (rows without backend_start, from earlier releases: a live backend with
-                      that PID started before the run)
+                      that PID started before the run; where the owner may not see a
+                      backend's start time, lacking pg_read_all_stats: the PID alone)
   "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
   Variables: app_schema, jobs_schema, the intervals above.
 #}
@@ -151,11 +152,14 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
             RETURNING t.id)
 {% endcall %}
 
+{# An owner without pg_read_all_stats (PostgreSQL 16 and later let only a holder of it
+   WITH ADMIN OPTION grant it: Supabase's postgres on 17) sees other roles' backends without
+   their start time: for it the PID alone tells, as in job_health. #}
 {% set gone -%}
 t.status = 'running' AND NOT EXISTS (
              SELECT FROM pg_catalog.pg_stat_activity AS a
               WHERE a.pid = t.backend_pid
-                AND (a.backend_start = t.backend_start
+                AND (a.backend_start = t.backend_start OR a.backend_start IS NULL
                      OR (t.backend_start IS NULL AND a.backend_start <= t.executed_at)))
 {%- endset %}
 {% call select_apply('abandoned', js ~ '.job_executions', gone, [('id', 'bigint')], ids='v_runs') %}
