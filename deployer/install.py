@@ -239,6 +239,15 @@ def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
                         " ORDER BY unit NULLS LAST, object").fetchall()
 
 
+def overdue(conn: psycopg.Connection, js: str) -> list[str]:
+    """The jobs job_health calls overdue (none before the first deploy)."""
+    row = conn.execute("SELECT to_regclass(%s) AS v", (f"{quote_ident(js)}.job_health",)).fetchone()
+    if row["v"] is None:
+        return []
+    return [r["job_name"] for r in conn.execute(
+        f"SELECT job_name FROM {quote_ident(js)}.job_health WHERE state = 'overdue' ORDER BY job_name").fetchall()]
+
+
 def make_plan(
     conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True,
     with_roles: bool = True,
@@ -270,7 +279,9 @@ def make_plan(
     plan.drops = sorted(
         name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
     )
-    plan.cron = schedule.plan(manifest, target) if with_schedule else []
+    plan.cron = (schedule.plan(manifest, target, again={schedule.cron_name(manifest, job, target)
+                                                        for job in overdue(conn, js)})
+                 if with_schedule else [])
     plan.cron_note = target.why if with_schedule else ""
     plan.indexes = indexes.plan(conn, manifest)
     return plan
@@ -410,6 +421,9 @@ def deploy(
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
             plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
+            if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
+                plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
+                                     f"scheduled job will start ({schedule.LAUNCHER_MISSING})")
             if dry:
                 _rehearse(conn, manifest, target, plan)
                 return plan
