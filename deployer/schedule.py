@@ -78,8 +78,7 @@ class CronChange:
 
     def describe(self) -> str:
         if self.again:
-            return (f"schedule {self.job.name} with pg_cron again, unchanged: it is overdue, and pg_cron's launcher "
-                    "may have missed when it was scheduled")
+            return f"schedule {self.job.name} with pg_cron again, unchanged: it is overdue (pg_cron may have missed it)"
         if self.action == "schedule":
             return f"schedule {self.job.name} '{self.job.schedule}' with pg_cron, as role {self.job.run_as}"
         return f"unschedule {self.job.name} from pg_cron"

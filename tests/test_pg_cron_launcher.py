@@ -128,8 +128,8 @@ def test_a_job_the_launcher_missed_is_overdue_and_deploy_makes_pg_cron_read_it_a
             assert "launcher is not running" not in said
             plan = cli("deploy", "--plan", "--manifest", str(path), dsn=url)
             assert plan.returncode == 0, plan.stderr
-            assert ("would schedule jobs.expire_content with pg_cron again, unchanged: it is overdue, and pg_cron's "
-                    "launcher may have missed when it was scheduled") in plan.stdout.splitlines(), plan.stdout
+            assert ("would schedule jobs.expire_content with pg_cron again, unchanged: it is overdue (pg_cron may "
+                    "have missed it)") in plan.stdout.splitlines(), plan.stdout
 
             def deploy_again() -> None:
                 again = cli("deploy", "--manifest", str(path), dsn=url)
