@@ -228,6 +228,15 @@ def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
                         " ORDER BY unit NULLS LAST, object").fetchall()
 
 
+def overdue(conn: psycopg.Connection, js: str) -> list[str]:
+    """The jobs job_health calls overdue (none before the first deploy)."""
+    row = conn.execute("SELECT to_regclass(%s) AS v", (f"{quote_ident(js)}.job_health",)).fetchone()
+    if row["v"] is None:
+        return []
+    return [r["job_name"] for r in conn.execute(
+        f"SELECT job_name FROM {quote_ident(js)}.job_health WHERE state = 'overdue' ORDER BY job_name").fetchall()]
+
+
 def make_plan(
     conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True,
     with_roles: bool = True,
@@ -246,8 +255,12 @@ def make_plan(
             plan.extra_routines.append(d["object"])
     plan.rendered = units
     plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
-    if (plan.units or plan.roles) and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT):
-        plan.units.append(units[-1])  # whatever was created is handed to the owner and granted again
+    # Whatever was created is handed to the owner and granted again. Not for an optional
+    # role change alone (pg_read_all_stats, BYPASSRLS): privileges.sql grants nothing of
+    # theirs, and one the deploying role may never make would otherwise be planned forever.
+    if ((plan.units or any(not r.optional for r in plan.roles))
+            and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT)):
+        plan.units.append(units[-1])
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
                     if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
     # An extra registry row of a job the manifest lists is simply registered again.
@@ -255,7 +268,9 @@ def make_plan(
     plan.drops = sorted(
         name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
     )
-    plan.cron = schedule.plan(manifest, target) if with_schedule else []
+    plan.cron = (schedule.plan(manifest, target, again={schedule.cron_name(manifest, job, target)
+                                                        for job in overdue(conn, js)})
+                 if with_schedule else [])
     plan.cron_note = target.why if with_schedule else ""
     plan.indexes = indexes.plan(conn, manifest)
     return plan
@@ -395,6 +410,9 @@ def deploy(
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
             plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
+            if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
+                plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
+                                     f"scheduled job will start ({schedule.LAUNCHER_MISSING})")
             if dry:
                 _rehearse(conn, manifest, target, plan)
                 return plan

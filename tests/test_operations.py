@@ -5,6 +5,7 @@ the catalog and its repair, the deploy history and lock, run announcements and
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -112,10 +113,14 @@ def test_a_job_whose_schedule_fired_twice_without_a_run_is_overdue(db, conn, tmp
     assert status.returncode == 1
     report = json.loads(status.stdout)
     assert report["problems"] == [
-        "expire_content: overdue: a run was due at 2026-01-01 00:00 UTC, it never ran"]
+        "expire_content: overdue: a run was due at 2026-01-01 00:00 UTC, it never ran; `deployer deploy` schedules it "
+        "again, for pg_cron's launcher to read it anew"]
     assert {j["job"]: j["state"] for j in report["jobs"]}["expire_content"] == "overdue"
     table = deployer("status", "--manifest", manifest, dsn=db)
     assert table.returncode == 1 and "overdue" in table.stdout
+    plan = deployer("deploy", "--plan", "--manifest", manifest, dsn=db)
+    assert re.fullmatch(r"would schedule jobs\.expire_content(@\w+)? with pg_cron again, unchanged: it is overdue "
+                        r"\(pg_cron may have missed it\)", plan.stdout.strip()), plan.stdout
     # A run after the fire it missed: no longer overdue.
     conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     rows = health(conn)
