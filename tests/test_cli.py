@@ -415,7 +415,7 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
 
 def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
-    result = deployer("lint", dsn=db)
+    result = deployer("lint", dsn=db, sqlfluff_memo=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == ("50 templates, 0 sqlfluff findings; "
                                                         "26 functions checked, 0 errors, 0 warnings")
@@ -425,7 +425,7 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
 
 def test_lint_finds_a_column_the_jobs_need_but_the_database_lacks(db, conn):
     conn.execute("ALTER TABLE public.stories RENAME COLUMN expires_at TO expiry")
-    result = deployer("lint", "--json", dsn=db)
+    result = deployer("lint", "--json", dsn=db, sqlfluff_memo=True)
     assert result.returncode == 1
     findings = json.loads(result.stdout)["plpgsql_check"]
     errors = [f for f in findings if f["level"] == "error"]

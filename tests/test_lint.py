@@ -8,7 +8,13 @@ import shutil
 from pathlib import Path
 
 from deployer.render import sql_root
-from tests.support import cli as deployer
+from tests.support import cli
+
+
+def deployer(*args: str, **kwargs):
+    """`deployer` as a subprocess; sqlfluff's result for a template it has linted before is
+    kept for the session (tests/sqlfluff_memo.py), so each lint lints anew only what changed."""
+    return cli(*args, sqlfluff_memo=True, **kwargs)
 
 
 def _sql_copy(tmp_path: Path) -> Path:
