@@ -468,14 +468,38 @@ class Cluster:
 def throwaway(prefix: str, preferred_port: int) -> Iterator[Cluster]:
     """A cluster in a new temporary home, started on a free port near `preferred_port`, and
     stopped and deleted on the way out however the block ends (tests, benchmarks)."""
-    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    home.chmod(0o755)
-    cluster = Cluster(home)
+    port = preferred_port
+    for attempt in range(PORT_ATTEMPTS):
+        home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+        home.chmod(0o755)
+        cluster = Cluster(home)
+        try:
+            port = _free_port(port)
+            cluster.start(port=port)
+            break
+        except LocalClusterError:
+            lost = lost_its_port(cluster.logfile)
+            cluster.destroy()
+            if not lost or attempt == PORT_ATTEMPTS - 1:
+                raise
+            port += 1
     try:
-        cluster.start(port=_free_port(preferred_port))
         yield cluster
     finally:
         cluster.destroy()
+
+
+# A port found free may be taken by another program before the server binds it (test runs
+# side by side); a start that could not listen tries the next free port, this many times.
+PORT_ATTEMPTS = 5
+
+
+def lost_its_port(logfile: Path) -> bool:
+    """Whether a server's start failed because it could not listen on its port."""
+    try:
+        return "could not create any TCP/IP sockets" in logfile.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def default_cluster() -> Cluster:
