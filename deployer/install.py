@@ -24,7 +24,7 @@ from deployer import indexes, rights, schedule
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
-from deployer.render import Rendered, make_env, quote_ident, render, sql_root
+from deployer.render import Rendered, framework_templates, make_env, quote_ident, render, sql_root
 
 # The SnapBet tables the built jobs work on; deploy checks they exist before anything.
 APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
@@ -129,22 +129,11 @@ PRIVILEGES_UNIT = "privileges.sql"
 def job_units(manifest: Manifest) -> list[Unit]:
     """Framework, job functions and registry rows, then the privileges, in install order."""
     env = make_env()
-    units = [Unit(f"framework/{p.name}", render(f"framework/{p.name}", manifest.template_vars(), env).sql)
-             for p in sorted((sql_root() / "framework").glob("*.sql"))]
+    units = [Unit(name, render(name, manifest.template_vars(), env).sql) for name in framework_templates()]
     js = manifest.settings["jobs_schema"]
-    registry_sql = (
-        f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size,"
-        " batch_time, min_batch_size, max_batch_size, time_budget,"
-        " lock_timeout, max_retries, retry_backoff_ms, confirm, run_after, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval, %s, %s, %s, %s, %s::text[], now())"
-        " ON CONFLICT (job_name) DO UPDATE SET description = EXCLUDED.description, schedule = EXCLUDED.schedule,"
-        " enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, batch_time = EXCLUDED.batch_time,"
-        " min_batch_size = EXCLUDED.min_batch_size, max_batch_size = EXCLUDED.max_batch_size,"
-        " time_budget = EXCLUDED.time_budget,"
-        " lock_timeout = EXCLUDED.lock_timeout, max_retries = EXCLUDED.max_retries,"
-        " retry_backoff_ms = EXCLUDED.retry_backoff_ms, confirm = EXCLUDED.confirm, run_after = EXCLUDED.run_after,"
-        " updated_at = now()"
-    )
+    # The row's columns are the SQL side's (sql/framework/26_register_job.sql), in its order.
+    registry_sql = (f"SELECT {quote_ident(js)}.register_job(%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval,"
+                    " %s, %s, %s, %s, %s::text[])")
     s = manifest.settings
     for job in manifest.jobs.values():
         units.append(Unit(f"jobs/{job.name}.sql", render(f"jobs/{job.name}.sql", manifest.template_vars(job), env).sql))

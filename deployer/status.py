@@ -216,7 +216,7 @@ def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
     return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
 
 
-# jobs.job_health decides each job's state, in the order sql/framework/50_health.sql
+# jobs.job_health decides each job's state, in the order sql/framework/50_job_health.sql
 # documents; status words the problem states (blind, failing, overdue, unscheduled here;
 # drifted through the drift lines, which say what drifted) and exits 1 on any.
 UNSCHEDULED = {"paused": "paused in pg_cron (active = false)", "unscheduled": "missing from pg_cron"}

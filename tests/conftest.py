@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +18,7 @@ from psycopg.rows import dict_row
 from deployer import install, manifest
 from deployer.db import dsn_for_database
 from tests import pg
+from tests.sqlfluff_memo import MEMO
 
 TEMPLATE = "jobset_template"
 _counter = itertools.count(1)
@@ -29,6 +32,21 @@ def drop_database(admin_dsn: str, name: str) -> None:
     with _admin(admin_dsn) as conn:
         conn.execute("DELETE FROM cron.job WHERE database = %s", (name,))
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_MADE: list[str] = []  # what this process made for the run, removed at its end
+
+
+def pytest_configure(config) -> None:
+    # sqlfluff's results, kept for the run (tests/sqlfluff_memo.py); a run's workers inherit it.
+    if not os.environ.get(MEMO):
+        os.environ[MEMO] = tempfile.mkdtemp(prefix="jobset-sqlfluff-memo-")
+        _MADE.append(os.environ[MEMO])
+
+
+def pytest_unconfigure(config) -> None:
+    for path in _MADE:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 SERVER: dict[str, str | None] = {}  # the versions the session's server has (pg.describe)
@@ -133,8 +151,9 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
         local._chown_server(home)
         bins = local.bindir()
         run = lambda cmd: subprocess.run(local._as_server_user(cmd), check=True, capture_output=True)  # noqa: E731
+        # -c fast: the base backup's checkpoint at once, not spread over up to a minute.
         run([str(bins / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1", "-p", str(primary.port),
-             "-U", "postgres", "-R", "-X", "stream"])
+             "-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
         run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
              "-o", f"-p {port} -k {home}"])
         with connect(primary.url()) as c:  # the standby keeps it; the primary is a server without pg_cron

@@ -9,15 +9,18 @@ from datetime import datetime
 from pathlib import Path
 
 
-def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None):
+def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None,
+        sqlfluff_memo: bool = False):
     """Run `deployer` as a subprocess with no terminal: the manifest's `test` environment,
-    the database `dsn` (else none from the caller's environment), extra `env`."""
+    the database `dsn` (else none from the caller's environment), extra `env`. With
+    `sqlfluff_memo`, sqlfluff's results are kept for the session (tests/sqlfluff_memo.py)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEPLOYER_ENV")}
     environ["DEPLOYER_ENV"] = "test"
     if dsn:
         environ["DATABASE_URL"] = dsn
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "deployer.cli", *args], capture_output=True, text=True,
+    program = [str(Path(__file__).with_name("sqlfluff_memo.py"))] if sqlfluff_memo else ["-m", "deployer.cli"]
+    return subprocess.run([sys.executable, *program, *args], capture_output=True, text=True,
                           env=environ, cwd=cwd, stdin=subprocess.DEVNULL, timeout=120)
 
 

@@ -1,6 +1,9 @@
 """The benchmark suite at its smoke scale (about 60 s): every scenario runs on its own
 throwaway cluster and reports values that make sense. Timings are not asserted; what
-must hold whatever the machine is."""
+must hold whatever the machine is.
+
+Marked `bench`: the default run (`.venv/bin/pytest`) leaves it out, CI runs it as a stage
+of its own, `scripts/ci-bench` (`.venv/bin/pytest -m bench`)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from bench.suite import SCENARIOS
 from deployer.local import bindir
 
 SMOKE = SCALES["smoke"]
+
+pytestmark = pytest.mark.bench
 
 
 @pytest.fixture(scope="module")

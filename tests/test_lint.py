@@ -8,7 +8,13 @@ import shutil
 from pathlib import Path
 
 from deployer.render import sql_root
-from tests.support import cli as deployer
+from tests.support import cli
+
+
+def deployer(*args: str, **kwargs):
+    """`deployer` as a subprocess; sqlfluff's result for a template it has linted before is
+    kept for the session (tests/sqlfluff_memo.py), so each lint lints anew only what changed."""
+    return cli(*args, sqlfluff_memo=True, **kwargs)
 
 
 def _sql_copy(tmp_path: Path) -> Path:
@@ -24,9 +30,9 @@ def test_lint_passes_on_the_project_sql(db):
     assert report["ok"] is True
     assert report["sqlfluff"] == [] and report["plpgsql_check"] == []
     templates = report["checked"]["templates"]
-    assert len(templates) == 35 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
+    assert len(templates) == 50 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
     assert {t.split("/")[0] for t in templates} == {"framework", "app", "jobs", "indexes", "seed", "privileges.sql"}
-    assert len(report["checked"]["functions"]) == 24
+    assert len(report["checked"]["functions"]) == 26
     assert "jobs.cleanup(timestamp with time zone,boolean,integer,jsonb)" in report["checked"]["functions"]
 
 
@@ -44,7 +50,7 @@ def test_lint_fails_on_a_function_body_naming_a_missing_column(db, tmp_path):
     assert len(errors) == 1
     assert errors[0].startswith("jobs.expire_content(timestamp with time zone,boolean,integer,jsonb) line ")
     assert "column t.expires_on does not exist" in errors[0] and "[SQLSTATE 42703]" in errors[0]
-    assert lines[-1] == "35 templates, 0 sqlfluff findings; 24 functions checked, 1 errors, 0 warnings"
+    assert lines[-1] == "50 templates, 0 sqlfluff findings; 26 functions checked, 1 errors, 0 warnings"
 
 
 def test_lint_fails_on_a_template_sqlfluff_cannot_parse(db, tmp_path):

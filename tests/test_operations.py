@@ -240,7 +240,7 @@ def test_each_deploy_is_recorded_with_who_what_and_the_checksums(db, conn, tmp_p
     assert any(line.startswith("schedule jobs.expire_content@") for line in first["changes"])
     assert second["changes"] == []
     installed = {r["unit"]: r["checksum"] for r in conn.execute("SELECT unit, checksum FROM jobs.deployed_objects")}
-    assert second["checksums"] == installed and len(installed) == 24
+    assert second["checksums"] == installed and len(installed) == 39
 
 
 def _deploy_process(db: str, manifest: str, *extra: str) -> subprocess.Popen:
@@ -409,7 +409,7 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     manifest = yearly(tmp_path)
     rendered = deployer("render", "--out", str(tmp_path / "r"), "--json")
     doc = json.loads(rendered.stdout)
-    assert rendered.returncode == 0 and len(doc["files"]) == 17
+    assert rendered.returncode == 0 and len(doc["files"]) == 38
     assert {"unit", "path", "bytes"} == set(doc["files"][0])
 
     plan = json.loads(deployer("deploy", "--plan", "--json", "--manifest", manifest, dsn=db).stdout)
@@ -456,7 +456,8 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
                      " jobs.cron_fire(text, timestamptz, boolean, text, text),"
                      " jobs.cron_field(text, integer, integer, text[], text), jobs.catalog_drift(),"
-                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs() TO jobset_test_reader")
+                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs(),"
+                     " jobs.backend_alive(integer, timestamptz, timestamptz) TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
             # Its own session is a stand-in for a run in progress it cannot see the start of.
