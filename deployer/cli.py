@@ -1,35 +1,73 @@
 """The `deployer` command: thin typer commands over the modules beneath.
 
 Every error becomes one line on stderr and an exit code, in `main`: 0 success, 1 a job
-failed or the system is unhealthy, 2 bad usage, bad config or no database.
+failed or the system is unhealthy, 2 bad usage, bad config, a missing right, a file it cannot
+use or no database, 130 interrupted (Ctrl-C), 141 its output's reader went away (`| head`:
+quietly, as a program stopped by SIGPIPE).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
 from deployer.db import require_session
-from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, UsageError
+from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, OutputClosed, UsageError
+
+
+class Group(TyperGroup):
+    """The root command. A write to a closed stdout (`deployer … | head`) ends in OutputClosed:
+    click would end it with exit 1, which means a job failed."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise OutputClosed() from None
+
+
+class Command(TyperCommand):
+    """A command whose usage line names its arguments as POSIX does: JOB required, [JOB]
+    optional (this typer writes a required one as {job})."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
+
 
 app = typer.Typer(
+    cls=Group,
     help="Deploy, schedule and run SnapBet's database-native jobs (PL/pgSQL + pg_cron).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 db_app = typer.Typer(help="The local PostgreSQL + pg_cron cluster under ./.deployer.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 media_app = typer.Typer(help="Uploaded files: purge what cleanup_media queued.", no_args_is_help=True)
 app.add_typer(media_app, name="media")
+
+
+def _version(value: bool) -> None:
+    if value:
+        output.out.print(f"deployer {install.release()}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the deployer's version and exit.")] = False) -> None:
+    pass
 
 Dsn = Annotated[Optional[str], typer.Option("--dsn", help="Connection string; default $DATABASE_URL, then `deployer db`.")]
 Env = Annotated[Optional[str], typer.Option("--env", envvar="DEPLOYER_ENV", help="Manifest environment to apply.")]
@@ -43,23 +81,33 @@ def _manifest(path: Path | None, env: str | None) -> manifest_mod.Manifest:
     return manifest_mod.load(path, env)
 
 
-@app.command()
+@app.command(cls=Command)
 def render(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the rendered SQL into.")] = Path("rendered"),
+    out_given: Annotated[str, typer.Option("--out", help="Directory to write the rendered SQL into.")] = "rendered",
     with_app_schema: Annotated[bool, typer.Option("--with-app-schema", help="Also render sql/app.")] = False,
     json_out: Json = False,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
     """Write the rendered SQL, one file per unit, as deploy would run it."""
+    if not out_given.strip():
+        raise UsageError("--out is empty: name a directory, such as rendered/ (made if missing)")
+    out = Path(out_given)
     m = _manifest(manifest, env)
     units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
     units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    from deployer import indexes
+
+    units += indexes.build_scripts(m)
+    _check_out(out, [name for name, _ in units])
     written = []
     for name, sql in units:
         target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(sql, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(sql, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write {exc.filename or target}: {exc.strerror or exc}") from None
         written.append({"unit": name, "path": str(target), "bytes": len(sql.encode())})
         if not json_out:
             output.out.print(str(target), markup=False)
@@ -67,7 +115,25 @@ def render(
         output.print_json({"out": str(out), "files": written})
 
 
-@app.command()
+def _check_out(out: Path, names: list[str]) -> None:
+    """render's --out, before anything is written: a directory (made if missing) where each
+    unit's file can be written; a rendered file already there is written anew, any other
+    file in the way is one line."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a directory: --out names a directory (made if missing)")
+    for name in names:
+        target = out / name
+        for parent in reversed(target.relative_to(out).parents[:-1]):
+            if (out / parent).exists() and not (out / parent).is_dir():
+                raise UsageError(f"--out {out}: {out / parent} is a file where the directory {parent} goes")
+        if target.exists() and not target.is_file():
+            raise UsageError(f"--out {out}: {target} is not a file, so it cannot be written")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {existing} is not writable by this user")
+
+
+@app.command(cls=Command)
 def deploy(
     plan: Annotated[bool, typer.Option("--plan", help="Show what would change, change nothing.")] = False,
     with_app_schema: Annotated[
@@ -110,9 +176,9 @@ def deploy(
         raise MissingRights(missing)
 
 
-@app.command("run")
+@app.command("run", cls=Command)
 def run_cmd(
-    job: Annotated[str, typer.Argument(help="Job name, or `all` for every enabled job.")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="Job name, or `all` for every enabled job.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what a run would do; write nothing.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Do at most N items.")] = None,
     now: Annotated[Optional[str], typer.Option("--now", help="The run's moment (ISO 8601; default: now).")] = None,
@@ -131,8 +197,9 @@ def run_cmd(
     run_mod.check_limit(limit)
     names = ([n for n in manifest_mod.run_order(m) if m.jobs[n].enabled] if job == "all"
              else [m.job(job).name])
-    if not dry_run and not force:
-        _confirm([n for n in names if m.jobs[n].confirm])
+    asking = [n for n in names if m.jobs[n].confirm]
+    if asking and not dry_run and not force:
+        _confirm(f"{', '.join(asking)} changes every user's data", "Run it now?", "run it")
     target = local.resolve_dsn(dsn)
     results, failed = [], None
     stopped: set[str] = set()  # failed, or not run because a job it runs after failed
@@ -170,14 +237,13 @@ def run_cmd(
         raise typer.Exit(1)
 
 
-def _confirm(names: list[str]) -> None:
-    if not names:
-        return
-    what = ", ".join(names)
+def _confirm(what: str, question: str, without: str) -> None:
+    """Ask `what. question` on a terminal; anywhere else (stdin a file, a pipe, or closed)
+    refuse in one line naming --force, before anything changes."""
     if not sys.stdin.isatty():
-        raise Aborted(f"{what} changes every user's data: pass --force to run it without a terminal")
-    if not typer.confirm(f"{what} changes every user's data. Run it now?", default=False, err=True):
-        raise Aborted("not confirmed; nothing was run")
+        raise Aborted(f"{what}: pass --force to {without} without a terminal")
+    if not typer.confirm(f"{what}. {question}", default=False, err=True):
+        raise Aborted("not confirmed; nothing was changed")
 
 
 def _real_run(dsn, m, name, when, limit, verbose, json_out):
@@ -189,9 +255,9 @@ def _real_run(dsn, m, name, when, limit, verbose, json_out):
         return run_mod.real_run(dsn, m, name, when, limit, progress=lambda text: spinner.update(text))
 
 
-@app.command()
+@app.command(cls=Command)
 def history(
-    job: Annotated[Optional[str], typer.Argument(help="Only this job.")] = None,
+    job: Annotated[Optional[str], typer.Argument(metavar="JOB", help="Only this job.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many runs.")] = 20,
     json_out: Json = False,
     dsn: Dsn = None,
@@ -216,7 +282,7 @@ def history(
     output.failures(rows)
 
 
-@app.command("schedule")
+@app.command("schedule", cls=Command)
 def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """Each job's cron expression, what it means, its next run (UTC) and last status."""
     rows = status_mod.schedule_rows(local.resolve_dsn(dsn), _manifest(manifest, env))
@@ -233,7 +299,7 @@ def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manif
         output.info(f"warning: {rows[0]['note']}")
 
 
-@app.command()
+@app.command(cls=Command)
 def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """Health: every enabled job deployed, scheduled, and its last run not failed. Exit 1 if not."""
     report = status_mod.health(local.resolve_dsn(dsn), _manifest(manifest, env))
@@ -253,9 +319,9 @@ def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: M
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def watch(
-    job: Annotated[Optional[str], typer.Argument(help="Only this job's runs.")] = None,
+    job: Annotated[Optional[str], typer.Argument(metavar="JOB", help="Only this job's runs.")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="Stop after this many seconds.")] = None,
     count: Annotated[Optional[int], typer.Option("--count", help="Stop after this many announcements.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document per line, per announcement.")] = False,
@@ -267,8 +333,8 @@ def watch(
     until Ctrl-C, --timeout or --count."""
     from deployer import watch as watch_mod
 
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"--timeout must be more than 0 seconds, not {timeout}")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout must be more than 0 seconds (a finite number), not {timeout}")
     if count is not None and count < 1:
         raise UsageError(f"--count must be 1 or more, not {count}")
     m = _manifest(manifest, env)
@@ -277,15 +343,15 @@ def watch(
     try:
         for event in watch_mod.events(require_session(local.resolve_dsn(dsn), "watch"), m, job, timeout=timeout, count=count, ready=ready):
             if json_out:
-                sys.stdout.write(json.dumps(event, sort_keys=False) + "\n")
-                sys.stdout.flush()
+                output.stdout.write(json.dumps(event, sort_keys=False) + "\n")
+                output.stdout.flush()
             else:
                 output.out.print(watch_mod.describe(event), markup=False)
     except KeyboardInterrupt:
         return
 
 
-@app.command()
+@app.command(cls=Command)
 def dashboard(
     host: Annotated[str, typer.Option(
         "--host", help="Address to listen on; one other than loopback needs a token.")] = "127.0.0.1",
@@ -317,7 +383,7 @@ def dashboard(
         return
 
 
-@app.command()
+@app.command(cls=Command)
 def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """sqlfluff over every rendered template, and plpgsql_check of every function against the
     database inside a transaction that is rolled back. Exit 1 on any finding."""
@@ -343,7 +409,7 @@ def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: Man
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def uninstall(
     force: Annotated[bool, typer.Option("--force", help="Do not ask.")] = False,
     json_out: Json = False,
@@ -353,17 +419,22 @@ def uninstall(
 ) -> None:
     """Unschedule the job set and drop its schema (history included). App tables stay."""
     m = _manifest(manifest, env)
+    target = require_session(local.resolve_dsn(dsn), "uninstall")
     if not force:
-        _confirm(["uninstall"])
-    lines = install.uninstall(require_session(local.resolve_dsn(dsn), "uninstall"), m)
+        _confirm(f"uninstall drops the job set: its cron jobs, its schema {m.settings['jobs_schema']} with the run "
+                 "history, and its indexes (the app's tables stay)", "Uninstall it now?", "uninstall")
+    lines = install.uninstall(target, m)
     if json_out:
         output.print_json({"changes": lines})
         return
     for line in lines:
         output.out.print(line, markup=False)
+    if not lines:
+        output.out.print(f"nothing to uninstall: no schema {m.settings['jobs_schema']}, no cron job and no index of "
+                         "the job set here", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def seed(
     users: Annotated[int, typer.Option("--users", help="How many users.")] = 1000,
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 1,
@@ -384,7 +455,7 @@ def seed(
     output.table("seeded", ["table", "rows"], [{"table": k, "rows": v} for k, v in counts.items()])
 
 
-@app.command("demo")
+@app.command("demo", cls=Command)
 def demo_cmd(
     users: Annotated[int, typer.Option("--users", help="How many users to seed.")] = 2000,
     json_out: Annotated[bool, typer.Option("--json", help="The tour on stderr; one JSON summary on stdout.")] = False,
@@ -407,7 +478,7 @@ def demo_cmd(
     output.print_json(summary)
 
 
-@db_app.command("start")
+@db_app.command("start", cls=Command)
 def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port for a new cluster.")] = None,
              bindir: Annotated[Optional[Path], typer.Option(
                  "--bindir", envvar="DEPLOYER_PG_BINDIR",
@@ -416,6 +487,8 @@ def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port fo
              json_out: Json = False) -> None:
     """Start the local cluster (create it first if needed). Idempotent."""
     cluster = local.default_cluster()
+    if port is not None:
+        local.check_port(cluster, port)
     started = cluster.start(port, bindir)
     if json_out:
         output.print_json({"state": "started" if started else "already running", "url": cluster.url(),
@@ -424,7 +497,7 @@ def db_start(port: Annotated[Optional[int], typer.Option("--port", help="Port fo
     output.out.print(("started " if started else "already running ") + cluster.url(), markup=False)
 
 
-@db_app.command("stop")
+@db_app.command("stop", cls=Command)
 def db_stop(json_out: Json = False) -> None:
     """Stop the local cluster."""
     stopped = local.default_cluster().stop()
@@ -434,7 +507,7 @@ def db_stop(json_out: Json = False) -> None:
     output.out.print("stopped" if stopped else "not running", markup=False)
 
 
-@db_app.command("status")
+@db_app.command("status", cls=Command)
 def db_status(json_out: Json = False) -> None:
     """Whether the local cluster runs. Exit 1 if not."""
     cluster = local.default_cluster()
@@ -453,14 +526,22 @@ def db_status(json_out: Json = False) -> None:
         raise typer.Exit(1)
 
 
-@db_app.command("url")
+@db_app.command("url", cls=Command)
 def db_url(json_out: Json = False, dsn: Dsn = None) -> None:
     """Print the connection URL the deployer uses: the local cluster's, or --dsn /
     $DATABASE_URL with its password hidden (libpq finds it in PGPASSWORD or ~/.pgpass)."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
     from deployer.db import redact
 
     given = dsn or os.environ.get("DATABASE_URL")
     if given:
+        try:
+            conninfo_to_dict(given)
+        except ProgrammingError as exc:
+            source = "--dsn" if dsn else "DATABASE_URL"
+            raise UsageError(f"{source} is not a connection string: {str(exc).splitlines()[0]}") from None
         url = redact(given)
     else:
         cluster = local.default_cluster()
@@ -473,7 +554,7 @@ def db_url(json_out: Json = False, dsn: Dsn = None) -> None:
     output.out.print(url, markup=False)
 
 
-@media_app.command("purge")
+@media_app.command("purge", cls=Command)
 def media_purge(
     root: Annotated[str, typer.Option("--root", help="Directory holding the files, as <root>/<bucket>/<name>.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the files it would delete; change nothing.")] = False,
@@ -520,10 +601,36 @@ def _click_exceptions() -> dict[str, tuple[type[BaseException], ...]]:
 _CLICK = _click_exceptions()
 
 
+def _standard_streams() -> None:
+    """Started with stdin, stdout or stderr closed (`0<&-`): /dev/null in its place, so that
+    no file the command opens later takes its number, and `sys.stdin` is a file that is not
+    a terminal (a confirmation then asks for --force, as without one)."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.dup2(os.open(os.devnull, os.O_RDWR), fd)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", errors="replace", closefd=False))  # noqa: SIM115
+
+
+def _quiet_stdout() -> None:
+    """stdout on /dev/null, so that what is left in its buffer is not written to the closed
+    pipe again at exit (Python would say so on stderr)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main() -> None:
     """Entry point: every error is one line and an exit code, never a traceback."""
+    _standard_streams()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="deployer")
+    except OutputClosed as exc:  # nobody reads any more: nothing to say, to no one
+        _quiet_stdout()
+        sys.exit(exc.exit_code)
     except MissingRights as exc:
         for line in exc.lines:  # one line per missing right, each with how to grant it
             output.error(line)
@@ -544,6 +651,10 @@ def main() -> None:
     except KeyboardInterrupt:
         output.error("interrupted")
         sys.exit(130)
+    except OSError as exc:  # a file or directory it cannot use, where no command said better
+        where = f"{exc.filename}: " if exc.filename else ""
+        output.error(f"{where}{exc.strerror or exc}")
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         if os.environ.get("DEPLOYER_DEBUG"):
             raise

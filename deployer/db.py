@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,15 +18,43 @@ from deployer.errors import ConfigError, ConnectionFailed, DatabaseError
 CONNECT_TIMEOUT_S = 5
 
 
+URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
+
+
 def redact(dsn: str) -> str:
-    """A DSN with its password hidden, for messages."""
+    """A DSN with its password hidden, for messages, in the form it was given: a URL stays a
+    URL (its password, in the user part or ?password=, as ***), keywords stay keywords."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         return "<unparsable DSN>"
-    if "password" in info:
-        info["password"] = "***"
-    return psycopg.conninfo.make_conninfo(**info)
+    if not URL_RE.match(dsn.strip()):
+        if "password" in info:
+            info["password"] = "***"
+        return psycopg.conninfo.make_conninfo(**info)
+    parts = urllib.parse.urlsplit(dsn.strip())
+    user, at, hosts = parts.netloc.rpartition("@")
+    if at and ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    query = "&".join(f"{k}=***" if k == "password" else f"{k}={v}" if v or "=" in pair else k
+                     for pair in parts.query.split("&") if pair
+                     for k, _, v in [pair.partition("=")])
+    return (f"{parts.scheme}://{user}{at}{hosts}{parts.path}" + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
+
+
+def describe(dsn: str) -> str:
+    """The server a DSN names, for a message: redacted, and said so when it names no host
+    (libpq then takes $PGHOST, else the local socket)."""
+    shown = redact(dsn)
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return shown
+    if not (info.get("host") or info.get("hostaddr") or os.environ.get("PGHOST")):
+        port = info.get("port") or os.environ.get("PGPORT") or "5432"
+        shown = f"{shown or repr(dsn)} (no host given: the local socket, port {port})"
+    return shown
 
 
 def _keywords(dsn: str, autocommit: bool, application_name: str, read_only: bool) -> dict[str, Any]:
@@ -43,7 +73,7 @@ def _failed(dsn: str, exc: psycopg.Error) -> ConnectionFailed:
         reason = f"invalid connection string: {str(exc).splitlines()[0]}"
         return ConnectionFailed(reason, reason)
     first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else "no answer"
-    return ConnectionFailed(f"cannot connect to {redact(dsn)}: {first}", first)
+    return ConnectionFailed(f"cannot connect to {describe(dsn)}: {first}", first)
 
 
 def connect(

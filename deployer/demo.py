@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,20 @@ def seed_database(dsn: str, manifest: Manifest, users: int, seed: int, now: date
         conn.close()
 
 
+def how_invoked(argv0: str | None = None) -> str:
+    """The command a user types to run `deployer` again, as they ran it this time: `deployer`
+    when that name on PATH is this program, the path they typed otherwise (`.venv/bin/deployer`
+    after scripts/bootstrap), `python3 -m deployer.cli` when run as a module."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    name = os.path.basename(argv0)
+    if name.endswith(".py") or name in ("-m", "-c", ""):
+        return "python3 -m deployer.cli"
+    on_path = shutil.which(name)
+    if on_path and os.path.exists(argv0) and os.path.samefile(on_path, argv0):
+        return name
+    return argv0
+
+
 def demo_moment(now: datetime, zone: str) -> datetime:
     """The demo's `now`: the latest Sunday 20:00 in `zone` at or before `now`, so the badge
     week has been played through its Sunday (sunday_sweep needs that day's results) and every
@@ -51,6 +67,8 @@ def _has_users(dsn: str, manifest: Manifest) -> bool:
 
 def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
     """The tour; returns what it did (`deployer demo --json` prints it)."""
+    if users < 1:  # before the cluster starts or anything is deployed
+        raise UsageError(f"--users must be a whole number of at least 1, not {users}")
     step = output.out.rule
     summary: dict = {"runs": []}
     if dsn is None and not os.environ.get("DATABASE_URL"):
@@ -106,7 +124,7 @@ def run(dsn: str | None, manifest: Manifest, users: int) -> dict:
     summary["healthy"] = report["healthy"]
     output.out.print("watch runs live with: deployer watch", markup=False)
     # The one command that opens the dashboard on this data: the same database as the tour.
-    command = ".venv/bin/deployer dashboard" + ("" if dsn is None else " --dsn '<the same --dsn>'")
+    command = f"{how_invoked()} dashboard" + ("" if dsn is None else " --dsn '<the same --dsn>'")
     output.out.print(f"open the dashboard on this data with: {command}", markup=False)
     summary["dashboard"] = command
     return summary

@@ -69,3 +69,10 @@ class DeployBusy(DeployerError):
 
 class Aborted(DeployerError):
     """The person declined a confirmation, or one was needed and could not be asked."""
+
+
+class OutputClosed(DeployerError):
+    """The reader of stdout went away (`deployer … | head`): the command stops quietly, with
+    the exit status of a program stopped by SIGPIPE, as a shell reports it."""
+
+    exit_code = 141

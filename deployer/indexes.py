@@ -71,6 +71,21 @@ def wanted(manifest: Manifest) -> dict[str, Index]:
     return out
 
 
+def build_scripts(manifest: Manifest) -> list[tuple[str, str]]:
+    """Per job, the SQL deploy runs to build its indexes where none exist yet, as a file
+    (`indexes/<job>.sql`) `deployer render` writes: each statement on its own, after the
+    deploy's transaction, since CREATE INDEX CONCURRENTLY cannot run inside one."""
+    app, js = manifest.settings["app_schema"], manifest.settings["jobs_schema"]
+    by_job: dict[str, list[str]] = {}
+    for index in wanted(manifest).values():
+        by_job.setdefault(index.job, []).append(
+            f"{index.sql};\nCOMMENT ON INDEX {quote_ident((app, index.name))} IS "
+            f"{quote_literal(_marker(js) + index.checksum)};\n")
+    head = ("-- Built by deploy after its transaction has committed, one statement at a time\n"
+            "-- (CREATE INDEX CONCURRENTLY cannot run in a transaction block).\n")
+    return [(f"indexes/{job}.sql", head + "\n".join(parts)) for job, parts in by_job.items()]
+
+
 def _statements(text: str) -> list[str]:
     """The statements of a rendered index file (no semicolons inside them)."""
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))

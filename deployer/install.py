@@ -24,7 +24,7 @@ from deployer import indexes, rights, schedule
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
-from deployer.render import Rendered, make_env, quote_ident, render, sql_root
+from deployer.render import Rendered, framework_templates, make_env, quote_ident, render, sql_root
 
 # The SnapBet tables the built jobs work on; deploy checks they exist before anything.
 APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
@@ -129,22 +129,11 @@ PRIVILEGES_UNIT = "privileges.sql"
 def job_units(manifest: Manifest) -> list[Unit]:
     """Framework, job functions and registry rows, then the privileges, in install order."""
     env = make_env()
-    units = [Unit(f"framework/{p.name}", render(f"framework/{p.name}", manifest.template_vars(), env).sql)
-             for p in sorted((sql_root() / "framework").glob("*.sql"))]
+    units = [Unit(name, render(name, manifest.template_vars(), env).sql) for name in framework_templates()]
     js = manifest.settings["jobs_schema"]
-    registry_sql = (
-        f"INSERT INTO {quote_ident(js)}.job_registry AS r (job_name, description, schedule, enabled, batch_size,"
-        " batch_time, min_batch_size, max_batch_size, time_budget,"
-        " lock_timeout, max_retries, retry_backoff_ms, confirm, run_after, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval, %s, %s, %s, %s, %s::text[], now())"
-        " ON CONFLICT (job_name) DO UPDATE SET description = EXCLUDED.description, schedule = EXCLUDED.schedule,"
-        " enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, batch_time = EXCLUDED.batch_time,"
-        " min_batch_size = EXCLUDED.min_batch_size, max_batch_size = EXCLUDED.max_batch_size,"
-        " time_budget = EXCLUDED.time_budget,"
-        " lock_timeout = EXCLUDED.lock_timeout, max_retries = EXCLUDED.max_retries,"
-        " retry_backoff_ms = EXCLUDED.retry_backoff_ms, confirm = EXCLUDED.confirm, run_after = EXCLUDED.run_after,"
-        " updated_at = now()"
-    )
+    # The row's columns are the SQL side's (sql/framework/26_register_job.sql), in its order.
+    registry_sql = (f"SELECT {quote_ident(js)}.register_job(%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval,"
+                    " %s, %s, %s, %s, %s::text[])")
     s = manifest.settings
     for job in manifest.jobs.values():
         units.append(Unit(f"jobs/{job.name}.sql", render(f"jobs/{job.name}.sql", manifest.template_vars(job), env).sql))
@@ -239,6 +228,15 @@ def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
                         " ORDER BY unit NULLS LAST, object").fetchall()
 
 
+def overdue(conn: psycopg.Connection, js: str) -> list[str]:
+    """The jobs job_health calls overdue (none before the first deploy)."""
+    row = conn.execute("SELECT to_regclass(%s) AS v", (f"{quote_ident(js)}.job_health",)).fetchone()
+    if row["v"] is None:
+        return []
+    return [r["job_name"] for r in conn.execute(
+        f"SELECT job_name FROM {quote_ident(js)}.job_health WHERE state = 'overdue' ORDER BY job_name").fetchall()]
+
+
 def make_plan(
     conn: psycopg.Connection, manifest: Manifest, target: schedule.CronTarget, with_schedule: bool = True,
     with_roles: bool = True,
@@ -257,8 +255,12 @@ def make_plan(
             plan.extra_routines.append(d["object"])
     plan.rendered = units
     plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
-    if (plan.units or plan.roles) and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT):
-        plan.units.append(units[-1])  # whatever was created is handed to the owner and granted again
+    # Whatever was created is handed to the owner and granted again. Not for an optional
+    # role change alone (pg_read_all_stats, BYPASSRLS): privileges.sql grants nothing of
+    # theirs, and one the deploying role may never make would otherwise be planned forever.
+    if ((plan.units or any(not r.optional for r in plan.roles))
+            and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT)):
+        plan.units.append(units[-1])
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
                     if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
     # An extra registry row of a job the manifest lists is simply registered again.
@@ -266,7 +268,9 @@ def make_plan(
     plan.drops = sorted(
         name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
     )
-    plan.cron = schedule.plan(manifest, target) if with_schedule else []
+    plan.cron = (schedule.plan(manifest, target, again={schedule.cron_name(manifest, job, target)
+                                                        for job in overdue(conn, js)})
+                 if with_schedule else [])
     plan.cron_note = target.why if with_schedule else ""
     plan.indexes = indexes.plan(conn, manifest)
     return plan
@@ -406,6 +410,9 @@ def deploy(
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
             plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
+            if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
+                plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
+                                     f"scheduled job will start ({schedule.LAUNCHER_MISSING})")
             if dry:
                 _rehearse(conn, manifest, target, plan)
                 return plan

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import psycopg
+
 from deployer import install, sqlfluff_lint
 from deployer.db import connect, translated
+from deployer.errors import MissingRights
 from deployer.manifest import Manifest
 
 
@@ -83,10 +86,12 @@ SELECT p.oid::regprocedure::text AS function, v.message
 
 
 def lint(dsn: str, manifest: Manifest) -> LintReport:
-    """Install into a transaction that is rolled back, and check every function there."""
+    """Install into a transaction that is rolled back, and check every function there; then
+    sqlfluff. The database comes first: a connection refused, a table missing or a right
+    lacking is one line within seconds, not after sqlfluff's half minute."""
     units = install.job_units(manifest)  # renders everything: template errors surface here
-    templates, style = sqlfluff_lint.lint(manifest)
     js = manifest.settings["jobs_schema"]
+    note, functions, rows, privileges = "", [], [], []
     conn = connect(dsn, autocommit=False)
     try:
         with translated():
@@ -96,21 +101,39 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
             ).fetchone()["ok"]
             if not available:
                 package = f"postgresql-{conn.info.server_version // 10000}-plpgsql-check"
-                return LintReport([], [], "plpgsql_check is not installed on this server "
-                                          f"(Debian: {package}); only the templates were checked", templates, style)
-            conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
-            for role in install.role_plan(conn, manifest, create=True):
-                conn.execute(role.sql)  # rolled back with the rest
-            for unit in units:
-                conn.execute(unit.sql, unit.params or None)
-            functions = [r["f"] for r in conn.execute(
-                "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = to_regnamespace(%s)"
-                " ORDER BY 1", (js,)).fetchall()]
-            rows = conn.execute(CHECK, (js,)).fetchall()
-            privileges = conn.execute(PRIVILEGES, (js,)).fetchall()
+                note = (f"plpgsql_check is not installed on this server (Debian: {package}); only the templates "
+                        "were checked")
+            else:
+                _create_plpgsql_check(conn)
+                for role in install.role_plan(conn, manifest, create=True):
+                    conn.execute(role.sql)  # rolled back with the rest
+                for unit in units:
+                    conn.execute(unit.sql, unit.params or None)
+                functions = [r["f"] for r in conn.execute(
+                    "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = to_regnamespace(%s)"
+                    " ORDER BY 1", (js,)).fetchall()]
+                rows = conn.execute(CHECK, (js,)).fetchall()
+                privileges = conn.execute(PRIVILEGES, (js,)).fetchall()
     finally:
         conn.rollback()
         conn.close()
+    templates, style = sqlfluff_lint.lint(manifest)
     findings = [Finding(r["function"], r["lineno"], r["level"], r["message"], r["sqlstate"]) for r in rows]
     findings += [Finding(r["function"], None, "error", r["message"], None) for r in privileges]
-    return LintReport(functions, findings, templates=templates, sqlfluff=style)
+    return LintReport(functions, findings, note, templates=templates, sqlfluff=style)
+
+
+def _create_plpgsql_check(conn: psycopg.Connection) -> None:
+    """CREATE EXTENSION plpgsql_check in the transaction lint rolls back; a role that may not
+    (it is not a trusted extension: a superuser's right) is told how to have it made once."""
+    conn.execute("SAVEPOINT deployer_lint")
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        conn.execute("ROLLBACK TO SAVEPOINT deployer_lint")
+        who, database = conn.execute("SELECT current_user AS u, current_database() AS d").fetchone().values()
+        raise MissingRights([(
+            f"lint needs the extension plpgsql_check in database {database}, which {who} may not create "
+            f"({exc.diag.message_primary}): have a superuser run CREATE EXTENSION plpgsql_check there once, "
+            "or lint as a superuser")]) from None
+    conn.execute("RELEASE SAVEPOINT deployer_lint")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployer.db import connect
-from deployer.errors import LocalClusterError
+from deployer.errors import LocalClusterError, UsageError
 
 DEBIAN_ROOT = Path("/usr/lib/postgresql")  # Debian and Ubuntu: one <major>/bin per version
 SERVER_PROGRAMS = ("postgres", "initdb", "pg_ctl")
@@ -212,14 +212,33 @@ def bindir() -> Path:
 
 
 def _free_port(preferred: int) -> int:
-    for port in [preferred, *range(preferred + 1, preferred + 200)]:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+    for port in [preferred, *range(preferred + 1, min(preferred + 200, 65536))]:
+        if _port_free(port):
             return port
     raise LocalClusterError(f"no free TCP port near {preferred}")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def check_port(cluster: Cluster, port: int) -> None:
+    """A --port the user gave: a TCP port, the existing cluster's own (it is not moved), or
+    free for a new one. Checked before anything is made."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be between 1 and 65535, not {port}")
+    if cluster.initialized():
+        if port != cluster.port:
+            raise UsageError(f"the local cluster in {cluster.home} listens on port {cluster.port}; --port sets the "
+                             f"port of a new cluster only (remove {cluster.home} for a new one)")
+        return
+    if not _port_free(port):
+        raise UsageError(f"port {port} is in use on 127.0.0.1: pick another --port, or leave it out for a free one")
 
 
 def _runs_as_root() -> bool:
@@ -259,9 +278,17 @@ class Cluster:
 
     def _state(self) -> dict:
         try:
-            return json.loads(self.state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            state = json.loads(self.state_file.read_text())
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not JSON"
+            raise LocalClusterError(f"{self.state_file} cannot be read ({why}): remove {self.home} for a new "
+                                    "cluster") from None
+        if not isinstance(state, dict) or not isinstance(state.get("port", DEFAULT_PORT), int):
+            raise LocalClusterError(f"{self.state_file} is not the deployer's record of a cluster: remove "
+                                    f"{self.home} for a new cluster")
+        return state
 
     @property
     def base(self) -> Path:
@@ -322,22 +349,51 @@ class Cluster:
         return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
     def _init(self, server: Server, port: int | None) -> None:
+        """Make the cluster. On any failure, what this made is removed again (the home and the
+        directories above it that were missing, the state file, a base outside the home), and
+        a file or directory it could not make is one line."""
+        made = [p for p in (self.home, *self.home.parents) if not p.exists()]
+        had_state = self.state_file.exists()
+        created: list[Path] = []
+        try:
+            self._make(server, port, created)
+        except BaseException as exc:
+            for path in created:
+                shutil.rmtree(path, ignore_errors=True)
+            if made:
+                shutil.rmtree(made[-1], ignore_errors=True)
+            elif not had_state:
+                self.state_file.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise LocalClusterError(f"cannot create the local cluster in {self.home}: {where}"
+                                        f"{exc.strerror or exc}") from None
+            raise
+
+    def _make(self, server: Server, port: int | None, created: list[Path]) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         base = self.home.resolve()
         if not _server_can_use(base):
             digest = hashlib.sha1(str(base).encode()).hexdigest()[:12]
             base = Path("/var/tmp") / f"deployer-{digest}"
+            if not base.exists():
+                created.append(base)
         state = {"base": str(base), "port": _free_port(port or DEFAULT_PORT), "bindir": str(server.bindir),
                  "version": server.version}
         self.state_file.write_text(json.dumps(state, indent=2) + "\n")
         for path in (self.base, self.sockdir):
+            if not path.exists():
+                created.append(path)
             path.mkdir(parents=True, exist_ok=True)
             _chown_server(path)
+        if not self.datadir.exists():
+            created.append(self.datadir)
         cmd = [str(server.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                "--locale=C.UTF-8"]
         done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise LocalClusterError(f"initdb failed: {done.stderr.strip().splitlines()[-1]}")
+            said = (done.stderr or done.stdout).strip().splitlines() or [f"exit {done.returncode}"]
+            raise LocalClusterError(f"initdb failed: {said[-1]}")
         extra = {**SETTINGS, "port": str(self.port), "unix_socket_directories": f"'{self.sockdir}'",
                  "cron.host": f"'{self.sockdir}'"}
         with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
@@ -412,14 +468,38 @@ class Cluster:
 def throwaway(prefix: str, preferred_port: int) -> Iterator[Cluster]:
     """A cluster in a new temporary home, started on a free port near `preferred_port`, and
     stopped and deleted on the way out however the block ends (tests, benchmarks)."""
-    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    home.chmod(0o755)
-    cluster = Cluster(home)
+    port = preferred_port
+    for attempt in range(PORT_ATTEMPTS):
+        home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+        home.chmod(0o755)
+        cluster = Cluster(home)
+        try:
+            port = _free_port(port)
+            cluster.start(port=port)
+            break
+        except LocalClusterError:
+            lost = lost_its_port(cluster.logfile)
+            cluster.destroy()
+            if not lost or attempt == PORT_ATTEMPTS - 1:
+                raise
+            port += 1
     try:
-        cluster.start(port=_free_port(preferred_port))
         yield cluster
     finally:
         cluster.destroy()
+
+
+# A port found free may be taken by another program before the server binds it (test runs
+# side by side); a start that could not listen tries the next free port, this many times.
+PORT_ATTEMPTS = 5
+
+
+def lost_its_port(logfile: Path) -> bool:
+    """Whether a server's start failed because it could not listen on its port."""
+    try:
+        return "could not create any TCP/IP sockets" in logfile.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def default_cluster() -> Cluster:

@@ -15,7 +15,7 @@ from typing import Any
 
 from deployer import cron
 from deployer.errors import ConfigError
-from deployer.render import INTERVAL_RE, make_env, render, sql_root
+from deployer.render import INTERVAL_RE, BadValue, MissingVariable, make_env, render, sql_root
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
@@ -123,9 +123,12 @@ def validate_schedule(expr: Any, where: str) -> str:
     return expr
 
 
+INT4_MAX = 2**31 - 1  # what the registry's integer columns hold
+
+
 def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{where} must be a positive integer, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT4_MAX:
+        raise ConfigError(f"{where} must be a positive integer (at most {INT4_MAX}), not {value!r}")
     return value
 
 
@@ -260,13 +263,23 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"manifest not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"manifest {path} is a directory: name its TOML file, such as sql/jobs.toml") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"manifest {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                          f"{exc.start}): a manifest is a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"manifest {path} cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
     unknown = set(data) - {"settings", "roles", "jobs", "environments"}
     if unknown:
         raise ConfigError(f"{path.name}: unknown table [{sorted(unknown)[0]}]")
+    envs = data.get("environments", {})
+    if not isinstance(envs, dict) or not all(isinstance(e, dict) for e in envs.values()):
+        raise ConfigError(f"{path.name}: [environments] must hold one table per environment, such as "
+                          "[environments.production]")
     if environment:
-        envs = data.get("environments", {})
         if environment not in envs:
             known = ", ".join(sorted(envs)) or "none"
             raise ConfigError(f"{path.name}: unknown environment {environment!r} (known: {known})")
@@ -274,6 +287,8 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     jobs_raw = data.get("jobs", {})
     if not isinstance(jobs_raw, dict) or not jobs_raw:
         raise ConfigError(f"{path.name}: no [jobs.<name>] tables")
+    if not isinstance(data.get("settings", {}), dict):
+        raise ConfigError("[settings] must be a table of settings")
     roles = _check_roles(data.get("roles", {}))
     manifest = Manifest(
         settings=_check_settings(data.get("settings", {})),
@@ -287,8 +302,28 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     # not a failure in pg_cron every hour.
     env = make_env(root)
     for job in manifest.jobs.values():
-        render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
+        try:
+            render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
+        except BadValue as exc:
+            raise ConfigError(f"{_whose(job, exc.value, data, environment)}: {exc}") from None
+        except MissingVariable as exc:
+            raise ConfigError(f"[jobs.{job.name}.vars]: {exc.variable} is missing "
+                              f"(sql/jobs/{job.name}.sql uses it)") from None
     return manifest
+
+
+def _whose(job: Job, value: Any, data: dict[str, Any], environment: str | None) -> str:
+    """Where a job variable's value a template refused was written: the variable's table and
+    name (the environment's when it overrides the job's), else the job's table."""
+    keys = ([k for k, v in job.vars.items() if v is value]
+            or [k for k, v in job.vars.items() if type(v) is type(value) and v == value])
+    if not keys:
+        return f"[jobs.{job.name}]"
+    override = (data.get("environments", {}).get(environment or "", {}).get("jobs", {}).get(job.name, {})
+                .get("vars", {}))
+    if isinstance(override, dict) and keys[0] in override:
+        return f"[environments.{environment}.jobs.{job.name}.vars] {keys[0]}"
+    return f"[jobs.{job.name}.vars] {keys[0]}"
 
 
 def run_order(manifest: Manifest) -> list[str]:

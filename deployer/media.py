@@ -10,11 +10,12 @@ For each pending row of jobs.media_purge_queue, in queue order:
 
 A crash after 2 leaves the row pending with its file gone: the next purge finds the file
 missing and finishes 3. Nothing ever points at a deleted file without its queue row saying
-so. A name the backend refuses (one that would escape the root) is reported, recorded in the
-queue row's `refused`, and left pending.
+so. A name the backend refuses (one that would escape the root, a file it cannot delete) is
+reported, recorded in the queue row's `refused`, and left pending. A dry run makes the same
+checks and deletes nothing, so it reports what the real run will do.
 
 Backends implement `Storage`; `Directory` (files under ROOT/<bucket>/<name>) is the one
-built here. An S3-compatible bucket would implement the same two methods.
+built here. An S3-compatible bucket would implement the same three methods.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Refused(Exception):
 class Storage(Protocol):
     def locate(self, bucket: str, name: str) -> str:
         """Where bucket/name lives, for people; raises Refused for a name it will not touch."""
+
+    def present(self, bucket: str, name: str) -> bool:
+        """What delete would find, without deleting (the dry run): True if the file is there and
+        deletable, False if already gone. Raises Refused where delete would."""
 
     def delete(self, bucket: str, name: str) -> bool:
         """Delete bucket/name: True if it was there, False if already gone. Raises Refused."""
@@ -70,12 +75,24 @@ class Directory:
     def locate(self, bucket: str, name: str) -> str:
         return str(self._path(bucket, name))
 
+    def present(self, bucket: str, name: str) -> bool:
+        path = self._path(bucket, name)
+        if not path.exists() and not path.is_symlink():
+            return False
+        if path.is_dir() and not path.is_symlink():
+            raise Refused(f"cannot delete {path}: Is a directory")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise Refused(f"cannot delete {path}: Permission denied")
+        return True
+
     def delete(self, bucket: str, name: str) -> bool:
         path = self._path(bucket, name)
         try:
             path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:  # a directory, no right to: left queued, as a refusal
+            raise Refused(f"cannot delete {path}: {exc.strerror or exc}") from None
         return True
 
 
@@ -99,13 +116,24 @@ class Report:
         return sum(1 for i in self.items if i.outcome == outcome)
 
     def as_json(self) -> dict:
-        outcomes = ("would delete",) if self.dry_run else ("deleted", "already gone")
+        outcomes = ("would delete", "already gone") if self.dry_run else ("deleted", "already gone")
         return {
             "dry_run": self.dry_run,
             "counts": {o: self.count(o) for o in outcomes + ("referenced again", "refused")},
             "items": [{"queue_id": i.id, "object_id": i.object_id, "bucket": i.bucket, "name": i.name,
                        "outcome": i.outcome, "path": i.where, "why": i.why or None} for i in self.items],
         }
+
+
+# Why each outcome, (after a real run, in a dry run); a refusal says its own reason.
+WHY = {
+    "deleted": ("no row points to it", None),
+    "would delete": (None, "no row points to it"),
+    "already gone": ("no file there; its storage.objects row was deleted",
+                     "no file there; a run deletes only its storage.objects row"),
+    "referenced again": ("a row points to it again: kept, and taken off the queue",
+                         "a row points to it again: a run keeps it and takes it off the queue"),
+}
 
 
 def _pending(conn: psycopg.Connection, js: str) -> list[Item]:
@@ -133,23 +161,26 @@ def purge(dsn: str, manifest: Manifest, storage: Storage, *, dry_run: bool = Fal
             report.items.append(item)
             try:
                 item.where = storage.locate(item.bucket, item.name)
+                referenced = conn.execute(f"SELECT {quote_ident(js)}.media_referenced(%s, %s) AS r",
+                                          (item.bucket, item.name)).fetchone()["r"]
+                if referenced:
+                    item.outcome = "referenced again"
+                    item.why = WHY["referenced again"][dry_run]
+                    if not dry_run:
+                        conn.execute(f"UPDATE {queue} SET done_at = now(), outcome = %s, refused = NULL"
+                                     " WHERE id = %s", (item.outcome, item.id))
+                    continue
+                if dry_run:  # what the real run would find: the same checks, nothing deleted
+                    item.outcome = "would delete" if storage.present(item.bucket, item.name) else "already gone"
+                    item.why = WHY[item.outcome][dry_run]
+                    continue
+                item.outcome = "deleted" if storage.delete(item.bucket, item.name) else "already gone"
+                item.why = WHY[item.outcome][dry_run]
             except Refused as exc:
                 item.outcome, item.why = "refused", str(exc)
                 if not dry_run:
                     conn.execute(f"UPDATE {queue} SET refused = %s WHERE id = %s", (item.why, item.id))
                 continue
-            referenced = conn.execute(f"SELECT {quote_ident(js)}.media_referenced(%s, %s) AS r",
-                                      (item.bucket, item.name)).fetchone()["r"]
-            if referenced:
-                item.outcome = "referenced again"
-                if not dry_run:
-                    conn.execute(f"UPDATE {queue} SET done_at = now(), outcome = %s, refused = NULL WHERE id = %s",
-                                 (item.outcome, item.id))
-                continue
-            if dry_run:
-                item.outcome = "would delete"
-                continue
-            item.outcome = "deleted" if storage.delete(item.bucket, item.name) else "already gone"
             if after_file:
                 after_file(item)
             with conn.transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,51 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+from deployer.errors import OutputClosed
+
+
+class _Stream:
+    """sys.stdout or sys.stderr, as found at each write (a caller may swap them), written
+    whole. CPython's buffered writer can take a write its reader cut short (`| head` gone
+    mid-write) as done and drop the rest silently; written to the descriptor until all of it
+    is out, the rest meets the closed pipe: BrokenPipeError, which the CLI ends on."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def stream(self) -> Any:
+        return getattr(sys, self.name)
+
+    def write(self, text: str) -> int:
+        stream = self.stream
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file: a caller's own stream
+            return stream.write(text)
+        stream.flush()
+        data = memoryview(text.encode(getattr(stream, "encoding", None) or "utf-8",
+                                      getattr(stream, "errors", None) or "strict"))
+        while data:
+            data = data[os.write(fd, data):]
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding: the stream's own
+        return getattr(self.stream, name)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Its reader went away (`| head`): rich would exit 1, which means a job failed; the
+        CLI ends quietly with OutputClosed's code instead."""
+        self.quiet = True
+        raise OutputClosed()
+
+
+stdout, stderr = _Stream("stdout"), _Stream("stderr")
+out = _Console(file=stdout, highlight=False,
+               width=None if sys.stdout is not None and sys.stdout.isatty() else 160)
+err = _Console(file=stderr, highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:
@@ -25,6 +69,11 @@ def info(message: str) -> None:
     err.print(message, markup=False, highlight=False, emoji=False)
 
 
+def count(n: Any, one: str, many: str) -> str:
+    """'1 batch', '2 batches'."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -32,8 +81,8 @@ def _default(value: Any) -> Any:
 
 
 def print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, default=_default, indent=2, sort_keys=False) + "\n")
-    sys.stdout.flush()
+    stdout.write(json.dumps(document, default=_default, indent=2, sort_keys=False) + "\n")
+    stdout.flush()
 
 
 def _cell(value: Any) -> str:
@@ -50,7 +99,7 @@ def _cell(value: Any) -> str:
 
 def table(title: str, columns: list[str], rows: list[dict[str, Any]], keys: list[str] | None = None) -> None:
     keys = keys or columns
-    grid = Table(title=title, title_justify="left", show_lines=False)
+    grid = Table(title=title, title_justify="left", show_lines=False, min_width=len(title))  # a title on one line
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
@@ -85,12 +134,14 @@ def run_summary(result: Any) -> None:
     mode = "dry run" if result.dry_run else "run"
     out.print(
         f"{result.job}: {mode} {result.status}, {result.affected} affected"
-        + (f" in {result.batches} batches" if result.batches is not None else "")
+        + (f" in {count(result.batches, 'batch', 'batches')}" if result.batches is not None else "")
         + f" ({result.duration_ms} ms, now={result.now})",
         markup=False,
     )
     for key, value in (result.details or {}).items():
         out.print(f"  {key:<16} {_cell(value)}", markup=False)
-    if result.changes is not None:
+    if result.changes == []:
+        out.print(f"{result.job}: a run would award, revoke or expire no badge", markup=False)
+    elif result.changes is not None:
         rows = [{**r, "users": ", ".join(r["users"])} for r in result.changes]
         table(f"{result.job}: what a run would change", ["badge", "change", "users"], rows, ["item", "change", "users"])

@@ -37,6 +37,31 @@ def sql_root() -> Path:
     raise ConfigError("the SQL templates are missing: the deployer package is incomplete")
 
 
+def framework_templates(root: Path | None = None) -> list[str]:
+    """The framework's templates in install order: by file name, those of framework/upgrade/
+    (what brings an earlier release's objects to today's shape) among the others."""
+    root = root or sql_root()
+    found = [*(root / "framework").glob("*.sql"), *(root / "framework" / "upgrade").glob("*.sql")]
+    return [p.relative_to(root).as_posix() for p in sorted(found, key=lambda p: (p.name, p.as_posix()))]
+
+
+class BadValue(ConfigError):
+    """A value a filter refuses. It keeps the value, so that the manifest's loader can name
+    the variable it came from."""
+
+    def __init__(self, message: str, value: Any):
+        super().__init__(message)
+        self.value = value
+
+
+class MissingVariable(ConfigError):
+    """A template used a variable nobody gave it; `variable` is its name."""
+
+    def __init__(self, message: str, variable: str):
+        super().__init__(message)
+        self.variable = variable
+
+
 def _defined(value: Any) -> Any:
     """A filter given an undefined variable raises the usual 'X is undefined' error."""
     if isinstance(value, jinja2.Undefined):
@@ -50,9 +75,9 @@ def quote_ident(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return ".".join(quote_ident(part) for part in value)
     if not isinstance(value, str) or value == "":
-        raise ConfigError(f"not a valid SQL identifier: {value!r}")
+        raise BadValue(f"not a valid SQL identifier: {value!r}", value)
     if "\x00" in value:
-        raise ConfigError(f"an identifier may not contain a NUL byte: {value!r}")
+        raise BadValue(f"an identifier may not contain a NUL byte: {value!r}", value)
     return '"' + value.replace('"', '""') + '"'
 
 
@@ -67,15 +92,15 @@ def quote_literal(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise ConfigError(f"not a finite number: {value!r}")
+            raise BadValue(f"not a finite number: {value!r}", value)
         return repr(value)
     if isinstance(value, (dict, list)):
         return quote_literal(json.dumps(value, sort_keys=True)) + "::jsonb"
     if isinstance(value, str):
         if "\x00" in value:
-            raise ConfigError(f"a value may not contain a NUL byte: {value!r}")
+            raise BadValue(f"a value may not contain a NUL byte: {value!r}", value)
         return "'" + value.replace("'", "''") + "'"
-    raise ConfigError(f"cannot render {type(value).__name__} {value!r} as SQL")
+    raise BadValue(f"cannot render {type(value).__name__} {value!r} as SQL", value)
 
 
 INTERVAL_RE = re.compile(
@@ -87,7 +112,7 @@ def quote_interval(value: Any) -> str:
     """A literal typed as interval: ``'3 hours'::interval``; the text is checked first."""
     _defined(value)
     if not isinstance(value, str) or not INTERVAL_RE.match(value):
-        raise ConfigError(f"an interval must be text such as '3 hours', not {value!r}")
+        raise BadValue(f"an interval must be text such as '3 hours', not {value!r}", value)
     return quote_literal(value) + "::interval"
 
 
@@ -95,7 +120,7 @@ def quote_integer(value: Any) -> str:
     """A whole number >= 0 (amounts in cents, counts)."""
     _defined(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"expected a whole number >= 0, not {value!r}")
+        raise BadValue(f"expected a whole number >= 0, not {value!r}", value)
     return str(value)
 
 
@@ -103,7 +128,7 @@ def check_flag(value: Any) -> bool:
     """A true/false switch, for {% if %}: a string such as "false" is refused, not truthy."""
     _defined(value)
     if not isinstance(value, bool):
-        raise ConfigError(f"expected true or false, not {value!r}")
+        raise BadValue(f"expected true or false, not {value!r}", value)
     return value
 
 
@@ -144,6 +169,9 @@ def render(name: str, variables: dict[str, Any], env: jinja2.Environment | None 
     try:
         sql = env.get_template(name).render(**variables)
     except jinja2.UndefinedError as exc:
+        named = re.match(r"^'([^']+)' is undefined$", exc.message or "")
+        if named:
+            raise MissingVariable(f"{name}: {exc.message}", named.group(1)) from None
         raise ConfigError(f"{name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None

@@ -18,11 +18,24 @@ then has the run_as role's rights only, which `job_executions.run_as` records.
 pg_cron shows each role only its own cron jobs (row security). A role that cannot see
 every row (a monitor) reads them through jobs.cron_jobs() instead, which runs as the
 job set's owner.
+
+pg_cron's launcher keeps the jobs in memory and reads cron.job again when told that the
+table changed (a relation cache invalidation, which cron.schedule and cron.unschedule
+send). pg_cron 1.4 to 1.6 miss that message when the launcher fell behind the server's
+invalidation queue (4096 messages, for every database of the cluster: a deploy with the
+app schema, a migration) between two of its reads, about a second apart: PostgreSQL then
+tells it to drop every cache at once, which pg_cron ignores (src/job_metadata.c,
+InvalidateJobCacheCallback, with InvalidOid). A job scheduled then does not start until
+the next change to cron.job; job_health calls it overdue. So `deploy` schedules an overdue
+job again, unchanged: that change makes the launcher read the table anew. Nothing tells
+from outside which jobs the launcher holds; that it runs at all, in pg_cron's database,
+`launcher_running` tells (status and deploy say when it does not).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +74,11 @@ class CronJob:
 class CronChange:
     action: str  # 'schedule' or 'unschedule'
     job: CronJob
+    again: bool = False  # scheduled as it is, for pg_cron to read it anew (an overdue job)
 
     def describe(self) -> str:
+        if self.again:
+            return f"schedule {self.job.name} with pg_cron again, unchanged: it is overdue (pg_cron may have missed it)"
         if self.action == "schedule":
             return f"schedule {self.job.name} '{self.job.schedule}' with pg_cron, as role {self.job.run_as}"
         return f"unschedule {self.job.name} from pg_cron"
@@ -197,11 +213,14 @@ def by_name(jobs: list[CronJob], want: dict[str, CronJob] | None = None) -> dict
     return out
 
 
-def plan(manifest: Manifest, target: CronTarget, *, anyone: bool = False) -> list[CronChange]:
+def plan(manifest: Manifest, target: CronTarget, *, anyone: bool = False, again: Collection[str] = ()
+         ) -> list[CronChange]:
     """What to change in pg_cron: schedule what differs, unschedule every other job of ours
     (unlisted, disabled, unnamed, duplicate or scheduled by another role), matched by jobid.
     A deploy keeps only the cron jobs this session's role scheduled (it can change no other
-    role's); with anyone=True (status, read by whoever) a cron job counts whoever scheduled it."""
+    role's); with anyone=True (status, read by whoever) a cron job counts whoever scheduled it.
+    The jobs named in `again` (cron job names) are scheduled again where pg_cron holds them
+    as they should be (see above)."""
     if not target.available:
         return []
     want, have = desired(manifest, target), owned(manifest, target)
@@ -218,7 +237,32 @@ def plan(manifest: Manifest, target: CronTarget, *, anyone: bool = False) -> lis
             kept.add(now.jobid)
         if now is None or (now.schedule, now.command, now.active) != (job.schedule, job.command, True):
             changes.append(CronChange("schedule", job))
+        elif name in again:
+            changes.append(CronChange("schedule", job, again=True))
     return [CronChange("unschedule", job) for job in have if job.jobid not in kept] + changes
+
+
+# pg_cron's launcher as pg_stat_activity shows it to any role: a role without
+# pg_read_all_stats sees no backend_type of another role's backend, but its database and
+# application_name, which the launcher sets (1.4 and 1.6 alike).
+LAUNCHER_SQL = ("SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'pg_cron scheduler'"
+                " AND coalesce(backend_type, 'pg_cron launcher') = 'pg_cron launcher') AS up")
+
+
+LAUNCHER_MISSING = ("pg_cron must be in shared_preload_libraries, with cron.database_name naming that database, and "
+                    "a background worker slot free for it: max_worker_processes")
+
+
+def launcher_running(target: CronTarget) -> bool | None:
+    """Whether pg_cron's launcher, which starts every job, runs connected to pg_cron's
+    database (None where pg_cron is not found). Without it nothing scheduled ever starts: it
+    is missing when pg_cron is not in shared_preload_libraries, or when no background worker
+    slot was free for it (max_worker_processes)."""
+    if not target.available:
+        return None
+    with translated():
+        return bool(target.conn.execute(LAUNCHER_SQL).fetchone()["up"])
 
 
 def apply(changes: list[CronChange], target: CronTarget) -> None:

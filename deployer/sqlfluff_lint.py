@@ -22,7 +22,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
 from deployer.manifest import Manifest
-from deployer.render import make_env, render, sql_root
+from deployer.render import framework_templates, make_env, render, sql_root
 
 MARK = re.compile("\x01([^\x02]*)\x02")
 SEED_VARS = {"users": 2000, "seed": 1, "now": "2026-11-29T20:00:00+00:00"}
@@ -61,7 +61,7 @@ class _LineMarks(Extension):
 def templates(manifest: Manifest, root: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every template deploy, seed and the index builder render, with its variables."""
     base = manifest.template_vars()
-    out = [(f"framework/{p.name}", base) for p in sorted((root / "framework").glob("*.sql"))]
+    out = [(name, base) for name in framework_templates(root)]
     out += [(f"app/{p.name}", base) for p in sorted((root / "app").glob("*.sql"))]
     for job in manifest.jobs.values():
         out.append((f"jobs/{job.name}.sql", manifest.template_vars(job)))

@@ -216,7 +216,7 @@ def job_health(conn, js: str) -> dict[str, dict[str, Any]]:
     return {r["job_name"]: r for r in conn.execute(f"SELECT * FROM {quote_ident(js)}.job_health").fetchall()}
 
 
-# jobs.job_health decides each job's state, in the order sql/framework/50_health.sql
+# jobs.job_health decides each job's state, in the order sql/framework/50_job_health.sql
 # documents; status words the problem states (blind, failing, overdue, unscheduled here;
 # drifted through the drift lines, which say what drifted) and exits 1 on any.
 UNSCHEDULED = {"paused": "paused in pg_cron (active = false)", "unscheduled": "missing from pg_cron"}
@@ -231,7 +231,12 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         rows = _schedule_rows(conn, js, target, manifest)
         view = job_health(conn, js)
         drifted = drift(conn, manifest, target)
+        launcher = schedule.launcher_running(target)
+        cron_db = target.conn.info.dbname if target.available else None
     problems = []
+    if launcher is False and any(h.get("cron_state") in ("scheduled", "differs", "unknown") for h in view.values()):
+        problems.append(f"pg_cron: its launcher is not running in database {cron_db}, so no scheduled job starts "
+                        f"({schedule.LAUNCHER_MISSING})")
     for row in rows:
         h = view.get(row["job"], {})
         row.update({k: h.get(k) for k in (
@@ -251,7 +256,9 @@ def health(dsn: str, manifest: Manifest) -> dict[str, Any]:
         elif state == "overdue":
             last = h.get("last_run_at")
             problems.append(f"{job}: overdue: a run was due at {h['expected_run_at']:%Y-%m-%d %H:%M} UTC, "
-                            + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran"))
+                            + (f"the last one started {last:%Y-%m-%d %H:%M} UTC" if last else "it never ran")
+                            + ("; `deployer deploy` schedules it again, for pg_cron's launcher to read it anew"
+                               if launcher and h.get("cron_state") in ("scheduled", "unknown") else ""))
         elif state == "unscheduled":
             what = UNSCHEDULED["paused" if h.get("cron_state") == "paused" else "unscheduled"]
             problems.append(f"{job}: not scheduled: {what}; `deployer deploy` schedules it again")

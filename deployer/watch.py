@@ -77,8 +77,9 @@ def describe(event: dict[str, Any]) -> str:
         return (f"{head} batch {event.get('batch')}: {event.get('affected')} affected of {event.get('size')} asked"
                 f" in {event.get('ms')} ms, {event.get('total')} in total")
     if kind == "end":
-        line = (f"{head} {event.get('status')}: {event.get('affected')} affected in {event.get('batches')} batches,"
-                f" {event.get('duration_ms')} ms")
+        batches = event.get("batches")
+        line = (f"{head} {event.get('status')}: {event.get('affected')} affected in {batches} "
+                f"{'batch' if batches == 1 else 'batches'}, {event.get('duration_ms')} ms")
         if event.get("status") == "failed":
             line += f"; error [SQLSTATE {event.get('sqlstate')}]: {event.get('error')}"
         return line

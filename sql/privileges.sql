@@ -14,7 +14,7 @@
   - monitor USAGE on the schema; SELECT on job_executions, job_health, job_registry,
             deployments and deployed_objects; EXECUTE on what job_health and `deployer
             status` call (cron_fire, cron_field, catalog_drift, unit_catalog, cron_jobs,
-            blind_spots).
+            blind_spots, backend_alive).
 
   The roles themselves are created by the deployer (deployer/install.py), not here: a role
   belongs to the cluster, not to the database.
@@ -79,7 +79,8 @@ BEGIN
                     ('merge_details', {{ roles.runner | literal }}), ('error_origin', {{ roles.runner | literal }}),
                     ('cron_fire', {{ roles.monitor | literal }}), ('cron_field', {{ roles.monitor | literal }}),
                     ('catalog_drift', {{ roles.monitor | literal }}), ('unit_catalog', {{ roles.monitor | literal }}),
-                    ('cron_jobs', {{ roles.monitor | literal }}), ('blind_spots', {{ roles.monitor | literal }})
+                    ('cron_jobs', {{ roles.monitor | literal }}), ('blind_spots', {{ roles.monitor | literal }}),
+                    ('backend_alive', {{ roles.monitor | literal }})
                ) AS g (routine, grantee) ON g.routine = p.proname
          WHERE p.pronamespace = {{ jobs_schema | literal }}::pg_catalog.regnamespace
     LOOP
@@ -104,7 +105,7 @@ BEGIN
         EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA %1$I FROM %2$I',
                                   {{ storage_schema | literal }}, {{ roles.owner | literal }});
     END IF;
-    IF pg_catalog.to_regclass({{ (jobs_schema | ident ~ '.storage_objects') | literal }}) IS NOT NULL THEN
+    IF pg_catalog.to_regclass({{ (js ~ '.storage_objects') | literal }}) IS NOT NULL THEN
         EXECUTE pg_catalog.format('GRANT SELECT ON %I.storage_objects TO %I',
                                   {{ jobs_schema | literal }}, {{ roles.owner | literal }});
     END IF;

@@ -188,9 +188,9 @@ def supabase_server(preferred_port: int = DEFAULT_PORT) -> Iterator[SupabaseServ
     try:
         if not local._server_can_use(home):
             raise LocalClusterError(f"the server user cannot reach {home}: set TMPDIR to a directory it can")
-        server = SupabaseServer(port=local._free_port(preferred_port), socket_dir=home / "run")
+        server = SupabaseServer(port=0, socket_dir=home / "run")
         _initdb(home, server)
-        _pg_ctl(home, "start", "-w", "-t", "60", "-l", str(home / "postgres.log"))
+        server = _start(home, server, preferred_port)
         _build_platform(server)
         applied, failed = _apply_snapbet(server)
         yield replace(server, snapbet_migrations=applied, failed_statements=failed,
@@ -219,7 +219,6 @@ def _initdb(home: Path, server: SupabaseServer) -> None:
     shutil.copytree(PLATFORM / "extension-custom-scripts", home / "extension-custom-scripts")
     settings = {
         **local.SETTINGS,
-        "port": str(server.port),
         "unix_socket_directories": f"'{server.socket_dir}'",
         "shared_preload_libraries": f"'{PRELOAD}'",
         "cron.database_name": f"'{DATABASE}'",
@@ -233,6 +232,22 @@ def _initdb(home: Path, server: SupabaseServer) -> None:
         # privileged_extensions_custom_scripts_path, but defining the new one afterwards resets
         # the value they share, so the old name alone leaves no path and no script runs.
         conf.write(f"supautils.extension_custom_scripts_path = '{home / 'extension-custom-scripts'}'\n")
+
+
+def _start(home: Path, server: SupabaseServer, preferred_port: int) -> SupabaseServer:
+    """Start on a free port near `preferred_port` (given on the command line, not in the
+    settings); one taken by another program between the check and the bind means the next."""
+    port, attempt = preferred_port, 1
+    while True:
+        port = local._free_port(port)
+        try:
+            _pg_ctl(home, "start", "-w", "-t", "60", "-l", str(home / "postgres.log"), "-o", f"-p {port}")
+            return replace(server, port=port)
+        except LocalClusterError:
+            if not local.lost_its_port(home / "postgres.log") or attempt == local.PORT_ATTEMPTS:
+                raise
+            (home / "postgres.log").unlink()
+            port, attempt = port + 1, attempt + 1
 
 
 def _pg_ctl(home: Path, action: str, *args: str, check: bool = True) -> None:

@@ -443,6 +443,7 @@ def test_verbose_dry_run_lists_who_gains_and_loses_each_badge(db, conn):
     shown = deployer("run", "calculate_badges", "--dry-run", "--verbose", "--now", NOW.isoformat(), dsn=db)
     assert shown.returncode == 0, shown.stderr
     lines = [" ".join(line.replace("│", " ").split()) for line in shown.stdout.splitlines()]
+    assert "calculate_badges: what a run would change" in lines  # the table's title, on one line
     assert "hot_streak awarded winner" in lines and "profit_king awarded winner" in lines
     assert "sharp revoked loser" in lines
     as_json = deployer("run", "calculate_badges", "--dry-run", "--verbose", "--json", "--now", NOW.isoformat(), dsn=db)
@@ -485,3 +486,11 @@ def test_a_badge_revoked_and_earned_again_at_the_same_moment_is_active_again(con
     rows = conn.execute("SELECT earned_at, lost_at FROM public.user_badges WHERE badge_id = 'hot_streak'").fetchall()
     assert rows == [{"earned_at": NOW, "lost_at": None}]
     assert [a for _, _, a in history(conn, "hot_streak")] == ["earned", "earned", "lost"]
+
+
+def test_verbose_dry_run_with_nothing_to_change_says_so(db, conn):
+    factories.user(conn, username="idle")
+    shown = deployer("run", "calculate_badges", "--dry-run", "--verbose", "--now", NOW.isoformat(), dsn=db)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1] == "calculate_badges: a run would award, revoke or expire no badge"
+    assert "┃" not in shown.stdout  # no empty table

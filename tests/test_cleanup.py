@@ -191,6 +191,31 @@ def test_a_reused_pid_does_not_keep_a_dead_run_alive(conn):
     assert statuses == {mine: "running", reused: "abandoned", older_alive: "running", older_dead: "abandoned"}
 
 
+def test_a_backend_whose_start_the_caller_may_not_see_is_alive_by_its_pid(db, conn):
+    """jobs.backend_alive, which cleanup and job_health share: a role without
+    pg_read_all_stats sees another role's backend without its start, and then the PID alone
+    tells (a live run is never called abandoned); whoever sees the start compares it."""
+    me = conn.execute("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    alive = "SELECT jobs.backend_alive(%s, %s, %s) AS alive"
+    other_start = me["backend_start"] - timedelta(hours=1)
+    assert conn.execute(alive, (me["pid"], me["backend_start"], NOW)).fetchone()["alive"] is True
+    assert conn.execute(alive, (me["pid"], other_start, NOW)).fetchone()["alive"] is False
+    assert conn.execute(alive, (None, None, NOW)).fetchone()["alive"] is False
+    conn.execute("DROP ROLE IF EXISTS jobset_test_blind")
+    conn.execute("CREATE ROLE jobset_test_blind LOGIN PASSWORD 'blind' NOSUPERUSER")
+    try:
+        conn.execute("GRANT USAGE ON SCHEMA jobs TO jobset_test_blind")
+        conn.execute("GRANT EXECUTE ON FUNCTION jobs.backend_alive(integer, timestamptz, timestamptz)"
+                     " TO jobset_test_blind")
+        with psycopg.connect(db, user="jobset_test_blind", password="blind", row_factory=dict_row) as blind:
+            assert blind.execute("SELECT backend_start FROM pg_stat_activity WHERE pid = %s",
+                                 (me["pid"],)).fetchone()["backend_start"] is None
+            assert blind.execute(alive, (me["pid"], other_start, NOW)).fetchone()["alive"] is True
+    finally:
+        conn.execute("DROP OWNED BY jobset_test_blind")
+        conn.execute("DROP ROLE jobset_test_blind")
+
+
 def test_the_runner_records_which_backend_runs_it(conn):
     conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
     row = conn.execute("SELECT e.backend_pid, e.backend_start, a.backend_start AS actual FROM jobs.job_executions e"

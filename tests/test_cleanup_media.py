@@ -207,6 +207,40 @@ def test_the_dry_run_lists_the_files_and_changes_nothing(db, conn, root):
     assert path.exists() and factories.digest(conn, "jobs.media_purge_queue", "storage.objects") == before
 
 
+def test_the_dry_run_reports_what_the_real_run_then_does_and_every_outcome_says_why(db, conn, root):
+    """A file there, one already gone, a directory where a file should be (not deletable), one
+    a row points to again: the dry run checks what the real run checks."""
+    put(root, "posts", "u/there.jpg")
+    (root / "posts" / "u" / "a-directory.jpg").mkdir()
+    for name in ("u/there.jpg", "u/gone.jpg", "u/a-directory.jpg", "u/again.jpg"):
+        upload(conn, "posts", name)
+    run(conn)
+    factories.user(conn, avatar_url=CDN + "posts/u/again.jpg")
+
+    def outcomes(*args: str) -> tuple[int, dict]:
+        result = deployer("media", "purge", "--root", str(root), "--json", *args, dsn=db)
+        document = json.loads(result.stdout)
+        assert all(item["why"] for item in document["items"]), document
+        return result.returncode, {i["name"]: (i["outcome"], i["why"]) for i in document["items"]}
+
+    code, dry = outcomes("--dry-run")
+    assert code == 1  # a refusal, as the real run will say
+    assert {name: outcome for name, (outcome, _) in dry.items()} == {
+        "u/there.jpg": "would delete", "u/gone.jpg": "already gone", "u/a-directory.jpg": "refused",
+        "u/again.jpg": "referenced again"}
+    assert (root / "posts" / "u" / "there.jpg").exists()
+    code, real = outcomes()
+    assert code == 1
+    assert {name: outcome for name, (outcome, _) in real.items()} == {
+        **{name: outcome for name, (outcome, _) in dry.items()}, "u/there.jpg": "deleted"}
+    assert real["u/a-directory.jpg"][1] == dry["u/a-directory.jpg"][1] == (
+        f"cannot delete {root.resolve() / 'posts' / 'u' / 'a-directory.jpg'}: Is a directory")
+    assert not (root / "posts" / "u" / "there.jpg").exists() and (root / "posts" / "u" / "a-directory.jpg").is_dir()
+    table = deployer("media", "purge", "--root", str(root), "--dry-run", dsn=db)
+    assert table.returncode == 1
+    assert table.stdout.splitlines()[-1] == "would delete 0, already gone 0, referenced again 0, refused 1"
+
+
 def test_a_bad_root_is_one_line_and_exit_2(db):
     result = deployer("media", "purge", "--root", "/no/such/dir", dsn=db)
     assert (result.returncode, result.stderr.strip().count("\n")) == (2, 0)

@@ -240,6 +240,15 @@ def test_run_shows_progress_from_the_notices(db, conn):
     assert "expire_content: run succeeded, 3 affected in 4 batches" in result.stdout  # 1 + 1 + 1 + empty
 
 
+def test_one_batch_is_one_batch_in_the_run_line_its_notice_and_its_history(db, conn):
+    factories.expired_posts(conn, NOW, 2)
+    result = deployer("run", "expire_content", "--verbose", "--now", NOW.isoformat(), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert " affected in 1 batch (" in result.stdout.splitlines()[0]
+    assert ": succeeded, " in result.stderr and result.stderr.strip().endswith(" affected in 1 batch")
+    assert conn.execute("SELECT message FROM jobs.job_executions").fetchone()["message"].endswith(" in 1 batch")
+
+
 def test_a_failed_job_exits_1_with_one_line(db, conn):
     factories.expired_posts(conn, NOW, 1)
     conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -366,6 +375,10 @@ def test_render_writes_the_sql_deploy_would_run(tmp_path):
     assert "{{" not in rendered and "{#" not in rendered
     assert (tmp_path / "out" / "app" / "20_users.sql").is_file()
     assert (tmp_path / "out" / "framework" / "40_run_job.sql").is_file()
+    # The indexes deploy builds after its transaction, with the comment that marks them as ours.
+    built = (tmp_path / "out" / "indexes" / "expire_content.sql").read_text()
+    assert "CREATE INDEX CONCURRENTLY jobset_" in built
+    assert "COMMENT ON INDEX \"public\".\"jobset_" in built and "snapbet job set (jobs) index " in built
 
 
 @pytest.mark.container
@@ -381,8 +394,9 @@ def test_demo_deploys_seeds_runs_each_job_and_shows_history(admin_dsn, template_
             assert step in out
         assert out.count("the real run matches its dry run") == 7
         # It ends with the one command that opens the dashboard on this data, the DSN not shown.
+        # The tests run it as `python -m deployer.cli`, so that is the command it gives back.
         assert out.strip().splitlines()[-1] == ("open the dashboard on this data with:"
-                                                " .venv/bin/deployer dashboard --dsn '<the same --dsn>'")
+                                                " python3 -m deployer.cli dashboard --dsn '<the same --dsn>'")
         assert dsn not in out
         with psycopg.connect(dsn, row_factory=dict_row) as c:
             runs = c.execute("SELECT job_name, status FROM jobs.job_executions"
@@ -403,8 +417,8 @@ def test_lint_checks_every_function_and_changes_nothing(db, conn):
     before = digest(conn)
     result = deployer("lint", dsn=db, sqlfluff_memo=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == ("35 templates, 0 sqlfluff findings; "
-                                                        "24 functions checked, 0 errors, 0 warnings")
+    assert result.stdout.strip().splitlines()[-1] == ("50 templates, 0 sqlfluff findings; "
+                                                        "26 functions checked, 0 errors, 0 warnings")
     assert digest(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM pg_extension WHERE extname = 'plpgsql_check'").fetchone()["n"] == 0
 
@@ -454,3 +468,11 @@ def test_reset_bankrolls_asks_on_a_terminal(db, conn, answer, code, balance):
     assert "reset_bankrolls changes every user's data. Run it now?" in screen
     assert returncode == code, screen
     assert conn.execute("SELECT balance FROM public.bankrolls").fetchone()["balance"] == balance
+
+
+def test_uninstall_asks_on_a_terminal_saying_what_it_drops(db, conn):
+    returncode, screen = _on_a_terminal(["uninstall"], db, b"n\n")
+    assert ("uninstall drops the job set: its cron jobs, its schema jobs with the run history, and its indexes"
+            " (the app's tables stay). Uninstall it now?") in " ".join(screen.split())
+    assert returncode == 2 and "not confirmed; nothing was changed" in screen
+    assert conn.execute("SELECT to_regnamespace('jobs') IS NOT NULL AS kept").fetchone()["kept"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from deployer import manifest as manifest_mod
+from deployer import status
 from deployer.dashboard import data
 from tests.conftest import fresh_database
 from tests.support import cli as deployer
@@ -290,6 +292,8 @@ def test_a_run_started_elsewhere_appears_on_the_live_page_within_5_seconds(dashb
     assert time.monotonic() - started < 5
     text = row.inner_text()
     assert "cleanup_media" in text and "succeeded" in text and "the test" in text
+    drawn = page.eval_on_selector_all("#live-runs tr td:nth-child(3)", "cs => cs.map(c => c.innerText)")
+    assert drawn and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", t) for t in drawn), drawn
     log = page.locator("#log li").all_inner_texts()
     assert any(f"cleanup_media #{run} started by the test" in line for line in log), log
     assert any(f"cleanup_media #{run} batch 1:" in line for line in log), log
@@ -303,6 +307,20 @@ def test_a_run_started_elsewhere_appears_on_the_live_page_within_5_seconds(dashb
     while rows(history_db, listening)[0]["n"] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert rows(history_db, listening)[0]["n"] == 0
+
+
+def test_times_stay_on_one_line_and_a_description_shows_its_code(dashboard, tab):
+    page = visit(tab, dashboard.url + "/")
+    whens = page.eval_on_selector_all(
+        ".when", "es => es.map(e => [e.innerText, getComputedStyle(e).whiteSpace, e.getClientRects().length])")
+    assert any(text.endswith(" ago") for text, _, _ in whens), whens
+    assert all(space == "nowrap" and lines == 1 for _, space, lines in whens), whens
+    description = page.locator('tr[data-job="cleanup_media"] td .sub').first
+    assert description.locator("code").inner_text() == "deployer media purge"
+    assert "`" not in description.inner_text()
+    job = visit(tab, dashboard.url + "/jobs/cleanup_media")
+    assert job.locator("p.lead code").inner_text() == "deployer media purge"
+    assert tab.errors == []
 
 
 def test_screenshot(dashboard, tab, tmp_path):
@@ -384,3 +402,27 @@ def test_the_session_is_read_only_and_reads_as_the_monitor_role_with_only_its_ri
             s.conn.execute("DELETE FROM jobs.job_executions")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):  # only the monitor's rights
             s.conn.execute("SELECT * FROM public.users LIMIT 1")
+
+
+def test_the_monitor_reads_health_where_pg_cron_lives_in_the_same_database(db, conn):
+    """Where pg_cron lives in the job set's database (the local cluster's `postgres`, Supabase),
+    its schema is there and the monitor has no USAGE on it: the pages still read job_health.
+    Here a schema shaped as pg_cron's stands in for it, granted to the owner as a deploy does."""
+    conn.execute("CREATE SCHEMA cron")
+    conn.execute("CREATE TABLE cron.job (jobid bigint, schedule text, command text, database text, username text,"
+                 " active boolean, jobname text)")
+    conn.execute("CREATE TABLE cron.job_run_details (jobid bigint, status text, start_time timestamptz,"
+                 " end_time timestamptz)")
+    conn.execute("GRANT USAGE ON SCHEMA cron TO jobset_owner;"
+                 " GRANT SELECT ON ALL TABLES IN SCHEMA cron TO jobset_owner")
+    conn.execute("UPDATE jobs.job_registry SET scheduled_at = now(),"
+                 " cron_command = format('CALL \"jobs\".run_job(%L)', job_name)")
+    conn.execute("INSERT INTO cron.job SELECT 1, schedule, cron_command, current_database(), current_user, true,"
+                 " 'jobs.' || job_name FROM jobs.job_registry WHERE job_name = 'cleanup'")
+    m = manifest_mod.load(environment="test")
+    with data.session(db, m) as s:
+        assert s.role == "jobset_monitor"
+        health = status.job_health(s.conn, s.schema)
+        overview = {j["job"]: j["state"] for j in data.jobs_overview(s, m, data.units(m))["jobs"]}
+    assert (health["cleanup"]["cron_state"], health["expire_content"]["cron_state"]) == ("scheduled", "missing")
+    assert (overview["cleanup"], overview["expire_content"]) == ("never ran", "unscheduled")

@@ -225,3 +225,24 @@ def test_the_versions_a_session_expects_are_checked(monkeypatch):
     monkeypatch.delenv("JOBSET_EXPECT_PG_VERSION")
     monkeypatch.delenv("JOBSET_EXPECT_PG_CRON")
     assert pg.expectation_failures({"server_version": "9.6.24", "pg_cron": None}) == []
+
+
+def test_a_throwaway_cluster_whose_port_is_taken_before_it_binds_starts_on_the_next(monkeypatch):
+    """Test runs side by side: a port found free is taken before the server binds it. The
+    start that could not listen is retried on the next free port, not reported as a failure."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    busy = taken.getsockname()[1]
+    real_free_port = local._free_port
+    # Asked near `busy`, it answers `busy`: the port someone else took just after the check.
+    monkeypatch.setattr(local, "_free_port", lambda preferred: busy if preferred == busy else real_free_port(preferred))
+    try:
+        with local.throwaway("jobset-port-race-", busy) as cluster:
+            assert cluster.port != busy
+            with psycopg.connect(cluster.url()) as conn:
+                assert conn.execute("SHOW port").fetchone()[0] == str(cluster.port)
+    finally:
+        taken.close()

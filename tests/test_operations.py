@@ -5,6 +5,7 @@ the catalog and its repair, the deploy history and lock, run announcements and
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -112,10 +113,14 @@ def test_a_job_whose_schedule_fired_twice_without_a_run_is_overdue(db, conn, tmp
     assert status.returncode == 1
     report = json.loads(status.stdout)
     assert report["problems"] == [
-        "expire_content: overdue: a run was due at 2026-01-01 00:00 UTC, it never ran"]
+        "expire_content: overdue: a run was due at 2026-01-01 00:00 UTC, it never ran; `deployer deploy` schedules it "
+        "again, for pg_cron's launcher to read it anew"]
     assert {j["job"]: j["state"] for j in report["jobs"]}["expire_content"] == "overdue"
     table = deployer("status", "--manifest", manifest, dsn=db)
     assert table.returncode == 1 and "overdue" in table.stdout
+    plan = deployer("deploy", "--plan", "--manifest", manifest, dsn=db)
+    assert re.fullmatch(r"would schedule jobs\.expire_content(@\w+)? with pg_cron again, unchanged: it is overdue "
+                        r"\(pg_cron may have missed it\)", plan.stdout.strip()), plan.stdout
     # A run after the fire it missed: no longer overdue.
     conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
     rows = health(conn)
@@ -235,7 +240,7 @@ def test_each_deploy_is_recorded_with_who_what_and_the_checksums(db, conn, tmp_p
     assert any(line.startswith("schedule jobs.expire_content@") for line in first["changes"])
     assert second["changes"] == []
     installed = {r["unit"]: r["checksum"] for r in conn.execute("SELECT unit, checksum FROM jobs.deployed_objects")}
-    assert second["checksums"] == installed and len(installed) == 24
+    assert second["checksums"] == installed and len(installed) == 39
 
 
 def _deploy_process(db: str, manifest: str, *extra: str) -> subprocess.Popen:
@@ -404,7 +409,7 @@ def test_every_command_has_json_with_its_exit_code(db, conn, tmp_path):
     manifest = yearly(tmp_path)
     rendered = deployer("render", "--out", str(tmp_path / "r"), "--json")
     doc = json.loads(rendered.stdout)
-    assert rendered.returncode == 0 and len(doc["files"]) == 17
+    assert rendered.returncode == 0 and len(doc["files"]) == 38
     assert {"unit", "path", "bytes"} == set(doc["files"][0])
 
     plan = json.loads(deployer("deploy", "--plan", "--json", "--manifest", manifest, dsn=db).stdout)
@@ -451,7 +456,8 @@ def test_a_read_only_monitor_role_reads_the_health_view(db, conn):
         conn.execute("GRANT EXECUTE ON FUNCTION jobs.cron_fire(text, timestamptz, boolean),"
                      " jobs.cron_fire(text, timestamptz, boolean, text, text),"
                      " jobs.cron_field(text, integer, integer, text[], text), jobs.catalog_drift(),"
-                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs() TO jobset_test_reader")
+                     " jobs.unit_catalog(text, text[]), jobs.blind_spots(), jobs.cron_jobs(),"
+                     " jobs.backend_alive(integer, timestamptz, timestamptz) TO jobset_test_reader")
         conn.execute("INSERT INTO jobs.job_executions (job_name, status, success) VALUES ('cleanup', 'failed', false)")
         with psycopg.connect(db, user="jobset_test_reader", password="reader", row_factory=dict_row) as reader:
             # Its own session is a stand-in for a run in progress it cannot see the start of.

@@ -35,6 +35,17 @@ def server() -> Iterator[str]:
         yield cluster.url()
 
 
+def major(server: str) -> int:
+    with psycopg.connect(server) as c:
+        return int(c.execute("SHOW server_version_num").fetchone()[0]) // 10000
+
+
+# What PostgreSQL says when a role with CREATEROLE but not BYPASSRLS gives another BYPASSRLS:
+# 16 lets a role that has BYPASSRLS give it, and words the refusal as any other.
+def bypassrls_refusal(server: str) -> str:
+    return "must be superuser to change bypassrls attribute" if major(server) < 16 else "permission denied to alter role"
+
+
 @dataclass
 class Case:
     admin: str  # superuser, in the app's database
@@ -63,7 +74,10 @@ def make_case(server: str, tmp_path: Path, *, db_owner: bool = True, createrole:
     """A database shaped like an app's: its tables owned by the deploying role (as migrations
     run by it leave them), pg_cron in `postgres` with Supabase's grants to that role.
     owner_bypassrls: the job set's owner role made beforehand by a superuser, with or
-    without BYPASSRLS (None: not made)."""
+    without BYPASSRLS (None: not made). On PostgreSQL 16 and later that superuser also makes
+    the deploying role a member of it, as the deploy's refusal says to (a role with
+    CREATEROLE may grant only the roles it holds WITH ADMIN OPTION: those it created itself);
+    on 15 the deploying role grants itself that membership."""
     n = next(_n)
     role, database = f"deployer_{n}", f"app_{n}"
     roles = {"owner": f"owner_{n}", "runner": f"runner_{n}", "monitor": f"monitor_{n}"}
@@ -82,6 +96,8 @@ def make_case(server: str, tmp_path: Path, *, db_owner: bool = True, createrole:
             c.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cron TO {role}")
         if owner_bypassrls is not None:
             c.execute(f"CREATE ROLE {roles['owner']} NOLOGIN {'BYPASSRLS' if owner_bypassrls else ''}")
+            if major(server) >= 16:
+                c.execute(f"GRANT {roles['owner']} TO {role}")
     admin = dsn_for_database(server, database)
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f"CREATE SCHEMA storage AUTHORIZATION {role}")
@@ -126,15 +142,24 @@ def test_a_first_deploy_by_a_role_that_is_not_a_superuser_into_a_database_pg_cro
     refused(case, [rf"^row level security hides rows of public.user_effect_tiers, public.user_stats from role "
                    rf"{case.roles['owner']}, the role the jobs run as: they would see none of them and do nothing: "
                    rf"as a superuser, ALTER ROLE \"{case.roles['owner']}\" BYPASSRLS \(the deploying role may not "
-                   rf"give it that: must be superuser to change bypassrls attribute\)$"])
+                   rf"give it that: {bypassrls_refusal(server)}\)$"])
     assert case.changed() == {"schema": False, "roles": [], "cron": 0}
 
+    owner = case.roles["owner"]
     with psycopg.connect(case.admin, autocommit=True) as c:
-        c.execute(f"CREATE ROLE {case.roles['owner']} NOLOGIN BYPASSRLS")
+        c.execute(f"CREATE ROLE {owner} NOLOGIN BYPASSRLS")
+    if major(server) >= 16:
+        # A role another made: this one, not holding it WITH ADMIN OPTION, may not join it.
+        refused(case, [rf"^cannot grant role {owner} to the deploying role \(to hand it the jobs schema\) "
+                       rf"\(permission denied to grant role \"{owner}\"\): as a superuser, GRANT \"{owner}\" "
+                       rf"TO \"{case.role}\"$"])
+        with psycopg.connect(case.admin, autocommit=True) as c:
+            c.execute(f"GRANT {owner} TO {case.role}")
     plan = case.deploy("--plan")
     assert plan.returncode == 0, plan.stderr
     assert f"would create role {case.roles['runner']} (runner)" in plan.stdout
-    assert f"would grant role {case.roles['owner']} to the deploying role (to hand it the jobs schema)" in plan.stdout
+    member = f"would grant role {owner} to the deploying role (to hand it the jobs schema)"
+    assert (member in plan.stdout) == (major(server) < 16), plan.stdout
     deploy = case.deploy()
     assert deploy.returncode == 0, deploy.stderr
     assert case.changed() == {"schema": True, "roles": sorted(case.roles.values()), "cron": 7}
@@ -169,11 +194,12 @@ def test_without_create_on_the_database(server, tmp_path):
 
 def test_without_createrole_the_missing_roles_are_named(server, tmp_path):
     case = make_case(server, tmp_path, createrole=False)
+    # On 16 and later the superuser who made the owner made this role a member (make_case).
     refused(case, [rf"^cannot create role {case.roles[p]} \({p}\) \(permission denied to create role\): as a "
                    rf"superuser, CREATE ROLE \"{case.roles[p]}\" .*ALTER ROLE \"{case.role}\" CREATEROLE$"
                    for p in ("runner", "monitor")]
             + [rf"^cannot grant role {case.roles['owner']} to the deploying role \(to hand it the jobs schema\) "
-               rf".*GRANT \"{case.roles['owner']}\" TO \"{case.role}\"$"])
+               rf".*GRANT \"{case.roles['owner']}\" TO \"{case.role}\"$"] * (major(server) < 16))
 
 
 def test_without_the_right_to_schedule_with_pg_cron(server, tmp_path):

@@ -127,8 +127,10 @@ def test_what_postgres_creates_in_public_is_granted_to_the_api_roles(server):
         posts = conn.execute("""
             SELECT has_table_privilege('anon', 'public.posts', 'SELECT, INSERT, UPDATE, DELETE') AS anon,
                    has_table_privilege('authenticated', 'public.posts', 'DELETE') AS authenticated""").fetchone()
-    assert sorted(acl) == ["anon=arwdDxt/postgres", "authenticated=arwdDxt/postgres", "postgres=arwdDxt/postgres",
-                           "service_role=arwdDxt/postgres"]
+        major = int(conn.execute("SHOW server_version_num").fetchone()["server_version_num"]) // 10000
+    every = "arwdDxt" + ("m" if major >= 17 else "")  # ALL: 17 added MAINTAIN (m)
+    assert sorted(acl) == [f"anon={every}/postgres", f"authenticated={every}/postgres", f"postgres={every}/postgres",
+                           f"service_role={every}/postgres"]
     assert posts == {"anon": True, "authenticated": True}
 
 

@@ -200,3 +200,21 @@ def test_the_demo_runs_at_the_latest_sunday_evening(now, zone, moment):
     from deployer.demo import demo_moment
 
     assert demo_moment(datetime.fromisoformat(now), zone) == datetime.fromisoformat(moment)
+
+
+def test_the_demo_names_deployer_as_the_user_ran_it(tmp_path, monkeypatch):
+    """The demo's closing hint is a command the user can type: a plain install's `deployer`,
+    the bootstrap's `.venv/bin/deployer`, or the module form."""
+    from deployer.demo import how_invoked
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "deployer"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(bindir))
+    assert how_invoked(str(script)) == "deployer"
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert how_invoked("bin/deployer") == "bin/deployer"
+    assert how_invoked(str(tmp_path / "deployer" / "cli.py")) == "python3 -m deployer.cli"

@@ -16,11 +16,13 @@ however many people watch.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import ipaddress
 import json
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -32,6 +34,7 @@ from urllib.parse import urlencode
 import anyio
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -124,6 +127,14 @@ def _ms(value: int | None) -> str:
     return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
+def _code(text: Any) -> Markup:
+    """Text with its `backticked` parts as code (a description from the manifest)."""
+    parts = str(text or "").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick is text
+        parts = [*parts[:-2], parts[-2] + "`" + parts[-1]]
+    return Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
 def _pretty(value: Any) -> str:
     return "" if value is None else json.dumps(value, indent=None, sort_keys=True, default=str)
 
@@ -131,7 +142,7 @@ def _pretty(value: Any) -> str:
 def make_templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(utc=_utc, ms=_ms, ago=data.ago, span=data.span, pretty=_pretty)
+    env.filters.update(utc=_utc, ms=_ms, ago=data.ago, span=data.span, pretty=_pretty, code=_code)
     env.globals.update(states=STATES)
     return env
 
@@ -309,9 +320,42 @@ def serve(dsn: str, manifest: Manifest, host: str, port: int, token: str | None,
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
                             access_log=True, timeout_graceful_shutdown=2, server_header=False)
     logging.getLogger("uvicorn.access").addFilter(StripQuery())
+    sockets = listen(host, port)  # before it says where it listens
     if ready is not None:
         shown = f"[{host}]" if ":" in host else host
         ready(f"dashboard on http://{shown}:{port}/ reading as {role}, read-only"
               + ("; token required" if token else "")
               + f"; at most {connections} + 1 database connections, {max_streams} live streams; Ctrl-C to stop")
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to every address `host` names, on `port`, as uvicorn would bind them
+    itself; a name that resolves to none, a port in use, an address not of this machine is
+    one line (uvicorn would log it and exit 3)."""
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address this machine can listen on ({exc.strerror})") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        why = {errno.EADDRINUSE: ": another program listens there; pick another --port",
+               errno.EADDRNOTAVAIL: f": {host} is not an address of this machine",
+               errno.EACCES: ": ports below 1024 need root" if port < 1024 else ""}.get(exc.errno, "")
+        raise UsageError(f"cannot listen on {shown}:{port}: {exc.strerror or exc}{why}") from None
+    return sockets

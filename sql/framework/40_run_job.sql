@@ -10,132 +10,10 @@
   or skips a run: inserts its row) and run_update (records a batch or the end of a run: it
   updates only a `running` row of the calling backend). run_job holds the transaction
   control; the owner's functions hold the rights.
-
-  It announces each run's start, every batch and its end with pg_notify on one channel
-  (the manifest's notify_channel), a JSON payload each; a notification is delivered when
-  its transaction commits, so a listener (`deployer watch`, the dashboard) sees a batch
-  exactly when its work is visible.
 #}
 {% set js = jobs_schema | ident %}
-CREATE OR REPLACE FUNCTION {{ js }}.announce(
-    p_event  text,
-    p_job    text,
-    p_exec   bigint,
-    p_fields jsonb DEFAULT '{}'
-)
-RETURNS void
-LANGUAGE sql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-    /* One run announcement: {"event", "job", "execution_id", "at", ...fields}. Text
-       fields are cut to 1000 characters so a payload stays under pg_notify's 8000 bytes. */
-    SELECT pg_catalog.pg_notify(
-        {{ notify_channel | literal }},
-        (pg_catalog.jsonb_build_object('event', p_event, 'job', p_job, 'execution_id', p_exec,
-                                       'at', pg_catalog.clock_timestamp())
-         OPERATOR(pg_catalog.||) coalesce((
-             SELECT pg_catalog.jsonb_object_agg(f.key, CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'string'
-                                                           THEN pg_catalog.to_jsonb(pg_catalog.left(f.value OPERATOR(pg_catalog.#>>) '{}', 1000))
-                                                           ELSE f.value END)
-               FROM pg_catalog.jsonb_each(p_fields) AS f), '{}'::jsonb))::text)
-$fn$;
-REVOKE ALL ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION {{ js }}.announce(text, text, bigint, jsonb) IS
-    'Sends one run announcement (start, batch, end, skipped) as JSON on the job set''s notify channel';
-
--- SECURITY DEFINER: the runner role may start a run but not write job_executions itself.
--- It inserts one row for the calling backend (running, or skipped with its message), and
--- pins its search_path. (The form without p_run_as is an earlier release's.)
-DROP FUNCTION IF EXISTS {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text);
-CREATE OR REPLACE FUNCTION {{ js }}.run_open(
-    p_job           text,
-    p_status        text,
-    p_params        jsonb,
-    p_executed_by   text,
-    p_backend_start timestamptz,
-    p_started       timestamptz,
-    p_message       text DEFAULT NULL,
-    p_run_as        text DEFAULT NULL
-)
-RETURNS bigint
-LANGUAGE plpgsql
-VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    v_id bigint;
-BEGIN
-    /* Records the start of a run of p_job by this backend (status running), or a run
-       skipped because another one is in progress (status skipped, finished at once).
-       p_run_as is the role the caller works as (its current_user, which this function,
-       running as the owner, cannot see). */
-    IF p_status NOT IN ('running', 'skipped') THEN
-        RAISE EXCEPTION 'run_open: status must be running or skipped, not %', p_status USING ERRCODE = '22023';
-    END IF;
-    INSERT INTO {{ js }}.job_executions
-           (job_name, status, success, message, params, executed_by, backend_pid, backend_start,
-            executed_at, finished_at, duration_ms, run_as)
-    VALUES (p_job, p_status, CASE WHEN p_status = 'skipped' THEN true END, p_message, p_params,
-            coalesce(p_executed_by, session_user), pg_catalog.pg_backend_pid(), p_backend_start, p_started,
-            CASE WHEN p_status = 'skipped' THEN pg_catalog.clock_timestamp() END,
-            CASE WHEN p_status = 'skipped' THEN 0 END, p_run_as)
-    RETURNING id INTO v_id;
-    RETURN v_id;
-END
-$fn$;
-REVOKE ALL ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION {{ js }}.run_open(text, text, jsonb, text, timestamptz, timestamptz, text, text) IS
-    'SECURITY DEFINER: run_job (as the runner role) records a run''s start or skip here; it may not write job_executions itself';
-
--- SECURITY DEFINER: as run_open. It changes only a `running` row of the calling backend, so
--- no caller can rewrite another run's history, and pins its search_path.
-CREATE OR REPLACE FUNCTION {{ js }}.run_update(
-    p_exec     bigint,
-    p_status   text,
-    p_affected bigint,
-    p_batches  integer,
-    p_details  jsonb,
-    p_sizes    integer[] DEFAULT NULL,
-    p_message  text DEFAULT NULL,
-    p_error    text DEFAULT NULL,
-    p_sqlstate text DEFAULT NULL,
-    p_context  text DEFAULT NULL
-)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    /* Records a batch (p_status running) or the end of run p_exec (succeeded, partial,
-       failed: finished_at and duration_ms set from the run's start). */
-    IF p_status NOT IN ('running', 'succeeded', 'partial', 'failed') THEN
-        RAISE EXCEPTION 'run_update: status must be running, succeeded, partial or failed, not %', p_status
-            USING ERRCODE = '22023';
-    END IF;
-    UPDATE {{ js }}.job_executions AS e
-       SET status = p_status,
-           success = CASE WHEN p_status = 'running' THEN e.success ELSE p_status <> 'failed' END,
-           affected_count = p_affected, batches = p_batches, details = p_details,
-           batch_sizes = coalesce(p_sizes, e.batch_sizes),
-           message = coalesce(p_message, e.message), error = p_error, sqlstate = p_sqlstate,
-           error_context = p_context,
-           finished_at = CASE WHEN p_status <> 'running' THEN pg_catalog.clock_timestamp() END,
-           duration_ms = CASE WHEN p_status <> 'running'
-                              THEN (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - e.executed_at) * 1000)::bigint END
-     WHERE e.id = p_exec AND e.status = 'running' AND e.backend_pid = pg_catalog.pg_backend_pid();
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'run_update: execution % is not a running run of this backend', p_exec USING ERRCODE = '22023';
-    END IF;
-END
-$fn$;
-REVOKE ALL ON FUNCTION {{ js }}.run_update(bigint, text, bigint, integer, jsonb, integer[], text, text, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION {{ js }}.run_update(bigint, text, bigint, integer, jsonb, integer[], text, text, text, text) IS
-    'SECURITY DEFINER: run_job (as the runner role) records a batch or a run''s end here, for a running run of its own backend only';
-
+{# What every transaction of run_job starts with (set_config(..., true) lasts until it ends). #}
+{% set pin = "PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);" %}
 CREATE OR REPLACE PROCEDURE {{ js }}.run_job(
     p_job         text,
     p_now         timestamptz DEFAULT NULL,
@@ -154,6 +32,7 @@ DECLARE
     v_exec_id    bigint;
     v_status     text        := 'succeeded';
     v_batches    integer     := 0;
+    v_done       text;        -- '5 affected in 1 batch', for the run's message and its last notice
     v_affected   bigint      := 0;
     v_details    jsonb       := '{}'::jsonb;
     v_result     jsonb;
@@ -184,7 +63,7 @@ BEGIN
        batch_size items and later ones adapt, within [min_batch_size, max_batch_size], to
        take about batch_time each. Records the run in job_executions; on error records it
        as failed with its SQLSTATE and where it was raised, and re-raises. */
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    {{ pin }}
 
     -- Guards first.
     IF p_limit IS NOT NULL AND p_limit < 0 THEN
@@ -201,7 +80,7 @@ BEGIN
     END IF;
     -- Inside a caller's transaction block this COMMIT fails (2D000) before any lock is taken.
     COMMIT;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    {{ pin }}
     v_lock_key := pg_catalog.hashtextextended(
         pg_catalog.concat({{ (jobs_schema ~ '.run_job:') | literal }}, p_job), 0);
     IF NOT pg_catalog.pg_try_advisory_lock(v_lock_key) THEN
@@ -223,7 +102,7 @@ BEGIN
         'executed_by', coalesce(p_executed_by, session_user), 'run_as', current_user,
         'application_name', pg_catalog.current_setting('application_name')));
     COMMIT;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    {{ pin }}
 
     v_size := v_job.batch_size;
     <<batches>>
@@ -239,7 +118,6 @@ BEGIN
         LOOP
             ex_state := NULL;
             BEGIN
-                PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
                 PERFORM pg_catalog.set_config('lock_timeout', v_job.lock_timeout, true);
                 v_call_start := pg_catalog.clock_timestamp();
                 EXECUTE pg_catalog.format('SELECT %I.%I($1, false, $2, $3)', {{ jobs_schema | literal }}, p_job)
@@ -263,7 +141,7 @@ BEGIN
             END;
             EXIT attempts WHEN ex_state IS NULL;
             ROLLBACK;
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            {{ pin }}
             EXIT attempts WHEN ex_state NOT IN ('40001', '40P01', '55P03') OR v_attempt >= v_job.max_retries;
             v_attempt := v_attempt + 1;
             v_wait_ms := v_job.retry_backoff_ms * 2 ^ (v_attempt - 1) * (0.75 + pg_catalog.random() / 2);
@@ -283,7 +161,7 @@ BEGIN
                 'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint,
                 'error', ex_message, 'sqlstate', ex_state, 'error_context', ex_context));
             COMMIT;
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            {{ pin }}
             PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
             -- Re-raised as it came: SQLSTATE, message and every field a caller may read
             -- (RAISE takes no NULL option; an empty field reads as absent). Its own CONTEXT
@@ -306,7 +184,7 @@ BEGIN
             'batch', v_batches, 'size', v_want, 'affected', v_batch_n, 'total', v_affected,
             'ms', pg_catalog.round(EXTRACT(EPOCH FROM v_call_time) * 1000)));
         COMMIT;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        {{ pin }}
         RAISE NOTICE 'job %: batch % done, % affected, % in total', p_job, v_batches, v_batch_n, v_affected;
 
         -- Done when the job says nothing is left after this batch. A row the app makes due
@@ -323,19 +201,21 @@ BEGIN
         END IF;
     END LOOP batches;
 
+    v_done := pg_catalog.format('%s affected in %s %s', v_affected, v_batches,
+                                CASE WHEN v_batches = 1 THEN 'batch' ELSE 'batches' END);
     PERFORM {{ js }}.run_update(v_exec_id, v_status, v_affected, v_batches, v_details, NULL, CASE
                WHEN v_status = 'partial' THEN pg_catalog.format(
-                   '%s affected in %s batches; stopped at the time budget of %s', v_affected, v_batches, v_job.time_budget)
-               WHEN p_limit IS NOT NULL AND v_affected >= p_limit THEN pg_catalog.format(
-                   '%s affected in %s batches; stopped at the limit', v_affected, v_batches)
-               ELSE pg_catalog.format('%s affected in %s batches', v_affected, v_batches)
+                   '%s; stopped at the time budget of %s', v_done, v_job.time_budget)
+               WHEN p_limit IS NOT NULL AND v_affected >= p_limit
+                   THEN pg_catalog.format('%s; stopped at the limit', v_done)
+               ELSE v_done
            END);
     PERFORM {{ js }}.announce('end', p_job, v_exec_id, pg_catalog.jsonb_build_object(
         'status', v_status, 'affected', v_affected, 'batches', v_batches, 'details', v_details,
         'duration_ms', (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - v_started) * 1000)::bigint));
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(v_lock_key);
-    RAISE NOTICE 'job %: %, % affected in % batches', p_job, v_status, v_affected, v_batches;
+    RAISE NOTICE 'job %: %, %', p_job, v_status, v_done;
 END
 $proc$;
 

@@ -1,48 +1,20 @@
 {#
-  calculate_badges (docs/rules.md: The week, The jobs, Boundaries): who holds each of the eight
-  weekly badges in the week of p_now (Monday 00:00 to Monday 00:00 in `timezone`), applied to user_badges as a diff,
-  one badge_history row per change, then user_effect_tiers from the active badge count.
-
-  The rules, as docs/rules.md words them (bets count by created_at in the week; "settled" = won or
-  lost; pushes and cancelled bets are ignored unless a rule names them):
-    hot_streak    the user's most recent hot_streak_min (3) settled bets of the week are all wins
-    profit_king   the week's highest net profit (sum of actual_win over won, lost and pushed
-                  bets), when > 0; ties all get it; users with no such bet are not ranked
-    riding_wave   others' settled tails of the user's picks, created this week, made > 0 net
-    sharp         >= sharp_min_bets (5) settled bets and won / settled >= sharp_win_rate (70) %,
-                  compared in integers (wins * 100 >= 70 * settled), so 69.9 % is not 70 %
-    fade_god      as riding_wave, for fades
-    most_active   >= most_active_picks (10) pick posts created this week, deleted since or not
-    ghost         a post at or before now - ghost_after (3 days), none in (now - 3 days, now]
-    sunday_sweep  >= sunday_sweep_min (3) settled bets on `nfl_sport` games created on the
-                  week's Sunday, all won. The Sunday is the calendar day in `timezone`, from
-                  Sunday 00:00 to Monday 00:00 local time: 25 hours on the Sunday a DST change
-                  gives back an hour, 23 when it takes one (the "last 24 hours" of docs/rules.md, The week, is that
-                  day on every other Sunday).
-  A tail or fade is the bet pick_actions.resulting_bet_id names; the pick's author is "the
-  user"; a user's tail or fade of their own pick does not count.
-
-  The diff, per user: an active badge of an earlier week is expired (lost_at = p_now); an
-  active badge of this week that no longer qualifies is revoked (lost_at = p_now); a badge
-  that qualifies and is not active this week is awarded (a new row, earned_at = p_now,
-  week_start_date = the week's Monday, weekly_reset_at = the next week's start). An active
-  badge that still qualifies is left alone, so a second run changes nothing. A row's week is
-  its week_start_date, or the week of its earned_at when that is NULL. Then the user's tier:
-  2 with >= tier_two_badges (3) active badges this week, 1 with >= 1, else 0, written to
-  user_effect_tiers where it changes (a user without a row is at 0).
-
-  Batches walk users in id order. profit_king needs the whole week's best profit: the first
-  batch computes it and passes it on in `next`, so every batch of a run ranks against the
-  same figure, and a run interrupted between batches and run again ends where one
-  uninterrupted run ends.
-
-  user_effect_tiers is the job set's table in the app schema (SnapBet lacks it), created
-  here, idempotently.
-  Variables: app_schema, jobs_schema, timezone, the thresholds above, nfl_sport.
+  calculate_badges (docs/rules.md: The week, The jobs, Boundaries): who holds each of the
+  eight weekly badges in the week of p_now, applied to user_badges as a diff with one
+  badge_history row per change, then user_effect_tiers from the active badge count. The
+  rules and the diff are docs/rules.md's; here, where it is silent: sharp's rate is compared
+  in integers (wins * 100 >= rate * settled: 69.9 % is not 70 %); sunday_sweep's Sunday is
+  the calendar day in `timezone` (23 or 25 hours when DST changes); a badge's week is its
+  week_start_date, or the week of its earned_at when that is NULL.
+  Batches walk users in id order; profit_king ranks against the week's best profit, which
+  the first batch computes and passes on in `next`, so an interrupted run ends where an
+  uninterrupted one does. user_effect_tiers is the job set's table (SnapBet lacks it).
+  Variables: app_schema, jobs_schema, timezone, the badges' thresholds, nfl_sport.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
-{% from "macros/take.sql" import take, take_users with context %}
+{% from "macros/take.sql" import take_users with context %}
+{% from "macros/position.sql" import position %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
 {% set app = app_schema | ident %}
@@ -208,8 +180,7 @@ pg_catalog.jsonb_build_object(
 {% set declare %}
 {{ week_declare }}
     v_best       bigint;
-    v_from       uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
-                                   THEN (v_after -> 'users' ->> 0)::uuid END;
+    v_from       uuid        := {{ position('users', 'uuid') }};
     v_ids        uuid[];
     v_tiers      bigint;
 {% endset %}

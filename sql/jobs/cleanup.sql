@@ -16,17 +16,16 @@
                       deletes cascade to whatever is left
     chats             group chats without members, created more than empty_chat_grace
                       (1 hour) ago: a chat the app has just created gets its members first
-    abandoned         `running` runs whose backend is gone, marked `abandoned`: the backend
-                      is identified by backend_pid and backend_start together, so a PID the
-                      server has reused for another session does not keep a dead run alive
-                      (rows without backend_start, from earlier releases: a live backend with
-                      that PID started before the run)
+    abandoned         `running` runs whose backend is gone (jobs.backend_alive), marked
+                      `abandoned`
   "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
   Variables: app_schema, jobs_schema, the intervals above.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
+{% from "macros/hard_delete.sql" import hard_delete %}
 {% from "macros/take.sql" import take %}
+{% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
@@ -40,9 +39,7 @@
     v_chat_cut   timestamptz := p_now - {{ empty_chat_grace | interval }};
     v_since      timestamptz;
     v_through    timestamptz;
-    v_from_post  jsonb       := v_after -> 'reactions';
-    v_from_run   bigint      := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'cron_run_details') = 'array'
-                                     THEN (v_after -> 'cron_run_details' ->> 0)::bigint END;
+    v_from_run   bigint      := {{ position('cron_run_details', 'bigint') }};
     v_cron       boolean;
     v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% endset %}
@@ -53,27 +50,11 @@
     "abandoned. At most p_limit items. With p_dry_run it writes nothing and returns the same figures. "
     "Returns {affected, details{notifications, executions, cron_run_details, reactions, chats, "
     "abandoned}}.", declare) %}
-    -- The run's window of soft-deleted posts.
-{{ mark_window('cleanup', 'reactions_through', soft_delete_lag,
-               'SELECT pg_catalog.max(p.deleted_at) FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at IS NOT NULL') }}
+{{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
+               [('created_at', 'timestamptz'), ('id', 'uuid')]) }}
 
-{% call select_apply('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
-                     [('created_at', 'timestamptz'), ('id', 'uuid')]) %}
-        w AS (
-            DELETE FROM {{ app }}.notifications AS t
-             USING c
-             WHERE t.id = c.id AND t.created_at < v_notif_cut
-            RETURNING t.id)
-{% endcall %}
-
-{% call select_apply('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
-                     [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') %}
-        w AS (
-            DELETE FROM {{ js }}.job_executions AS t
-             USING c
-             WHERE t.id = c.id AND t.executed_at < v_exec_cut AND t.status <> 'running'
-            RETURNING t.id)
-{% endcall %}
+{{ hard_delete('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
+               [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') }}
 
     -- pg_cron's history, by runid (it grows with start_time), through dynamic SQL: the table
     -- exists only where pg_cron is installed.
@@ -99,20 +80,19 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('cron_run_details', v_n);
 
-    -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order.
-    IF v_after -> 'reactions' OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
-        v_ids := '{}';
-    ELSIF v_left = 0 THEN
-        v_ids := '{}';
-        v_more := true;
-    ELSE
+    -- Reactions on soft-deleted posts, post by post in (deleted_at, id) order, in the run's
+    -- window of soft-deleted posts.
+{{ mark_window('cleanup', 'reactions_through', soft_delete_lag,
+               'SELECT pg_catalog.max(p.deleted_at) FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at IS NOT NULL') }}
+{% call walk('reactions', 'v_ids') %}
         WITH c AS (
             SELECT p.deleted_at, p.id
               FROM {{ app }}.posts AS p
              WHERE p.deleted_at IS NOT NULL
                AND (v_since IS NULL OR p.deleted_at > v_since)
-               AND (v_from_post IS NULL
-                    OR (p.deleted_at, p.id) > ((v_from_post ->> 0)::timestamptz, (v_from_post ->> 1)::uuid))
+               AND (v_after -> 'reactions' IS NULL
+                    OR (p.deleted_at, p.id) > ({{ position('reactions', 'timestamptz', 0) }},
+                                               {{ position('reactions', 'uuid', 1) }}))
                AND EXISTS (SELECT FROM {{ app }}.reactions AS r WHERE r.post_id = p.id)
              ORDER BY p.deleted_at, p.id
              LIMIT v_left)
@@ -121,14 +101,7 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
                   FROM c AS l ORDER BY l.deleted_at DESC, l.id DESC LIMIT 1)
           INTO v_ids, v_seen, v_last
           FROM c;
-        IF v_left IS NULL OR v_seen < v_left THEN
-            v_after := v_after || '{"reactions": "done"}'::jsonb;
-        ELSE
-            v_after := v_after || pg_catalog.jsonb_build_object('reactions', v_last);
-            v_more := true;
-        END IF;
-        v_left := v_left - v_seen;
-    END IF;
+{% endcall %}
     IF p_dry_run THEN
         SELECT pg_catalog.count(*) INTO v_n FROM {{ app }}.reactions AS r WHERE r.post_id = ANY (v_ids);
     ELSE
@@ -139,25 +112,12 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('reactions', v_n);
 
-{% call select_apply('chats', app ~ '.chats',
+{{ hard_delete('chats', app ~ '.chats',
         "t.chat_type = 'group' AND coalesce(t.created_at, '-infinity') < v_chat_cut
          AND NOT EXISTS (SELECT FROM " ~ app ~ ".chat_members AS m WHERE m.chat_id = t.id)",
-        [('id', 'uuid')]) %}
-        w AS (
-            DELETE FROM {{ app }}.chats AS t
-             USING c
-             WHERE t.id = c.id AND t.chat_type = 'group'
-               AND NOT EXISTS (SELECT FROM {{ app }}.chat_members AS m WHERE m.chat_id = t.id)
-            RETURNING t.id)
-{% endcall %}
+        [('id', 'uuid')]) }}
 
-{% set gone -%}
-t.status = 'running' AND NOT EXISTS (
-             SELECT FROM pg_catalog.pg_stat_activity AS a
-              WHERE a.pid = t.backend_pid
-                AND (a.backend_start = t.backend_start
-                     OR (t.backend_start IS NULL AND a.backend_start <= t.executed_at)))
-{%- endset %}
+{% set gone = "t.status = 'running' AND NOT " ~ js ~ ".backend_alive(t.backend_pid, t.backend_start, t.executed_at)" %}
 {% call select_apply('abandoned', js ~ '.job_executions', gone, [('id', 'bigint')], ids='v_runs') %}
         w AS (
             UPDATE {{ js }}.job_executions AS t

@@ -5,8 +5,8 @@
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
-{% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/soft_delete.sql" import soft_delete %}
+{% from "macros/hard_delete.sql" import hard_delete %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set by_expiry = [('expires_at', 'timestamptz'), ('id', 'uuid')] %}
@@ -52,14 +52,8 @@
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
 {% for table in ['comments', 'posts', 'stories', 'messages'] %}
-{% call select_apply('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
-                     [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false) %}
-        w AS (
-            DELETE FROM {{ app }}.{{ table | ident }} AS t
-             USING c
-             WHERE t.id = c.id AND t.deleted_at < v_cutoff
-            RETURNING t.id)
-{% endcall %}
+{{ hard_delete('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
+               [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false) }}
     v_hard := v_hard + v_n;
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);

@@ -7,9 +7,10 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/job_result.sql" import job_result %}
+{% set js = jobs_schema | ident %}
 {% set app = app_schema | ident %}
 {% set declare %}
-    v_week_start timestamptz := {{ jobs_schema | ident }}.week_start(p_now, {{ timezone | literal }});
+    v_week_start timestamptz := {{ js }}.week_start(p_now, {{ timezone | literal }});
     v_ids        uuid[];
     v_users      bigint;
 {% endset %}

@@ -36,6 +36,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take, take_users with context %}
+{% from "macros/position.sql" import position %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/user_table.sql" import user_table with context %}
@@ -154,8 +155,7 @@ own AS (
 {%- endmacro %}
 {% set declare %}
 {{ week_locals() }}
-    v_from            uuid        := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'users') = 'array'
-                                   THEN (v_after -> 'users' ->> 0)::uuid END;
+    v_from            uuid        := {{ position('users', 'uuid') }};
     v_since           timestamptz;
     v_through         timestamptz;
     v_ids             uuid[];

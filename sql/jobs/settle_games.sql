@@ -30,6 +30,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/take.sql" import take %}
+{% from "macros/position.sql" import position %}
 {% set app = app_schema | ident %}
 {# Completed and cancelled games with pending bets, in id order after v_from. #}
 {% macro pending_games(lock) -%}
@@ -105,8 +106,7 @@ pg_catalog.jsonb_build_object(
                        CASE WHEN {{ rows }}.status = 'lost' THEN 0 ELSE {{ rows }}.stake + {{ rows }}.actual_win END), 0))
 {%- endmacro %}
 {% set declare %}
-    v_from    text    := CASE WHEN pg_catalog.jsonb_typeof(v_after -> 'games') = 'array'
-                                   THEN (v_after -> 'games' ->> 0)::text END;
+    v_from    text    := {{ position('games', 'text') }};
     v_games   text[]  := '{}'::text[];
     v_held    text[];
     v_credit  bigint;

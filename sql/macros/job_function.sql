@@ -1,29 +1,20 @@
 {#
   The frame every job function shares (docs/rules.md: The runner): the signature
-  jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb; a pinned search_path of
-  pg_catalog (nothing shadows a built-in), the app schema (SnapBet's own triggers name
-  tables without a schema and must find them when a job's write fires them) and pg_temp
-  last (no temporary object shadows anything); JIT off (batches are small; JIT compiled
-  every statement of a batch for ~140 ms); custom plans always (after five batches
-  PL/pgSQL switched to a cached generic plan that, knowing neither the batch's size nor its
-  position, hashed every due post to update a few: ~370 ms a batch at 1M posts, whatever
-  its size); the `comment` both at the top of the body and in COMMENT ON FUNCTION (what
-  \df+ shows); a guard on p_limit; a guard that fails the batch, dry runs too, when row
-  security would hide rows of a table the owner works on (jobs.blind_spots(): a job that
-  sees no rows would "succeed" having done nothing); then the caller's statements. Not
-  executable by PUBLIC.
-  `declare` is the rest of the DECLARE section ({% set declare %}…{% endset %}); the frame
-  declares what macros/select_apply.sql needs, and the job ends with macros/job_result.sql.
-  p_after carries a run's position from batch to batch.
-  SECURITY DEFINER: run_job calls it as the runner role, which has no right on the app's
-  tables; it runs as the owner role, which has them, with its search_path pinned. Executable
-  by the owner and the runner only (sql/privileges.sql).
+  jobs.<name>(p_now, p_dry_run, p_limit, p_after) RETURNS jsonb, p_after carrying a run's
+  position from batch to batch (macros/position.sql); SECURITY DEFINER, since run_job calls
+  it as the runner role, which has no right on the app's tables, and executable by the owner
+  and the runner only (sql/privileges.sql); a pinned search_path of pg_catalog (nothing
+  shadows a built-in), the app schema (SnapBet's triggers name their tables without one) and
+  pg_temp last; JIT off and custom plans always, because a batch is small and its position
+  is what makes its plan cheap (bench/README.md: JIT and generic plans); the `comment` at
+  the top of the body and in COMMENT ON FUNCTION (what \df+ shows); guards on p_limit and
+  on row security hiding rows from the owner (jobs.blind_spots(): a job that sees no rows
+  would "succeed" having done nothing); then the caller's statements, ending with
+  macros/job_result.sql. `declare` is the rest of the DECLARE section.
 #}
+{% set js = jobs_schema | ident %}
 {% macro job_function(name, comment, declare) %}
-{% set fn = (jobs_schema | ident) ~ '.' ~ (name | ident) %}
--- The 3-argument form of earlier releases; the 4th argument has a default, so 3-argument
--- calls keep working.
-DROP FUNCTION IF EXISTS {{ fn }}(timestamptz, boolean, integer);
+{% set fn = js ~ '.' ~ (name | ident) %}
 CREATE OR REPLACE FUNCTION {{ fn }}(
     p_now     timestamptz,
     p_dry_run boolean DEFAULT false,
@@ -53,7 +44,7 @@ BEGIN
     IF p_limit IS NOT NULL AND p_limit < 0 THEN
         RAISE EXCEPTION 'p_limit must be >= 0, got %', p_limit USING ERRCODE = '22023';
     END IF;
-    v_blind := {{ jobs_schema | ident }}.blind_spots();
+    v_blind := {{ js }}.blind_spots();
     IF v_blind <> '{}'::text[] THEN
         RAISE EXCEPTION 'row level security hides rows of % from role %: the job would not see them',
                         pg_catalog.array_to_string(v_blind, ', '), current_user

@@ -11,20 +11,21 @@
   v_through (never moving back). A run stopped at a limit or its time budget leaves it, so
   the next run looks at the same window again.
 #}
+{% set js = jobs_schema | ident %}
 {% macro mark_window(job, key, lag, latest) %}
     IF v_after ? 'through' THEN
         v_since := (v_after ->> 'since')::timestamptz;
         v_through := (v_after ->> 'through')::timestamptz;
     ELSE
         SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }} INTO v_since
-          FROM {{ jobs_schema | ident }}.job_state AS s WHERE s.job_name = {{ job | literal }};
+          FROM {{ js }}.job_state AS s WHERE s.job_name = {{ job | literal }};
         v_through := ({{ latest }});
         v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
     END IF;
 {% endmacro %}
 {% macro mark_advance(job, key) %}
     IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
-        INSERT INTO {{ jobs_schema | ident }}.job_state AS s (job_name, state, updated_at)
+        INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
         VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_through), p_now)
         ON CONFLICT (job_name) DO UPDATE
            SET state = s.state || pg_catalog.jsonb_build_object({{ key | literal }}, GREATEST(

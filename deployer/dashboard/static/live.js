@@ -30,6 +30,13 @@
     td.appendChild(span);
   }
 
+  // An announcement's moment as the rows the server drew show theirs: "2026-11-30 12:00:05 UTC".
+  function utc(at) {
+    const when = new Date(at);
+    if (!at || isNaN(when.getTime())) return String(at || "");
+    return when.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
   function ms(value) {
     if (value === undefined || value === null) return "";
     return value < 10000 ? value + " ms" : (value / 1000).toFixed(1) + " s";
@@ -49,7 +56,7 @@
     link.textContent = event.job;
     jobCell.appendChild(link);
     row.appendChild(jobCell);
-    row.appendChild(cell(String(event.at || "").slice(0, 19).replace("T", " ")));
+    row.appendChild(cell(utc(event.at)));
     for (const field of ["status", "batches", "affected", "duration"]) {
       const td = cell("");
       td.dataset.field = field;
