@@ -102,6 +102,7 @@ def test_a_dry_run_writes_no_wal(smoke):
     assert rows["expire_content"]["affected"] == SMOKE.posts
     assert rows["reset_bankrolls"]["affected"] == SMOKE.users
     assert all(r["own_wal_bytes"] == 0 for r in rows.values())
+    assert all(r["real_wal_bytes"] > 0 for r in rows.values())  # the same count sees a real run's writes
 
 
 def test_client_rss_is_measured_at_both_sizes(smoke):
