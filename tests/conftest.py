@@ -20,6 +20,8 @@ from deployer.db import dsn_for_database
 from tests import pg
 from tests.sqlfluff_memo import MEMO
 
+pytest_plugins = ["tests.workers"]
+
 TEMPLATE = "jobset_template"
 _counter = itertools.count(1)
 
@@ -53,19 +55,33 @@ SERVER: dict[str, str | None] = {}  # the versions the session's server has (pg.
 
 
 @pytest.fixture(scope="session")
-def admin_dsn() -> Iterator[str]:
+def admin_dsn(request) -> Iterator[str]:
     """The server's `postgres` database, where pg_cron lives. Its versions are checked
     against JOBSET_EXPECT_PG_VERSION / JOBSET_EXPECT_PG_CRON and written where
-    JOBSET_TEST_SERVER_INFO says (tests/pg.py)."""
+    JOBSET_TEST_SERVER_INFO says (tests/pg.py); a worker sends them to the run's summary."""
     with pg.server() as dsn:
         SERVER.update(pg.describe(dsn))
-        if os.environ.get("JOBSET_TEST_SERVER_INFO"):
-            with open(os.environ["JOBSET_TEST_SERVER_INFO"], "w", encoding="utf-8") as out:
+        if hasattr(request.config, "workeroutput"):
+            request.config.workeroutput["jobset_server"] = dict(SERVER)
+        info = os.environ.get("JOBSET_TEST_SERVER_INFO")
+        if info:  # whole, whichever worker writes it last
+            fd, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(info)))
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(SERVER, out)
+            os.replace(partial, info)
         failures = pg.expectation_failures(SERVER)
+        if failures and hasattr(request.config, "workeroutput"):  # a worker: the whole run stops
+            request.session.shouldstop = "; ".join(failures)
+            pytest.fail("; ".join(failures), pytrace=False)
         if failures:
             pytest.exit("; ".join(failures), returncode=1)
         yield dsn
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """A worker's server, for the run's summary (the workers' servers are alike)."""
+    SERVER.update(getattr(node, "workeroutput", {}).get("jobset_server") or {})
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -137,7 +153,7 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
     from deployer import local
     from deployer.db import connect
 
-    with local.throwaway("jobset-pw-", 56432) as primary:
+    with pg.cluster("jobset-pw-", 56432) as primary:
         with connect(primary.url()) as c:
             install.install_app_schema(c, test_manifest.template_vars())
             c.execute(f"CREATE ROLE {PW_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
@@ -147,15 +163,22 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
             c.execute("SELECT pg_reload_conf()")
         home = Path(tempfile.mkdtemp(prefix="jobset-standby-", dir="/tmp"))
         home.chmod(0o755)
-        data, port = home / "data", local._free_port(57432)
+        data = home / "data"
         local._chown_server(home)
         bins = local.bindir()
         run = lambda cmd: subprocess.run(local._as_server_user(cmd), check=True, capture_output=True)  # noqa: E731
         # -c fast: the base backup's checkpoint at once, not spread over up to a minute.
         run([str(bins / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1", "-p", str(primary.port),
              "-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
-        run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
-             "-o", f"-p {port} -k {home}"])
+        for attempt in range(3):  # another test run may take the port found free before the standby binds it
+            port = local._free_port(57432)
+            try:
+                run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
+                     "-o", f"-p {port} -k {home}"])
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
         with connect(primary.url()) as c:  # the standby keeps it; the primary is a server without pg_cron
             c.execute("DROP EXTENSION pg_cron")
         try:

@@ -6,12 +6,15 @@ and the lint tests run it again and again over templates that are the same but f
 deliberate mistake. Here `Linter.lint_string` keeps each result, keyed by everything it
 depends on (sqlfluff's version, its whole configuration, the file name and the SQL text), in
 the directory $JOBSET_TEST_SQLFLUFF_MEMO that the test session shares between its workers:
-the same input gives sqlfluff's own result back (its LintedFile, pickled), any other input
-is linted anew. Everything of deployer runs as it does in `python -m deployer.cli`.
+the same input gives sqlfluff's own result back (its LintedFile, pickled, without the parse
+tree, as sqlfluff's parallel runner hands one back), any other input is linted anew, once
+(a process about to lint what another is linting waits for its result). Everything of
+deployer runs as it does in `python -m deployer.cli`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -43,16 +46,20 @@ def _keep_results(directory: Path) -> None:
         key = hashlib.sha256(json.dumps([sqlfluff.__version__, settings, fname, in_str, encoding],
                                         sort_keys=True, default=_described).encode()).hexdigest()
         path = directory / f"{key}.pickle"
-        try:
-            return pickle.loads(path.read_bytes())
-        except (OSError, EOFError, pickle.UnpicklingError):
-            pass
-        result = lint_string(self, in_str, fname, fix, config, encoding)
-        fd, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(result, out)
-        os.replace(partial, path)  # whole or absent, whichever worker reads it
-        return result
+        with open(directory / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker linting the same: wait for its result
+            try:
+                return pickle.loads(path.read_bytes())
+            except (OSError, EOFError, pickle.UnpicklingError):
+                pass
+            # Without its parse tree, as sqlfluff's own parallel runner hands a file back: what
+            # deployer reads is the violations.
+            result = lint_string(self, in_str, fname, fix, config, encoding)._replace(tree=None)
+            fd, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(result, out)
+            os.replace(partial, path)
+            return result
 
     Linter.lint_string = remembered
 

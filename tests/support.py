@@ -8,20 +8,26 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from tests import forkserver
+
 
 def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path | None = None,
         sqlfluff_memo: bool = False):
     """Run `deployer` as a subprocess with no terminal: the manifest's `test` environment,
-    the database `dsn` (else none from the caller's environment), extra `env`. With
-    `sqlfluff_memo`, sqlfluff's results are kept for the session (tests/sqlfluff_memo.py)."""
+    the database `dsn` (else none from the caller's environment), extra `env`. A fork of a
+    server that has imported its dependencies already (tests/forkserver.py); with
+    `sqlfluff_memo`, a new interpreter that keeps sqlfluff's results for the session
+    (tests/sqlfluff_memo.py)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEPLOYER_ENV")}
     environ["DEPLOYER_ENV"] = "test"
     if dsn:
         environ["DATABASE_URL"] = dsn
     environ.update(env or {})
-    program = [str(Path(__file__).with_name("sqlfluff_memo.py"))] if sqlfluff_memo else ["-m", "deployer.cli"]
-    return subprocess.run([sys.executable, *program, *args], capture_output=True, text=True,
-                          env=environ, cwd=cwd, stdin=subprocess.DEVNULL, timeout=120)
+    if not sqlfluff_memo:
+        return forkserver.run(list(args), environ, cwd, timeout=120)
+    return subprocess.run([sys.executable, str(Path(__file__).with_name("sqlfluff_memo.py")), *args],
+                          capture_output=True, text=True, env=environ, cwd=cwd, stdin=subprocess.DEVNULL,
+                          timeout=120, check=False)
 
 
 def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None) -> dict:
