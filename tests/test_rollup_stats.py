@@ -179,6 +179,63 @@ def test_a_limited_run_leaves_the_mark_so_the_rest_is_done_later(conn):
     assert mark is not None
 
 
+def figures(conn) -> dict:
+    return {r["user_id"]: {k: r[k] for k in FIGURES}
+            for r in conn.execute("SELECT * FROM public.user_stats").fetchall()}
+
+
+def test_an_emptied_user_stats_is_rebuilt_by_the_next_run(conn):
+    users = [factories.user(conn) for _ in range(3)]
+    for i, u in enumerate(users):
+        history(conn, u, "WL"[: i + 1], start=NOW - 30 * HOUR + i * HOUR)
+    run(conn)
+    late = factories.user(conn)
+    history(conn, late, "W", start=NOW - 3 * HOUR)  # past the mark
+    run(conn, NOW + HOUR)
+    before = figures(conn)
+    assert len(before) == 4
+    conn.execute("DELETE FROM public.user_stats")
+    # every user (and SnapBet's system user), as a first run; the dry run says so too
+    assert run(conn, NOW + HOUR, dry_run=True)["details"] == {"users": 5, "changed": 4, "rebuild": True}
+    again = run(conn, NOW + HOUR)
+    assert (again["affected"], again["details"]["rebuild"]) == (4, True)
+    assert figures(conn) == before
+    quiet = run(conn, NOW + 2 * HOUR)  # the hourly run looks past the mark (less settle_lag) again
+    assert quiet["details"] == {"users": 1, "changed": 0}  # `late`, settled within the lag
+
+
+def test_a_user_stats_restored_from_a_backup_older_than_the_mark_is_rebuilt(conn):
+    a, b = factories.user(conn), factories.user(conn)
+    history(conn, a, "W", start=NOW - 30 * HOUR)
+    history(conn, b, "L", start=NOW - 30 * HOUR)
+    run(conn)
+    conn.execute("CREATE TEMP TABLE backup AS SELECT * FROM public.user_stats")
+    history(conn, a, "LL", start=NOW + HOUR)  # settled after the backup
+    run(conn, NOW + 5 * HOUR)
+    current = figures(conn)
+    assert current[a]["settled_bets"] == 3
+    conn.execute("DELETE FROM public.user_stats")
+    conn.execute("INSERT INTO public.user_stats SELECT * FROM backup")
+    restored = run(conn, NOW + 6 * HOUR)
+    assert (restored["affected"], restored["details"]["rebuild"]) == (1, True)  # a's row; b's was right
+    assert figures(conn) == current
+
+
+def test_a_rebuild_cut_short_goes_on_at_the_next_run(conn):
+    users = [factories.user(conn) for _ in range(4)]
+    for u in users:
+        history(conn, u, "W", start=NOW - 30 * HOUR)
+    run(conn)
+    before = figures(conn)
+    conn.execute("DELETE FROM public.user_stats")
+    first = run(conn, limit=2)
+    assert first["details"]["rebuild"] is True and first["next"] is not None
+    assert conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'rollup_stats'").fetchone()["state"] == {}
+    assert run(conn)["details"] == {"users": 5, "changed": 3}  # no mark: every user, as a first run
+    assert figures(conn) == before
+    assert run(conn)["details"] == {"users": 4, "changed": 0}  # the mark again: the bets within settle_lag
+
+
 def test_the_dry_run_writes_nothing(conn):
     user_id = factories.user(conn)
     history(conn, user_id, "WLW", start=NOW - 5 * HOUR)

@@ -10,7 +10,10 @@
   complete run saw (jobs.job_state), minus `settle_lag`: a settle_games batch whose
   settled_at (its run's now) is older than a mark but commits after the run that set it is
   still seen, as long as settle_lag exceeds settle_games' time budget. Without a mark (the
-  first run) every user is walked, in id order. Each candidate's row is computed from all
+  first run) every user is walked, in id order; so too when user_stats no longer holds what
+  the runs up to the mark wrote (emptied, or restored from an older backup: its newest
+  updated_at is missing or older than the one recorded with the mark, macros/mark.sql),
+  and details say `rebuild: true`. Each candidate's row is computed from all
   of the user's bets, set-based, and written only where it differs from the stored one, so
   `affected` is the rows that changed and a second run affects 0. The mark moves only when
   a run finishes (not at a limit or the time budget), so an unfinished run's users are due
@@ -68,6 +71,8 @@ ALTER TABLE {{ app }}.user_stats
     ADD COLUMN IF NOT EXISTS week_net              bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS tail_profit_generated bigint      NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS fade_profit_generated bigint      NOT NULL DEFAULT 0;
+-- The table's newest write, which the mark is checked against (macros/mark.sql: stamp).
+CREATE INDEX IF NOT EXISTS user_stats_updated_at_idx ON {{ app }}.user_stats (updated_at);
 -- Rows whose week figures may need a new week (due rule c).
 CREATE INDEX IF NOT EXISTS user_stats_week_figures_idx ON {{ app }}.user_stats (week_start)
     WHERE week_bets <> 0 OR tail_profit_generated <> 0 OR fade_profit_generated <> 0;
@@ -159,7 +164,9 @@ own AS (
     v_since           timestamptz;
     v_through         timestamptz;
     v_ids             uuid[];
+    v_stamp           timestamptz;
 {% endset %}
+{% set stamp = 'SELECT pg_catalog.max(s.updated_at) FROM ' ~ app ~ '.user_stats AS s' %}
 {% call job_function("rollup_stats",
     "Recompute user_stats (one row per user with won, lost or pushed bets: totals, win rate, streaks, "
     "biggest win and loss, this week's figures, profit others made tailing and fading the user's picks "
@@ -169,7 +176,7 @@ own AS (
     "p_dry_run it writes nothing and returns the same figures. Returns {affected: rows written, "
     "details{users (examined), changed}}.", declare) %}
 {{ mark_window('rollup_stats', 'settled_through', settle_lag,
-               'SELECT pg_catalog.max(b.settled_at) FROM ' ~ app ~ '.bets AS b') }}
+               'SELECT pg_catalog.max(b.settled_at) FROM ' ~ app ~ '.bets AS b', stamp) }}
 
     -- The batch's users, in id order after the previous batch's last one.
     IF v_since IS NULL THEN
@@ -212,7 +219,8 @@ SELECT d.user_id
         SELECT pg_catalog.count(*) INTO v_n FROM w;
 
     END IF;
-    v_details := pg_catalog.jsonb_build_object('users', v_seen, 'changed', v_n);
-{{ mark_advance('rollup_stats', 'settled_through') }}
+    v_details := pg_catalog.jsonb_build_object('users', v_seen, 'changed', v_n)
+                 || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('rebuild', v_after -> 'rebuild'));
+{{ mark_advance('rollup_stats', 'settled_through', stamp) }}
 {{ job_result('v_n') }}
 {% endcall %}

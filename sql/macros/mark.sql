@@ -10,20 +10,42 @@
   mark_advance(job, key): once a real run has nothing left (v_more unset), the mark becomes
   v_through (never moving back). A run stopped at a limit or its time budget leaves it, so
   the next run looks at the same window again.
+
+  A mark whose job keeps a table (rollup_stats: user_stats) holds only while the table
+  still holds what the runs up to the mark wrote. `stamp` is a SELECT of the table's newest
+  write (its greatest updated_at, read from an index): mark_advance records it beside the
+  mark, and mark_window drops the mark (v_since NULL: everything, as a first run) when the
+  table's stamp is now missing or older, i.e. the table was emptied or restored from a
+  backup older than the mark. A real run drops it from job_state at once, so that a rebuild
+  stopped by the time budget goes on at the next run. The run's `next` then carries
+  `rebuild: true`. Needs the local v_stamp timestamptz.
 #}
 {% set js = jobs_schema | ident %}
-{% macro mark_window(job, key, lag, latest) %}
+{% macro mark_window(job, key, lag, latest, stamp=none) %}
     IF v_after ? 'through' THEN
         v_since := (v_after ->> 'since')::timestamptz;
         v_through := (v_after ->> 'through')::timestamptz;
     ELSE
-        SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }} INTO v_since
+        SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }}{% if stamp %},
+               (s.state ->> 'stamp')::timestamptz{% endif %}
+          INTO v_since{% if stamp %}, v_stamp{% endif %}
           FROM {{ js }}.job_state AS s WHERE s.job_name = {{ job | literal }};
+{% if stamp %}
+        IF v_since IS NOT NULL AND v_stamp IS NOT NULL
+           AND coalesce(({{ stamp }}) < v_stamp, true) THEN
+            v_since := NULL;
+            IF NOT p_dry_run THEN  -- dropped now, so a rebuild cut short by the time budget goes on next run
+                UPDATE {{ js }}.job_state AS s SET state = s.state - {{ key | literal }} - 'stamp'
+                 WHERE s.job_name = {{ job | literal }};
+            END IF;
+            v_after := v_after || pg_catalog.jsonb_build_object('rebuild', true);
+        END IF;
+{% endif %}
         v_through := ({{ latest }});
         v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
     END IF;
 {% endmacro %}
-{% macro mark_advance(job, key) %}
+{% macro mark_advance(job, key, stamp=none) %}
     IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
         INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
         VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_through), p_now)
@@ -31,5 +53,10 @@
            SET state = s.state || pg_catalog.jsonb_build_object({{ key | literal }}, GREATEST(
                    (s.state ->> {{ key | literal }})::timestamptz, v_through)),
                updated_at = EXCLUDED.updated_at;
+{% if stamp %}
+        UPDATE {{ js }}.job_state AS s
+           SET state = s.state || pg_catalog.jsonb_build_object('stamp', ({{ stamp }}))
+         WHERE s.job_name = {{ job | literal }};
+{% endif %}
     END IF;
 {% endmacro %}
