@@ -13,7 +13,7 @@ from pathlib import Path
 
 from deployer import manifest
 
-from bench import client, compare, cost, online
+from bench import client, compare, cost, online, unanalyzed
 from bench.cluster import bench_cluster
 from bench.common import Context
 from bench.data import Templates
@@ -27,6 +27,7 @@ SCENARIOS = {
     "cost_follows_work": cost.cost_follows_work,
     "dry_run": client.dry_run,
     "client_rss": client.client_rss,
+    "unanalyzed": unanalyzed.unanalyzed,
 }
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "bench" / "plans"

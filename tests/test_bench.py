@@ -110,3 +110,13 @@ def test_client_rss_is_measured_at_both_sizes(smoke):
     rows = report.section("client_rss").rows
     assert len(rows) == 4
     assert all(10 < r["rss_mib"] < 1000 for r in rows)
+
+
+def test_unanalyzed_runs_every_job_without_statistics_and_it_does_the_same_work(smoke):
+    report, _, _ = smoke
+    bare = {r["job"]: r for r in report.section("vs_bare").rows}
+    rows = {r["job"]: r for r in report.section("unanalyzed").rows}
+    assert list(rows) == list(COMPARED)
+    for job, row in rows.items():  # the plans may differ, never what the run changes
+        assert (row["status"], row["rows"]) == ("succeeded", bare[job]["rows"])
+        assert row["analyzed_s"] > 0 and row["unanalyzed_s"] > 0

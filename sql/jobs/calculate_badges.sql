@@ -53,9 +53,10 @@ week_bets AS (
              GROUP BY w.user_id
         ), followed AS (
             -- Net profit others made this week tailing / fading each author's picks.
-            -- By key from the batch's users (LATERAL, OFFSET 0 so it stays a per-user
-            -- probe): joins here were planned as scans of every pick action or post, for
-            -- every batch.
+            -- By key from the batch's users, then from each pick (LATERAL, OFFSET 0, so
+            -- each stays a probe): joins here were planned as scans of every pick action
+            -- or post for every batch, and without statistics (bench: unanalyzed) as the
+            -- week's pick actions joined to every post of the batch, 1,000 times over.
             SELECT p.user_id,
                    pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
                    pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
@@ -68,7 +69,7 @@ week_bets AS (
                       JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
                      WHERE a.post_id = p.id AND a.user_id <> p.user_id
                        AND a.created_at >= v_week_start AND a.created_at < v_week_end
-                       AND x.status IN ('won', 'lost')) AS f
+                       AND x.status IN ('won', 'lost') OFFSET 0) AS f
              GROUP BY p.user_id
         ), posters AS (
             SELECT u.user_id,

@@ -1,0 +1,61 @@
+"""unanalyzed: each compared job on tables the planner knows nothing about yet, as right
+after a bulk load or a restore and before autovacuum has analyzed them, against the same
+run on the analyzed template. A job whose plans need statistics to avoid a nested loop over
+millions of rows shows it here: its time jumps while the analyzed one does not."""
+
+from __future__ import annotations
+
+from bench.common import CALL_JOB, NOW, Context, Section, connect, last_run, measured, median
+from bench.compare import compared, rows_changed, unfinished
+
+GOAL = 3.0  # un-analyzed time / analyzed time
+
+# What a restore leaves: no column statistics, and tables and indexes never counted (PostgreSQL
+# then estimates a table's rows from its size on disk, and every selectivity from defaults).
+FORGET = [
+    """DELETE FROM pg_catalog.pg_statistic AS s
+        USING pg_catalog.pg_class AS c
+        WHERE c.oid = s.starelid AND c.relnamespace = 'public'::regnamespace""",
+    """DELETE FROM pg_catalog.pg_statistic_ext_data AS d
+        USING pg_catalog.pg_statistic_ext AS e
+        WHERE e.oid = d.stxoid AND e.stxnamespace = 'public'::regnamespace""",
+    """UPDATE pg_catalog.pg_class SET reltuples = -1, relpages = 0, relallvisible = 0
+        WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'i', 'm', 'p')""",
+]
+
+
+def one_run(ctx: Context, template: str, job: str, forget: bool) -> tuple[dict, dict]:
+    """Our run (CALL jobs.run_job) on a fresh clone, its statistics forgotten first or not."""
+    with ctx.bench.clone(template) as dsn:
+        if forget:
+            with connect(dsn) as conn:
+                for statement in FORGET:
+                    conn.execute(statement)
+        measures = measured(dsn, CALL_JOB, (job, NOW))
+        return measures, last_run(dsn, job)
+
+
+def unanalyzed(ctx: Context) -> Section:
+    section = Section("unanalyzed", "Before ANALYZE: each job on tables without planner statistics",
+                      [("job", "job"), ("rows", "rows changed"), ("analyzed_s", "analyzed"),
+                       ("unanalyzed_s", "not analyzed"), ("ratio", "not / analyzed")])
+    for job in compared(ctx):
+        template = ctx.templates.for_job(job, ctx.scale)
+        analyzed, forgotten, record = [], [], None
+        for _ in range(ctx.runs):  # interleaved, so that drift hits both alike
+            measures, _ = one_run(ctx, template, job, forget=False)
+            analyzed.append(measures["seconds"])
+            measures, record = one_run(ctx, template, job, forget=True)
+            forgotten.append(measures["seconds"])
+        a, u = median(analyzed), median(forgotten)
+        section.rows.append({"job": job, "rows": rows_changed(job, record), "analyzed_s": a, "unanalyzed_s": u,
+                             "ratio": u / a, "status": record["status"]})
+        verdict = "met" if u / a <= GOAL else "missed"
+        section.goals.append(f"unanalyzed {job}: not analyzed / analyzed ≤ {GOAL}× — {verdict} ({u / a:.2f}×)"
+                             + unfinished(record))
+    section.notes.append(
+        "The templates of vs_bare, cloned; on one clone the app schema's planner statistics are forgotten first "
+        "(pg_statistic and extended statistics deleted; reltuples -1 and relpages 0, as for a table never "
+        "vacuumed or analyzed), then `CALL jobs.run_job` at the bench's moment, autovacuum having no reason to "
+        "analyze the fresh clone meanwhile. Median of the runs, interleaved.")
+    return section
