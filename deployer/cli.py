@@ -19,9 +19,10 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
+from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod, units
 from deployer.db import require_session
 from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, OutputClosed, UsageError
+from deployer.release import release
 
 
 class Group(TyperGroup):
@@ -60,7 +61,7 @@ app.add_typer(media_app, name="media")
 
 def _version(value: bool) -> None:
     if value:
-        output.out.print(f"deployer {install.release()}", markup=False)
+        output.out.print(f"deployer {release()}", markup=False)
         raise typer.Exit()
 
 
@@ -94,14 +95,14 @@ def render(
         raise UsageError("--out is empty: name a directory, such as rendered/ (made if missing)")
     out = Path(out_given)
     m = _manifest(manifest, env)
-    units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
-    units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    files = [(r.name, r.sql) for r in units.app_units(m.template_vars())] if with_app_schema else []
+    files += [(u.name, u.sql) for u in units.job_units(m) if not units.is_registry(u.name)]
     from deployer import indexes
 
-    units += indexes.build_scripts(m)
-    _check_out(out, [name for name, _ in units])
+    files += indexes.build_scripts(m)
+    _check_out(out, [name for name, _ in files])
     written = []
-    for name, sql in units:
+    for name, sql in files:
         target = out / name
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer import cron
+from deployer.units import job_unit
 from deployer.errors import ConfigError
 from deployer.render import INTERVAL_RE, BadValue, MissingVariable, make_env, render, sql_root
 
@@ -303,7 +304,7 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     env = make_env(root)
     for job in manifest.jobs.values():
         try:
-            render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
+            render(job_unit(job.name), manifest.template_vars(job), env)
         except BadValue as exc:
             raise ConfigError(f"{_whose(job, exc.value, data, environment)}: {exc}") from None
         except MissingVariable as exc:

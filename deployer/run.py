@@ -14,9 +14,9 @@ import psycopg
 
 from deployer.db import connect, exists, translate, translated
 from deployer.errors import ConfigError, JobFailed, UsageError
-from deployer.install import JOB_SIGNATURES
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
+from deployer.units import JOB_SIGNATURES
 
 Progress = Callable[[str], None]
 
