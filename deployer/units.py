@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from deployer.render import Rendered, framework_templates, make_env, quote_ident, render, sql_root
 
 if TYPE_CHECKING:  # the manifest names its jobs' templates with job_unit
+    import jinja2
+
     from deployer.manifest import Manifest
 
 PRIVILEGES_UNIT = "privileges.sql"
@@ -82,6 +84,16 @@ def app_units(variables: dict) -> list[Rendered]:
     return [render(f"app/{name}", variables, env) for name in names]
 
 
+def _job_sql(manifest: Manifest, name: str, env: jinja2.Environment) -> str:
+    """A job's function, rendered: what manifest.load rendered when the SQL root and the
+    variables are still the same, else rendered now."""
+    variables = manifest.template_vars(manifest.jobs[name])
+    done = manifest.rendered.get(name)
+    if done is not None and done[:2] == (sql_root(), variables):
+        return done[2]
+    return render(job_unit(name), variables, env).sql
+
+
 def job_units(manifest: Manifest) -> list[Unit]:
     """Framework, job functions and registry rows, then the privileges, in install order."""
     env = make_env()
@@ -92,7 +104,7 @@ def job_units(manifest: Manifest) -> list[Unit]:
                     " %s, %s, %s, %s, %s::text[])")
     s = manifest.settings
     for job in manifest.jobs.values():
-        units.append(Unit(job_unit(job.name), render(job_unit(job.name), manifest.template_vars(job), env).sql))
+        units.append(Unit(job_unit(job.name), _job_sql(manifest, job.name, env)))
         units.append(Unit(registry_unit(job.name), registry_sql, (
             job.name, job.description, job.schedule, job.enabled, job.batch_size, job.batch_time,
             job.min_batch_size, job.max_batch_size, job.time_budget,
