@@ -159,8 +159,8 @@ def deploy(
         if not LOCK_TIMEOUT_RE.match(lock_wait):
             raise UsageError(f"--lock-wait must look like '30s' or '500ms', not {lock_wait!r}")
         m.settings["deploy_lock_wait"] = lock_wait
-    result = install.deploy(require_session(local.resolve_dsn(dsn), "deploy"), m, dry=plan, with_app_schema=with_app_schema,
-                            with_schedule=not no_schedule, with_roles=not no_roles)
+    result = install.deploy(require_session(local.resolve_dsn(dsn), "deploy"), m, dry_run=plan,
+                            with_app_schema=with_app_schema, with_schedule=not no_schedule, with_roles=not no_roles)
     missing = [m.line() for m in result.missing]
     if json_out:
         output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),

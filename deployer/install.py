@@ -244,7 +244,8 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             conn.execute(f"DROP FUNCTION IF EXISTS {quote_ident((js, name))}({signature})")
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
         conn.execute(
-            f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (units.job_unit(name), units.registry_unit(name))
+            f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)",
+            (units.job_unit(name), units.registry_unit(name)),
         )
     _record_catalog(conn, manifest, plan.rendered)
     # A handful of rows autovacuum never analyzes: without statistics the planner takes the
@@ -300,10 +301,10 @@ def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: sched
 
 
 def deploy(
-    dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
+    dsn: str, manifest: Manifest, *, dry_run: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
     with_roles: bool = True,
 ) -> Plan:
-    """Deploy in one transaction. With dry=True rehearse it in that transaction and roll it
+    """Deploy in one transaction. With dry_run=True rehearse it in that transaction and roll it
     back, returning the plan with the rights it lacks (plan.missing); for real, a missing
     right is a MissingRights error before anything is committed. With with_schedule=False
     leave pg_cron as it is (without it, a server lacking pg_cron is a ConfigError); with
@@ -325,7 +326,7 @@ def deploy(
             if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
                 plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
                                      f"scheduled job will start ({schedule.LAUNCHER_MISSING})")
-            if dry:
+            if dry_run:
                 _rehearse(conn, manifest, target, plan)
                 return plan
             if plan.missing:
