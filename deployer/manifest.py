@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from deployer import cron
-from deployer.units import job_unit
 from deployer.errors import ConfigError
 from deployer.render import INTERVAL_RE, BadValue, MissingVariable, make_env, render, sql_root
+from deployer.units import job_unit
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
