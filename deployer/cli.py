@@ -19,9 +19,11 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from deployer import install, local, manifest as manifest_mod, output, run as run_mod, status as status_mod
+from deployer import install, local, output, run, status, units
 from deployer.db import require_session
 from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, OutputClosed, UsageError
+from deployer.manifest import LOCK_TIMEOUT_RE, Manifest, load
+from deployer.release import release
 
 
 class Group(TyperGroup):
@@ -60,7 +62,7 @@ app.add_typer(media_app, name="media")
 
 def _version(value: bool) -> None:
     if value:
-        output.out.print(f"deployer {install.release()}", markup=False)
+        output.out.print(f"deployer {release()}", markup=False)
         raise typer.Exit()
 
 
@@ -77,8 +79,8 @@ ManifestPath = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-def _manifest(path: Path | None, env: str | None) -> manifest_mod.Manifest:
-    return manifest_mod.load(path, env)
+def _manifest(path: Path | None, env: str | None) -> Manifest:
+    return load(path, env)
 
 
 @app.command(cls=Command)
@@ -94,14 +96,14 @@ def render(
         raise UsageError("--out is empty: name a directory, such as rendered/ (made if missing)")
     out = Path(out_given)
     m = _manifest(manifest, env)
-    units = [(r.name, r.sql) for r in install.app_units(m.template_vars())] if with_app_schema else []
-    units += [(u.name, u.sql) for u in install.job_units(m) if not u.name.startswith("registry/")]
+    files = [(r.name, r.sql) for r in units.app_units(m.template_vars())] if with_app_schema else []
+    files += [(u.name, u.sql) for u in units.job_units(m) if not units.is_registry(u.name)]
     from deployer import indexes
 
-    units += indexes.build_scripts(m)
-    _check_out(out, [name for name, _ in units])
+    files += indexes.build_scripts(m)
+    _check_out(out, [name for name, _ in files])
     written = []
-    for name, sql in units:
+    for name, sql in files:
         target = out / name
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,11 +156,11 @@ def deploy(
     Repairs drift: objects changed by hand are installed again, extra ones dropped."""
     m = _manifest(manifest, env)
     if lock_wait is not None:
-        if not manifest_mod.LOCK_TIMEOUT_RE.match(lock_wait):
+        if not LOCK_TIMEOUT_RE.match(lock_wait):
             raise UsageError(f"--lock-wait must look like '30s' or '500ms', not {lock_wait!r}")
         m.settings["deploy_lock_wait"] = lock_wait
-    result = install.deploy(require_session(local.resolve_dsn(dsn), "deploy"), m, dry=plan, with_app_schema=with_app_schema,
-                            with_schedule=not no_schedule, with_roles=not no_roles)
+    result = install.deploy(require_session(local.resolve_dsn(dsn), "deploy"), m, dry_run=plan,
+                            with_app_schema=with_app_schema, with_schedule=not no_schedule, with_roles=not no_roles)
     missing = [m.line() for m in result.missing]
     if json_out:
         output.print_json({"plan": plan, "changed": not result.empty and not plan, "changes": result.lines(),
@@ -177,7 +179,7 @@ def deploy(
 
 
 @app.command("run", cls=Command)
-def run_cmd(
+def run_command(
     job: Annotated[str, typer.Argument(metavar="JOB", help="Job name, or `all` for every enabled job.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what a run would do; write nothing.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Do at most N items.")] = None,
@@ -193,47 +195,37 @@ def run_cmd(
 ) -> None:
     """Run a job by hand: a dry run, or a real run through jobs.run_job."""
     m = _manifest(manifest, env)
-    when = run_mod.parse_now(now)
-    run_mod.check_limit(limit)
-    names = ([n for n in manifest_mod.run_order(m) if m.jobs[n].enabled] if job == "all"
-             else [m.job(job).name])
+    when = run.parse_now(now)
+    run.check_limit(limit)
+    names = run.selected(m, job)
     asking = [n for n in names if m.jobs[n].confirm]
     if asking and not dry_run and not force:
         _confirm(f"{', '.join(asking)} changes every user's data", "Run it now?", "run it")
     target = local.resolve_dsn(dsn)
-    results, failed = [], None
-    stopped: set[str] = set()  # failed, or not run because a job it runs after failed
-    for name in names:
-        blocked = [dep for dep in m.jobs[name].after if dep in stopped]
-        if blocked:
-            stopped.add(name)
-            result = run_mod.not_run(name, dry_run, when, limit, f"not run: {', '.join(blocked)} did not succeed")
+
+    def run_one(name: str) -> run.RunResult:
+        if dry_run:
+            return run.dry_run(target, m, name, when, limit, verbose)
+        return _real_run(target, m, name, when, limit, verbose, json_out)
+
+    results, failed = [], False
+    try:
+        for outcome in run.in_order(m, names, run_one, dry_run=dry_run, now=when, limit=limit):
+            result = outcome
+            if isinstance(outcome, JobFailed):
+                failed, result = True, outcome.result
+                if not json_out:
+                    output.error(str(outcome))
             results.append(result)
-            if not json_out:
+            if not json_out and result is not None:
                 output.run_summary(result)
-            continue
-        try:
-            if dry_run:
-                result = run_mod.dry_run(target, m, name, when, limit, verbose)
-            else:
-                result = _real_run(target, m, name, when, limit, verbose, json_out)
-        except JobFailed as exc:
-            failed = failed or exc
-            stopped.add(name)
-            result = exc.result
-            if not json_out:
-                output.error(str(exc))
-        except DeployerError:
-            if json_out and results:  # what already ran is still reported
-                output.print_json([r.as_json() for r in results if r is not None])
-            raise
-        results.append(result)
-        if not json_out and result is not None:
-            output.run_summary(result)
+    except DeployerError:
+        if json_out and results:  # what already ran is still reported
+            output.print_json(run.document(results))
+        raise
     if json_out:
-        docs = [r.as_json() for r in results if r is not None]
-        output.print_json(docs[0] if job != "all" and docs else docs)
-    if failed is not None:
+        output.print_json(run.document(results, single=job != "all"))
+    if failed:
         raise typer.Exit(1)
 
 
@@ -248,11 +240,11 @@ def _confirm(what: str, question: str, without: str) -> None:
 
 def _real_run(dsn, m, name, when, limit, verbose, json_out):
     if verbose:
-        return run_mod.real_run(dsn, m, name, when, limit, progress=output.info)
+        return run.real_run(dsn, m, name, when, limit, progress=output.info)
     if json_out or not output.err.is_terminal:
-        return run_mod.real_run(dsn, m, name, when, limit)
+        return run.real_run(dsn, m, name, when, limit)
     with output.err.status(f"{name}: starting") as spinner:
-        return run_mod.real_run(dsn, m, name, when, limit, progress=lambda text: spinner.update(text))
+        return run.real_run(dsn, m, name, when, limit, progress=lambda text: spinner.update(text))
 
 
 @app.command(cls=Command)
@@ -268,7 +260,7 @@ def history(
     m = _manifest(manifest, env)
     if limit < 1:
         raise UsageError(f"--limit must be 1 or more, not {limit}")
-    rows = status_mod.history(local.resolve_dsn(dsn), m, job, limit)
+    rows = status.history(local.resolve_dsn(dsn), m, job, limit)
     if json_out:
         output.print_json(rows)
         return
@@ -283,9 +275,9 @@ def history(
 
 
 @app.command("schedule", cls=Command)
-def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+def schedule_command(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """Each job's cron expression, what it means, its next run (UTC) and last status."""
-    rows = status_mod.schedule_rows(local.resolve_dsn(dsn), _manifest(manifest, env))
+    rows = status.schedule_rows(local.resolve_dsn(dsn), _manifest(manifest, env))
     if json_out:
         output.print_json(rows)
         return
@@ -299,10 +291,10 @@ def schedule_cmd(json_out: Json = False, dsn: Dsn = None, env: Env = None, manif
         output.info(f"warning: {rows[0]['note']}")
 
 
-@app.command(cls=Command)
-def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+@app.command("status", cls=Command)
+def status_command(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """Health: every enabled job deployed, scheduled, and its last run not failed. Exit 1 if not."""
-    report = status_mod.health(local.resolve_dsn(dsn), _manifest(manifest, env))
+    report = status.health(local.resolve_dsn(dsn), _manifest(manifest, env))
     if json_out:
         output.print_json(report)
     else:
@@ -319,8 +311,8 @@ def status(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: M
         raise typer.Exit(1)
 
 
-@app.command(cls=Command)
-def watch(
+@app.command("watch", cls=Command)
+def watch_command(
     job: Annotated[Optional[str], typer.Argument(metavar="JOB", help="Only this job's runs.")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="Stop after this many seconds.")] = None,
     count: Annotated[Optional[int], typer.Option("--count", help="Stop after this many announcements.")] = None,
@@ -331,7 +323,7 @@ def watch(
 ) -> None:
     """Show runs live as they start, progress and end (whoever runs them: pg_cron, a person),
     until Ctrl-C, --timeout or --count."""
-    from deployer import watch as watch_mod
+    from deployer import watch
 
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout must be more than 0 seconds (a finite number), not {timeout}")
@@ -341,12 +333,12 @@ def watch(
     channel = m.settings["notify_channel"]
     ready = (lambda: output.info(f"watching {job or 'every job'} on channel {channel}; Ctrl-C to stop"))
     try:
-        for event in watch_mod.events(require_session(local.resolve_dsn(dsn), "watch"), m, job, timeout=timeout, count=count, ready=ready):
+        for event in watch.events(require_session(local.resolve_dsn(dsn), "watch"), m, job, timeout=timeout, count=count, ready=ready):
             if json_out:
                 output.stdout.write(json.dumps(event, sort_keys=False) + "\n")
                 output.stdout.flush()
             else:
-                output.out.print(watch_mod.describe(event), markup=False)
+                output.out.print(watch.describe(event), markup=False)
     except KeyboardInterrupt:
         return
 
@@ -383,13 +375,13 @@ def dashboard(
         return
 
 
-@app.command(cls=Command)
-def lint(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
+@app.command("lint", cls=Command)
+def lint_command(json_out: Json = False, dsn: Dsn = None, env: Env = None, manifest: ManifestPath = None) -> None:
     """sqlfluff over every rendered template, and plpgsql_check of every function against the
     database inside a transaction that is rolled back. Exit 1 on any finding."""
-    from deployer import lint as lint_mod
+    from deployer import lint
 
-    report = lint_mod.lint(local.resolve_dsn(dsn), _manifest(manifest, env))
+    report = lint.lint(local.resolve_dsn(dsn), _manifest(manifest, env))
     if json_out:
         output.print_json({"sqlfluff": [f.__dict__ for f in report.sqlfluff],
                            "plpgsql_check": [f.__dict__ for f in report.findings],
@@ -448,7 +440,7 @@ def seed(
     from deployer import demo
 
     counts = demo.seed_database(local.resolve_dsn(dsn), _manifest(manifest, env), users, seed_value,
-                                run_mod.parse_now(now))
+                                run.parse_now(now))
     if json_out:
         output.print_json({"users": users, "seed": seed_value, "rows": counts})
         return
@@ -456,7 +448,7 @@ def seed(
 
 
 @app.command("demo", cls=Command)
-def demo_cmd(
+def demo_command(
     users: Annotated[int, typer.Option("--users", help="How many users to seed.")] = 2000,
     json_out: Annotated[bool, typer.Option("--json", help="The tour on stderr; one JSON summary on stdout.")] = False,
     dsn: Dsn = None,

@@ -1,55 +1,30 @@
-"""Installing the job set: render every unit, compare with what is deployed, apply the
-difference in one transaction, then bring pg_cron in line.
-
-A unit is one rendered template (framework file, job file, app schema file) or one job's
-registry row. Its checksum is remembered in jobs.deployed_objects, so a deploy that
-changes nothing executes nothing.
+"""Installing the job set: render every unit (deployer.units), compare with what is
+deployed, apply the difference in one transaction, then bring pg_cron in line. The one
+writer: the readers (run, status, the dashboard) do not import it.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
-import re
 import socket
-import subprocess
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 
 import psycopg
 
-from deployer import indexes, rights, schedule
+from deployer import indexes, rights, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
-from deployer.render import Rendered, framework_templates, make_env, quote_ident, render, sql_root
+from deployer.release import release
+from deployer.render import quote_ident
+from deployer.status import catalog_drift, deployed_checksums
+from deployer.units import PRIVILEGES_UNIT, Unit, app_units, job_units
 
 # The SnapBet tables the built jobs work on; deploy checks they exist before anything.
 APP_TABLES = ("users", "bankrolls", "bets", "games", "posts", "pick_actions", "stories", "messages", "comments",
               "notifications")
 DEPLOY_LOCK = "snapbet.jobs.deploy"
-# The routines a unit creates, so the catalog they leave can be recorded and watched.
-ROUTINE_RE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+\"?[\w$]+\"?\.\"?([\w$]+)\"?\s*\(",
-                        re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Unit:
-    name: str  # 'framework/40_run_job.sql', 'jobs/expire_content.sql', 'registry/expire_content'
-    sql: str
-    params: tuple = ()
-
-    @property
-    def checksum(self) -> str:
-        payload = self.sql + "\x00" + json.dumps(self.params, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-    @property
-    def routines(self) -> list[str]:
-        """Names of the job set's functions and procedures this unit creates."""
-        return sorted(set(ROUTINE_RE.findall(self.sql)))
 
 
 @dataclass(frozen=True)
@@ -103,46 +78,18 @@ class Plan:
     def lines(self) -> list[str]:
         out = [r.describe() for r in self.roles]
         for u in self.units:
-            verb = ("repair " if u.name in self.repairs else "install " if not u.name.startswith("registry/")
-                    else "register ")
-            what = u.name if verb != "register " else u.name[9:]
-            out.append(verb + what + (f" ({self.repairs[u.name]})" if u.name in self.repairs else ""))
+            if u.name in self.repairs:
+                out.append(f"repair {u.name} ({self.repairs[u.name]})")
+            elif units.is_registry(u.name):
+                out.append(f"register {units.job_of(u.name)}")
+            else:
+                out.append(f"install {u.name}")
         out += [f"drop extra routine {sig}" for sig in self.extra_routines]
         out += [f"delete extra registry row {name}" for name in self.extra_registry]
         out += [f"remove job {name}" for name in self.drops]
         out += [c.describe() for c in self.cron]
         out += [c.describe() + ", concurrently" for c in self.indexes]
         return out
-
-
-def app_units(variables: dict) -> list[Rendered]:
-    """The reference SnapBet schema (sql/app), in file-name order; needs app_schema and
-    storage_schema."""
-    env = make_env()
-    names = sorted(p.name for p in (sql_root() / "app").glob("*.sql"))
-    return [render(f"app/{name}", variables, env) for name in names]
-
-
-PRIVILEGES_UNIT = "privileges.sql"
-
-
-def job_units(manifest: Manifest) -> list[Unit]:
-    """Framework, job functions and registry rows, then the privileges, in install order."""
-    env = make_env()
-    units = [Unit(name, render(name, manifest.template_vars(), env).sql) for name in framework_templates()]
-    js = manifest.settings["jobs_schema"]
-    # The row's columns are the SQL side's (sql/framework/26_register_job.sql), in its order.
-    registry_sql = (f"SELECT {quote_ident(js)}.register_job(%s, %s, %s, %s, %s, %s::interval, %s, %s, %s::interval,"
-                    " %s, %s, %s, %s, %s::text[])")
-    s = manifest.settings
-    for job in manifest.jobs.values():
-        units.append(Unit(f"jobs/{job.name}.sql", render(f"jobs/{job.name}.sql", manifest.template_vars(job), env).sql))
-        units.append(Unit(f"registry/{job.name}", registry_sql, (
-            job.name, job.description, job.schedule, job.enabled, job.batch_size, job.batch_time,
-            job.min_batch_size, job.max_batch_size, job.time_budget,
-            s["lock_timeout"], s["max_retries"], s["retry_backoff_ms"], job.confirm, list(job.after))))
-    units.append(Unit(PRIVILEGES_UNIT, render("privileges.sql", manifest.template_vars(), env).sql))
-    return units
 
 
 # What each role may do besides its grants: the owner never logs in (and sees every role's
@@ -197,13 +144,6 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
     return changes
 
 
-def _deployed(conn: psycopg.Connection, js: str) -> dict[str, str]:
-    if not exists(conn, "table", f"{quote_ident(js)}.deployed_objects"):
-        return {}
-    rows = conn.execute(f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()
-    return {r["unit"]: r["checksum"] for r in rows}
-
-
 def check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
     schema = manifest.settings["app_schema"]
     rows = conn.execute(
@@ -217,15 +157,6 @@ def check_app_tables(conn: psycopg.Connection, manifest: Manifest) -> None:
             f"schema {schema!r} lacks SnapBet's tables ({missing}): deploy onto SnapBet's database, "
             "set app_schema in the manifest, or install the reference schema with --with-app-schema"
         )
-
-
-def catalog_drift(conn: psycopg.Connection, js: str) -> list[dict]:
-    """What differs between the objects deployed and the catalog now (jobs.catalog_drift()),
-    or nothing where the job set predates that record."""
-    if not exists(conn, "function", f"{quote_ident(js)}.catalog_drift()"):
-        return []
-    return conn.execute(f"SELECT unit, job_name, object, kind FROM {quote_ident(js)}.catalog_drift()"
-                        " ORDER BY unit NULLS LAST, object").fetchall()
 
 
 def overdue(conn: psycopg.Connection, js: str) -> list[str]:
@@ -242,8 +173,9 @@ def make_plan(
     with_roles: bool = True,
 ) -> Plan:
     js = manifest.settings["jobs_schema"]
-    deployed = _deployed(conn, js)
-    units = job_units(manifest)
+    deployed = (deployed_checksums(conn, js) if exists(conn, "table", f"{quote_ident(js)}.deployed_objects")
+                else {})
+    rendered = job_units(manifest)
     repairs: dict[str, list[str]] = {}
     plan = Plan(roles=role_plan(conn, manifest, create=with_roles))
     for d in catalog_drift(conn, js):
@@ -253,20 +185,23 @@ def make_plan(
             plan.extra_registry.append(d["job_name"])
         else:
             plan.extra_routines.append(d["object"])
-    plan.rendered = units
-    plan.units = [u for u in units if deployed.get(u.name) != u.checksum or u.name in repairs]
+    plan.rendered = rendered
+    plan.units = [u for u in rendered if deployed.get(u.name) != u.checksum or u.name in repairs]
     # Whatever was created is handed to the owner and granted again. Not for an optional
     # role change alone (pg_read_all_stats, BYPASSRLS): privileges.sql grants nothing of
     # theirs, and one the deploying role may never make would otherwise be planned forever.
     if ((plan.units or any(not r.optional for r in plan.roles))
             and not (plan.units and plan.units[-1].name == PRIVILEGES_UNIT)):
-        plan.units.append(units[-1])
+        plan.units.append(rendered[-1])
     plan.repairs = {name: "; ".join(what) for name, what in repairs.items()
-                    if any(u.name == name and deployed.get(name) == u.checksum for u in units)}
+                    if any(u.name == name and deployed.get(name) == u.checksum for u in rendered)}
     # An extra registry row of a job the manifest lists is simply registered again.
     plan.extra_registry = [name for name in plan.extra_registry if name not in manifest.jobs]
+    # Read from the names: a database an earlier release deployed has no deployed_objects.job_name
+    # until this deploy's framework units add it.
     plan.drops = sorted(
-        name[9:] for name in deployed if name.startswith("registry/") and name[9:] not in manifest.jobs
+        job for job in (units.job_of(name) for name in deployed if units.is_registry(name))
+        if job not in manifest.jobs
     )
     plan.cron = (schedule.plan(manifest, target, again={schedule.cron_name(manifest, job, target)
                                                         for job in overdue(conn, js)})
@@ -283,10 +218,6 @@ def install_app_schema(conn: psycopg.Connection, variables: dict) -> int:
         for rendered in files:
             conn.execute(rendered.sql)
     return len(files)
-
-
-# A job function's arguments now, and in earlier releases (p_after came later).
-JOB_SIGNATURES = ("timestamptz, boolean, integer, jsonb", "timestamptz, boolean, integer")
 
 
 def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
@@ -309,11 +240,12 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             (unit.name, unit.checksum),
         )
     for name in plan.drops:
-        for signature in JOB_SIGNATURES:
+        for signature in units.JOB_SIGNATURES:
             conn.execute(f"DROP FUNCTION IF EXISTS {quote_ident((js, name))}({signature})")
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
         conn.execute(
-            f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)", (f"jobs/{name}.sql", f"registry/{name}")
+            f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)",
+            (units.job_unit(name), units.registry_unit(name)),
         )
     _record_catalog(conn, manifest, plan.rendered)
     # A handful of rows autovacuum never analyzes: without statistics the planner takes the
@@ -321,34 +253,15 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     conn.execute(f"ANALYZE {quote_ident(js)}.job_registry")
 
 
-def _record_catalog(conn: psycopg.Connection, manifest: Manifest, units: list[Unit]) -> None:
+def _record_catalog(conn: psycopg.Connection, manifest: Manifest, rendered: list[Unit]) -> None:
     """Remember what each unit left in the catalog, so catalog_drift() sees a later hand edit."""
     js = quote_ident(manifest.settings["jobs_schema"])
     conn.execute(
         f"UPDATE {js}.deployed_objects AS o"
         f" SET catalog = {js}.unit_catalog(o.unit, ARRAY(SELECT jsonb_array_elements_text(u.routines)))"
         " FROM jsonb_each(%s::jsonb) AS u (unit, routines) WHERE o.unit = u.unit",
-        (json.dumps({u.name: u.routines for u in units}),),
+        (json.dumps({u.name: u.routines for u in rendered}),),
     )
-
-
-def release() -> str:
-    """The deployer's version, and the git commit of the checkout it runs from when known."""
-    try:
-        version = metadata.version("snapbet-jobs")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    root = Path(__file__).resolve().parent.parent
-    if (root / ".git").exists():
-        try:
-            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                    text=True, timeout=5, check=True).stdout.strip()
-            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                                   capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-            version += f"+{commit}" + (".dirty" if dirty else "")
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return version
 
 
 def _record_deployment(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
@@ -388,10 +301,10 @@ def _record_schedule(conn: psycopg.Connection, manifest: Manifest, target: sched
 
 
 def deploy(
-    dsn: str, manifest: Manifest, *, dry: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
+    dsn: str, manifest: Manifest, *, dry_run: bool = False, with_app_schema: bool = False, with_schedule: bool = True,
     with_roles: bool = True,
 ) -> Plan:
-    """Deploy in one transaction. With dry=True rehearse it in that transaction and roll it
+    """Deploy in one transaction. With dry_run=True rehearse it in that transaction and roll it
     back, returning the plan with the rights it lacks (plan.missing); for real, a missing
     right is a MissingRights error before anything is committed. With with_schedule=False
     leave pg_cron as it is (without it, a server lacking pg_cron is a ConfigError); with
@@ -413,7 +326,7 @@ def deploy(
             if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
                 plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
                                      f"scheduled job will start ({schedule.LAUNCHER_MISSING})")
-            if dry:
+            if dry_run:
                 _rehearse(conn, manifest, target, plan)
                 return plan
             if plan.missing:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from deployer import install, sqlfluff_lint
+from deployer import install, sqlfluff_lint, units
 from deployer.db import connect, translated
 from deployer.errors import MissingRights
 from deployer.manifest import Manifest
@@ -89,7 +89,7 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
     """Install into a transaction that is rolled back, and check every function there; then
     sqlfluff. The database comes first: a connection refused, a table missing or a right
     lacking is one line within seconds, not after sqlfluff's half minute."""
-    units = install.job_units(manifest)  # renders everything: template errors surface here
+    rendered = units.job_units(manifest)  # renders everything: template errors surface here
     js = manifest.settings["jobs_schema"]
     note, functions, rows, privileges = "", [], [], []
     conn = connect(dsn, autocommit=False)
@@ -107,7 +107,7 @@ def lint(dsn: str, manifest: Manifest) -> LintReport:
                 _create_plpgsql_check(conn)
                 for role in install.role_plan(conn, manifest, create=True):
                     conn.execute(role.sql)  # rolled back with the rest
-                for unit in units:
+                for unit in rendered:
                     conn.execute(unit.sql, unit.params or None)
                 functions = [r["f"] for r in conn.execute(
                     "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = to_regnamespace(%s)"

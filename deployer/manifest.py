@@ -16,6 +16,7 @@ from typing import Any
 from deployer import cron
 from deployer.errors import ConfigError
 from deployer.render import INTERVAL_RE, BadValue, MissingVariable, make_env, render, sql_root
+from deployer.units import job_unit
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_TIMEOUT_RE = re.compile(r"^\d+(ms|s|min|h)?$")
@@ -67,6 +68,11 @@ class Manifest:
     environment: str | None
     path: Path
     roles: dict[str, str] = field(default_factory=lambda: dict(ROLES_DEFAULTS))
+    # Each job's function as load rendered it to validate it, with the SQL root and the
+    # variables it was rendered with, so that the deploy's units (units.job_units) need not
+    # render it again. Not copied by dataclasses.replace: a changed manifest renders anew.
+    rendered: dict[str, tuple[Path, dict[str, Any], str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def job(self, name: str) -> Job:
         try:
@@ -302,8 +308,9 @@ def load(path: Path | None = None, environment: str | None = None) -> Manifest:
     # not a failure in pg_cron every hour.
     env = make_env(root)
     for job in manifest.jobs.values():
+        variables = manifest.template_vars(job)
         try:
-            render(f"jobs/{job.name}.sql", manifest.template_vars(job), env)
+            manifest.rendered[job.name] = (root, variables, render(job_unit(job.name), variables, env).sql)
         except BadValue as exc:
             raise ConfigError(f"{_whose(job, exc.value, data, environment)}: {exc}") from None
         except MissingVariable as exc:

@@ -1,11 +1,12 @@
 """Running a job by hand: a dry run in a READ ONLY transaction, or a real run through
-CALL jobs.run_job with progress from its NOTICEs."""
+CALL jobs.run_job with progress from its NOTICEs; and `run all`, every enabled job in the
+order of their `after`, a job left out when one it runs after did not succeed."""
 
 from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -14,9 +15,9 @@ import psycopg
 
 from deployer.db import connect, exists, translate, translated
 from deployer.errors import ConfigError, JobFailed, UsageError
-from deployer.install import JOB_SIGNATURES
-from deployer.manifest import Manifest
+from deployer.manifest import Manifest, run_order
 from deployer.render import quote_ident
+from deployer.units import JOB_SIGNATURES
 
 Progress = Callable[[str], None]
 
@@ -46,6 +47,42 @@ class RunResult:
     def as_json(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "notices" and not (k == "changes" and v is None)}
         return out
+
+
+def selected(manifest: Manifest, job: str) -> list[str]:
+    """The jobs `run JOB` runs: the one named; with `all`, every enabled job, each after the
+    jobs its `after` names."""
+    return [n for n in run_order(manifest) if manifest.jobs[n].enabled] if job == "all" else [manifest.job(job).name]
+
+
+def in_order(
+    manifest: Manifest, names: list[str], run_one: Callable[[str], RunResult], *, dry_run: bool,
+    now: datetime | None, limit: int | None,
+) -> Iterator[RunResult | JobFailed]:
+    """Run each of `names` in turn with `run_one`, yielding each outcome as it ends: its
+    result, or the JobFailed of a failed run (its result in .result). A job whose `after`
+    names one that failed, or one itself not run, is not run (a 'not run' result). Any other
+    error ends the sequence."""
+    stopped: set[str] = set()  # failed, or not run because a job it runs after failed
+    for name in names:
+        blocked = [dep for dep in manifest.jobs[name].after if dep in stopped]
+        if blocked:
+            stopped.add(name)
+            yield not_run(name, dry_run, now, limit, f"not run: {', '.join(blocked)} did not succeed")
+            continue
+        try:
+            outcome: RunResult | JobFailed = run_one(name)
+        except JobFailed as exc:
+            stopped.add(name)
+            outcome = exc
+        yield outcome
+
+
+def document(results: list[RunResult | None], single: bool = False) -> Any:
+    """The runs' JSON: a list (also what already ran when an error ended `run all`), or the
+    one run's document for `run JOB` (single)."""
+    docs = [r.as_json() for r in results if r is not None]
+    return docs[0] if single and docs else docs
 
 
 def not_run(job: str, dry_run: bool, now: datetime | None, limit: int | None, why: str) -> RunResult:

@@ -23,6 +23,7 @@ from jinja2.lexer import Token, TokenStream
 
 from deployer.manifest import Manifest
 from deployer.render import framework_templates, make_env, render, sql_root
+from deployer.units import PRIVILEGES_UNIT, job_unit
 
 MARK = re.compile("\x01([^\x02]*)\x02")
 SEED_VARS = {"users": 2000, "seed": 1, "now": "2026-11-29T20:00:00+00:00"}
@@ -64,10 +65,10 @@ def templates(manifest: Manifest, root: Path) -> list[tuple[str, dict[str, Any]]
     out = [(name, base) for name in framework_templates(root)]
     out += [(f"app/{p.name}", base) for p in sorted((root / "app").glob("*.sql"))]
     for job in manifest.jobs.values():
-        out.append((f"jobs/{job.name}.sql", manifest.template_vars(job)))
+        out.append((job_unit(job.name), manifest.template_vars(job)))
         if (root / "indexes" / f"{job.name}.sql").is_file():
             out.append((f"indexes/{job.name}.sql", manifest.template_vars(job)))
-    out.append(("privileges.sql", base))
+    out.append((PRIVILEGES_UNIT, base))
     if (root / "seed" / "seed.sql").is_file():
         out.append(("seed/seed.sql", {**base, **SEED_VARS}))
     return out

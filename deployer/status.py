@@ -1,4 +1,5 @@
-"""Reading the job set's state: history of runs, the schedule, overall health."""
+"""Reading the job set's state: history of runs, the schedule, drift, overall health. A
+reader: it never imports the writer, deployer.install (which reads drift from here)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from cron_descriptor import get_description
 
-from deployer import cron, schedule
+from deployer import cron, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
@@ -158,27 +159,38 @@ def drift(conn, manifest: Manifest, target: schedule.CronTarget) -> list[dict[st
     return unit_drift(conn, manifest) + _cron_drift(manifest, target)
 
 
-def unit_drift(conn, manifest: Manifest, units: list | None = None) -> list[dict[str, Any]]:
+def catalog_drift(conn, js: str) -> list[dict]:
+    """What differs between the objects deployed and the catalog now (jobs.catalog_drift()),
+    or nothing where the job set predates that record."""
+    if not exists(conn, "function", f"{quote_ident(js)}.catalog_drift()"):
+        return []
+    return conn.execute(f"SELECT unit, job_name, object, kind FROM {quote_ident(js)}.catalog_drift()"
+                        " ORDER BY unit NULLS LAST, object").fetchall()
+
+
+def deployed_checksums(conn, js: str) -> dict[str, str]:
+    """Each deployed unit's checksum, by unit name (jobs.deployed_objects)."""
+    rows = conn.execute(f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()
+    return {r["unit"]: r["checksum"] for r in rows}
+
+
+def unit_drift(conn, manifest: Manifest, rendered: list[units.Unit] | None = None) -> list[dict[str, Any]]:
     """Catalog objects changed by hand, missing or extra (jobs.catalog_drift()); units whose
     rendered code differs from the deployed one (outdated) or that were never deployed.
-    Reads only deployed_objects and catalog_drift(), which a monitor may. `units`: the
-    manifest's, rendered already (by a caller that renders them once for many reads)."""
-    from deployer import install
-
+    Reads only deployed_objects and catalog_drift(), which a monitor may. `rendered`: the
+    manifest's units, rendered already (by a caller that renders them once for many reads)."""
     js = manifest.settings["jobs_schema"]
     items = [{"object": d["object"], "kind": d["kind"], "job": d["job_name"], "unit": d["unit"]}
-             for d in install.catalog_drift(conn, js)]
-    deployed = {r["unit"]: r["checksum"] for r in conn.execute(
-        f"SELECT unit, checksum FROM {quote_ident(js)}.deployed_objects").fetchall()}
-    units = install.job_units(manifest) if units is None else units
-    for unit in units:
-        job = (unit.name.split("/", 1)[1].removesuffix(".sql") if unit.name.startswith(("jobs/", "registry/"))
-               else None)
+             for d in catalog_drift(conn, js)]
+    deployed = deployed_checksums(conn, js)
+    rendered = units.job_units(manifest) if rendered is None else rendered
+    for unit in rendered:
+        job = units.job_of(unit.name)
         if unit.name not in deployed:
             items.append({"object": unit.name, "kind": "not deployed", "job": job, "unit": unit.name})
         elif deployed[unit.name] != unit.checksum:
             items.append({"object": unit.name, "kind": "outdated", "job": job, "unit": unit.name})
-    names = {u.name for u in units}
+    names = {u.name for u in rendered}
     for name in sorted(set(deployed) - names):
         items.append({"object": name, "kind": "extra", "job": None, "unit": name})
     return items

@@ -12,7 +12,7 @@ import psycopg
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from deployer import install
+from deployer import install, units
 from tests import factories
 from tests.support import call_job
 
@@ -264,7 +264,7 @@ def test_settle_lag_is_a_checked_interval(test_manifest):
     jobs["rollup_stats"] = dataclasses.replace(jobs["rollup_stats"], vars={"settle_lag": "soon"})
     manifest = dataclasses.replace(test_manifest, jobs=jobs)
     try:
-        install.job_units(manifest)
+        units.job_units(manifest)
     except Exception as e:  # noqa: BLE001 - the type is asserted below
         assert "interval" in str(e)
     else:

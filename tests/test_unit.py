@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer import install, manifest, render, run, status
+from deployer import manifest, render, run, status, units
 from deployer.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ def test_a_switch_variable_must_be_true_or_false():
     jobs = dict(m.jobs)
     jobs["settle_games"] = dataclasses.replace(jobs["settle_games"], vars={"notify": "false"})
     with pytest.raises(ConfigError, match="expected true or false, not 'false'"):
-        install.job_units(dataclasses.replace(m, jobs=jobs))
+        units.job_units(dataclasses.replace(m, jobs=jobs))
 
 
 @pytest.mark.parametrize(("now", "zone", "moment"), [

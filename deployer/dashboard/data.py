@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from deployer import install, status
+from deployer import status
 from deployer.db import assume_role, connect, translated
 from deployer.errors import DatabaseError, UsageError
 from deployer.manifest import Manifest
 from deployer.render import quote_ident
+from deployer.units import Unit, job_unit, job_units
 
 APPLICATION_NAME = "deployer dashboard"
 RECENT_RUNS = 25
@@ -96,12 +97,12 @@ def _state(h: dict[str, Any]) -> str:
     return h["state"] if h else "not deployed"
 
 
-def units(manifest: Manifest) -> list[install.Unit]:
+def units(manifest: Manifest) -> list[Unit]:
     """The manifest's units, rendered: once per server, the manifest does not change under it."""
-    return install.job_units(manifest)
+    return job_units(manifest)
 
 
-def jobs_overview(s: Session, manifest: Manifest, rendered: list[install.Unit]) -> dict[str, Any]:
+def jobs_overview(s: Session, manifest: Manifest, rendered: list[Unit]) -> dict[str, Any]:
     """One row per job (the manifest's, then any other the registry holds), and the last deploy."""
     with translated():
         view = status.job_health(s.conn, s.schema)
@@ -137,7 +138,7 @@ def jobs_overview(s: Session, manifest: Manifest, rendered: list[install.Unit]) 
     return {"jobs": rows, "now": now, "deployed": deployed}
 
 
-def job_detail(s: Session, manifest: Manifest, rendered: list[install.Unit], name: str, days: int) -> dict[str, Any]:
+def job_detail(s: Session, manifest: Manifest, rendered: list[Unit], name: str, days: int) -> dict[str, Any]:
     """A job's runs in the last `days` days (for the chart), its latest runs, its registry
     row, and its SQL: as the manifest renders it, whether that is what was deployed, and
     the catalog's definition of anything changed by hand."""
@@ -168,8 +169,8 @@ def job_detail(s: Session, manifest: Manifest, rendered: list[install.Unit], nam
     }
 
 
-def _deployed_sql(s: Session, rendered: list[install.Unit], name: str, drift: list[dict[str, Any]]) -> dict[str, Any]:
-    unit_name = f"jobs/{name}.sql"
+def _deployed_sql(s: Session, rendered: list[Unit], name: str, drift: list[dict[str, Any]]) -> dict[str, Any]:
+    unit_name = job_unit(name)
     unit = next((u for u in rendered if u.name == unit_name), None)
     deployed = s.conn.execute(f"SELECT checksum, deployed_at FROM {s.js}.deployed_objects WHERE unit = %s",
                               (unit_name,)).fetchone()
