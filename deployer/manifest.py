@@ -87,7 +87,8 @@ class Manifest:
         out.update(roles=dict(self.roles), job_names=list(self.jobs))
         if job is not None:
             out.update(job.vars)
-            out.update(job_name=job.name, batch_size=job.batch_size, batch_time=job.batch_time,
+            out.update(job_name=job.name, description=job.description, batch_size=job.batch_size,
+                       batch_time=job.batch_time,
                        min_batch_size=job.min_batch_size, max_batch_size=job.max_batch_size,
                        time_budget=job.time_budget)
         return out

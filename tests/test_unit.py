@@ -218,3 +218,19 @@ def test_the_demo_names_deployer_as_the_user_ran_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert how_invoked("bin/deployer") == "bin/deployer"
     assert how_invoked(str(tmp_path / "deployer" / "cli.py")) == "python3 -m deployer.cli"
+
+
+def test_the_readmes_table_of_jobs_is_the_manifests():
+    """A job is described once, in sql/jobs.toml; the README's table must say the same."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The jobs\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    m = manifest.load()
+    assert rows == [f"| `{j.name}` | `{j.schedule}` | {j.description} |" for j in m.jobs.values()]
+
+
+def test_a_job_functions_comment_is_its_manifest_description(test_manifest):
+    for unit in units.job_units(test_manifest):
+        if unit.name.startswith("jobs/"):
+            job = test_manifest.jobs[units.job_of(unit.name)]
+            assert f"IS 'SECURITY DEFINER (runs as the owner role for the runner role). {job.description}. " in unit.sql

@@ -185,14 +185,7 @@ pg_catalog.jsonb_build_object(
     v_ids        uuid[];
     v_tiers      bigint;
 {% endset %}
-{% call job_function("calculate_badges",
-    "For the week of p_now (Monday 00:00 in the configured time zone): compute who holds each of the "
-    "eight weekly badges (hot_streak, profit_king, riding_wave, sharp, fade_god, most_active, ghost, "
-    "sunday_sweep; rules in the job's source), apply them to user_badges as a diff (award, revoke, expire "
-    "earlier weeks' badges) with one badge_history row per change, then set user_effect_tiers (0, 1 with "
-    "an active badge, 2 with three). At most p_limit users. With p_dry_run it writes nothing and returns "
-    "the same figures. Returns {affected: badge changes + tier changes, details{<badge>{holders, awarded, "
-    "revoked}, expired, tier_changes}}.", declare) %}
+{% call job_function("calculate_badges", declare) %}
     -- The week's best profit, fixed by the run's first batch and carried in `next`.
     IF v_after ? 'best' THEN
         v_best := (v_after ->> 'best')::bigint;

@@ -43,13 +43,7 @@
     v_cron       boolean;
     v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% endset %}
-{% call job_function("cleanup",
-    "Delete notifications and finished job runs older than their retention (30 days), pg_cron's "
-    "run history older than its retention when pg_cron is in this database, reactions on soft-deleted "
-    "posts and group chats without members (after a grace); mark running runs whose backend is gone as "
-    "abandoned. At most p_limit items. With p_dry_run it writes nothing and returns the same figures. "
-    "Returns {affected, details{notifications, executions, cron_run_details, reactions, chats, "
-    "abandoned}}.", declare) %}
+{% call job_function("cleanup", declare) %}
 {{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
                [('created_at', 'timestamptz'), ('id', 'uuid')]) }}
 

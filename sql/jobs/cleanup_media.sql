@@ -93,12 +93,7 @@ t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal
              AND NOT EXISTS (SELECT FROM {{ js }}.media_purge_queue AS q WHERE q.object_id = t.id)
              AND NOT {{ js }}.media_referenced(t.bucket_id, t.name)
 {%- endset %}
-{% call job_function("cleanup_media",
-    "Queue in jobs.media_purge_queue every storage object of the media buckets, older than the grace "
-    "period, that no URL column (posts.media_url and thumbnail_url, messages.media_url, stories.media_url, "
-    "users.avatar_url; any row, deleted or not) ends with /<bucket>/<name>, compared as plain text; "
-    "deployer media purge deletes them. At most p_limit objects. With p_dry_run it writes nothing and "
-    "returns the same figures. Returns {affected: objects queued, details{queued}}.", declare) %}
+{% call job_function("cleanup_media", declare) %}
 {% call select_apply('queued', objects, orphan, [('id', 'uuid')]) %}
         w AS (
             INSERT INTO {{ js }}.media_purge_queue AS q (object_id, bucket_id, name, queued_at)

@@ -17,13 +17,7 @@
     v_post_ids  uuid[]      := '{}'::uuid[];
     v_hard      bigint      := 0;
 {% endset %}
-{% call job_function("expire_content",
-    "Soft-deletes (deleted_at = p_now) expired content and outcome posts, pick posts whose game started "
-    "at least pick_grace ago (or that expired, when the pick has no game), expired stories and messages, "
-    "and comments of soft-deleted posts; then hard-deletes posts, stories, messages and comments "
-    "soft-deleted more than hard_delete_after ago. At most p_limit rows in all, oldest first. With "
-    "p_dry_run it writes nothing and returns the same figures. Returns {affected, details{posts, picks, "
-    "stories, messages, comments, hard_deleted}}.", declare) %}
+{% call job_function("expire_content", declare) %}
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
         by_expiry) }}

@@ -14,13 +14,7 @@
     v_ids        uuid[];
     v_users      bigint;
 {% endset %}
-{% call job_function("reset_bankrolls",
-    "For each bankroll not reset since this week's start (Monday 00:00 in the configured time zone) or "
-    "never: balance = weekly_deposit = base_bankroll + referral_bonus x referral_count, counters zeroed, "
-    "season high/low = the new balance, last_reset = p_now, reset_count + 1, the finished week appended "
-    "to stats_metadata.weeklyHistory; the user's pending bets are cancelled without refund and a system "
-    "notification is sent. At most p_limit users. With p_dry_run it writes nothing and returns the same "
-    "figures. Returns {affected: users reset, details{users, bets_cancelled, notifications}}.", declare) %}
+{% call job_function("reset_bankrolls", declare) %}
 {% call select_apply('users', app ~ '.bankrolls',
         't.last_reset IS NULL OR t.last_reset < v_week_start', [('user_id', 'uuid')], pk='user_id') %}
         due AS (

@@ -19,18 +19,7 @@
   a run finishes (not at a limit or the time budget), so an unfinished run's users are due
   again.
 
-  Definitions (where docs/rules.md is silent): settled_bets = won + lost + push (cancelled bets are
-  refunds, not bets that played); win_rate = 100 x wins / (wins + losses), 2 decimals, NULL
-  without a won or lost bet; streaks run over won and lost bets by (created_at, id), pushes
-  and cancelled neither extend nor break them, current_streak is +n after n wins, -n after
-  n losses; biggest_loss is the largest lost stake (as bankrolls keep it); last_bet_at is the
-  latest created_at of the counted bets; the week_* figures count graded bets created in
-  the week of p_now (docs/rules.md: The week, `timezone`); tail_ / fade_profit_generated are the net
-  actual_win of settled (won or lost) tail / fade bets, created in that week, that others
-  placed on the user's picks (calculate_badges' riding_wave and fade_god). week_start names
-  the week of those figures; a row whose week figures are all 0 may name an earlier week
-  (0 holds for this one too) and is left alone. updated_at is the p_now of the run that
-  last changed the row.
+  What each figure is: docs/rules.md, rollup_stats.
 
   user_stats is the job set's table in the app schema (SnapBet lacks it), created here,
   idempotently: deploying onto SnapBet's database needs nothing by hand.
@@ -167,14 +156,7 @@ own AS (
     v_stamp           timestamptz;
 {% endset %}
 {% set stamp = 'SELECT pg_catalog.max(s.updated_at) FROM ' ~ app ~ '.user_stats AS s' %}
-{% call job_function("rollup_stats",
-    "Recompute user_stats (one row per user with won, lost or pushed bets: totals, win rate, streaks, "
-    "biggest win and loss, this week's figures, profit others made tailing and fading the user's picks "
-    "this week) for the users whose figures can have changed since the last complete run: bets graded "
-    "since its high-water mark (less settle_lag), tails and fades of their picks settled since, week "
-    "figures of another week. Writes only rows that differ. At most p_limit users examined. With "
-    "p_dry_run it writes nothing and returns the same figures. Returns {affected: rows written, "
-    "details{users (examined), changed}}.", declare) %}
+{% call job_function("rollup_stats", declare) %}
 {{ mark_window('rollup_stats', 'settled_through', settle_lag,
                'SELECT pg_catalog.max(b.settled_at) FROM ' ~ app ~ '.bets AS b', stamp) }}
 

@@ -113,15 +113,7 @@ pg_catalog.jsonb_build_object(
     v_users   bigint;
     v_owners  uuid[];
 {% endset %}
-{% call job_function("settle_games",
-    "For each completed game with pending bets: grade every pending bet (spread from the bet's own "
-    "side, total over/under, moneyline; a whole-number margin of 0 pushes, a tied moneyline pushes) and "
-    "apply docs/rules.md: Money: won pays stake + potential_win, push pays the stake back, lost pays nothing; "
-    "cancelled games refund their pending bets. Each game is settled whole in one transaction; games "
-    "another run holds are skipped, never waited for. One bet_won / bet_lost notification per won / "
-    "lost bet. At most p_limit games. With p_dry_run it writes and locks nothing and returns the same "
-    "figures. Returns {affected: games settled, details{games, won, lost, push, cancelled, paid_out "
-    "(cents returned to balances), held (games left pending: a bet cannot be graded)}}.", declare) %}
+{% call job_function("settle_games", declare) %}
     -- The batch's games, in id order after the previous batch's last one; a real run locks
     -- them and passes over those another run holds.
     IF p_dry_run THEN

@@ -6,15 +6,20 @@
   and the runner only (sql/privileges.sql); a pinned search_path of pg_catalog (nothing
   shadows a built-in), the app schema (SnapBet's triggers name their tables without one) and
   pg_temp last; JIT off and custom plans always, because a batch is small and its position
-  is what makes its plan cheap (bench/README.md: JIT and generic plans); the `comment` at
-  the top of the body and in COMMENT ON FUNCTION (what \df+ shows); guards on p_limit and
+  is what makes its plan cheap (bench/README.md: JIT and generic plans); at the top of the
+  body and in COMMENT ON FUNCTION (what \df+ shows) the job's `description` from the
+  manifest, the one place a job is described, with where its rules are and what the
+  arguments mean (the same for every job); guards on p_limit and
   on row security hiding rows from the owner (jobs.blind_spots(): a job that sees no rows
   would "succeed" having done nothing); then the caller's statements, ending with
   macros/job_result.sql. `declare` is the rest of the DECLARE section.
 #}
 {% set js = jobs_schema | ident %}
-{% macro job_function(name, comment, declare) %}
+{% macro job_function(name, declare) %}
 {% set fn = js ~ '.' ~ (name | ident) %}
+{% set comment = (description | default('', true) or name) ~ '. Its rules: docs/rules.md, ' ~ name ~ '. p_now is the run\'s moment; '
+   ~ 'with p_dry_run it writes nothing and returns the same figures; it handles at most p_limit items '
+   ~ '(docs/rules.md says which); it returns {affected, details, next}, next set while work is left.' %}
 CREATE OR REPLACE FUNCTION {{ fn }}(
     p_now     timestamptz,
     p_dry_run boolean DEFAULT false,
