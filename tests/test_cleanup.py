@@ -132,6 +132,30 @@ def test_reactions_on_soft_deleted_posts_go_and_the_apps_counter_follows(conn):
     assert run(conn, NOW + DAY)["details"] == only(reactions=1)
 
 
+def test_the_apps_reaction_trigger_runs_with_the_default_plan_cache_mode_and_the_job_after_it_without(conn):
+    """SnapBet's per-row trigger on reactions is not re-planned for every deleted row: the
+    reactions' delete runs with plan_cache_mode auto (bench/README.md), and the job's later
+    statements with its own force_custom_plan again."""
+    conn.execute("CREATE TABLE public.seen_mode (what text, mode text)")
+    conn.execute("""
+        CREATE FUNCTION public.note_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO public.seen_mode VALUES (TG_TABLE_NAME, current_setting('plan_cache_mode'));
+            RETURN OLD;
+        END $$""")
+    for table in ("reactions", "chats"):
+        conn.execute(f"CREATE TRIGGER note_mode AFTER DELETE ON public.{table} FOR EACH ROW"
+                     " EXECUTE FUNCTION public.note_mode()")
+    author = factories.user(conn)
+    gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
+    factories.reaction(conn, gone, author, created_at=NOW - 2 * DAY)
+    group(conn, NOW - DAY)
+    assert run(conn)["details"] == only(reactions=1, chats=1)
+    seen = conn.execute("SELECT what, mode FROM public.seen_mode ORDER BY what").fetchall()
+    assert [(r["what"], r["mode"]) for r in seen] == [("chats", "force_custom_plan"), ("reactions", "auto")]
+    assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == "auto"  # the session's own
+
+
 def group(conn, created_at: datetime, chat_type: str = "group"):
     return conn.execute("INSERT INTO public.chats (chat_type, name, created_at) VALUES (%s, %s, %s) RETURNING id",
                         (chat_type, "crew" if chat_type == "group" else None, created_at)).fetchone()["id"]

@@ -99,10 +99,16 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     IF p_dry_run THEN
         SELECT pg_catalog.count(*) INTO v_n FROM {{ app }}.reactions AS r WHERE r.post_id = ANY (v_ids);
     ELSE
+        -- SnapBet's trigger on reactions runs a statement per deleted row; under the job
+        -- function's plan_cache_mode = force_custom_plan it would be planned anew each time
+        -- (bench/README.md). This statement's plan needs no position, so for it (and the
+        -- triggers it fires) the default, until the function ends or the next line.
+        PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
         DELETE FROM {{ app }}.reactions AS r
          USING {{ app }}.posts AS p
          WHERE r.post_id = ANY (v_ids) AND p.id = r.post_id AND p.deleted_at IS NOT NULL;
         GET DIAGNOSTICS v_n = ROW_COUNT;
+        PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('reactions', v_n);
 
