@@ -127,7 +127,9 @@ def _entries(log: str):
 
 def label(plan: str) -> str:
     """What a statement does, from its query text and plan: '<verb> <table>', picks told apart."""
-    table = re.search(r"FROM\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan)
+    # the table written (a phase may read its candidates from a subquery), else the one read
+    table = (re.search(r"(?:UPDATE|DELETE FROM)\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan)
+             or re.search(r"FROM\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan))
     verb = "delete" if "DELETE FROM" in plan else "update" if re.search(r"\bUPDATE\b", plan) else "select"
     what = table.group(1) if table else "?"
     if what == "posts" and "'pick'" in plan:
