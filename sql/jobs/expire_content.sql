@@ -96,6 +96,9 @@
 {{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
 
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
+    -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
+    -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
+    -- the position to its end for every post before it.
 {{ soft_delete('comments', app ~ '.comments',
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
@@ -107,7 +110,8 @@
                   AND c.post_id IN (SELECT p.id FROM ' ~ app ~ '.posts AS p
                                      WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
                                     UNION ALL
-                                    SELECT pg_catalog.unnest(v_post_ids)))') }}
+                                    SELECT pg_catalog.unnest(v_post_ids))
+               OFFSET 0)') }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
