@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from tests import factories
 from tests.support import call_job
@@ -204,6 +205,39 @@ def test_a_dry_run_counts_what_the_real_run_does_on_every_path(conn):
     assert predicted == result
     assert result["details"] == {"posts": 1, "picks": 3, "stories": 1, "messages": 0, "comments": 5,
                                  "hard_deleted": 0}
+
+
+def test_a_run_in_batches_of_two_deletes_what_one_call_counts_and_then_marks(conn):
+    """Each picks and comments phase continues after its last row from batch to batch."""
+    author = factories.user(conn)
+    run(conn, NOW - HOUR)
+    old_game = factories.game(conn, commence_time=NOW - 2 * DAY)
+    old_bet = factories.bet(conn, author, old_game, created_at=NOW - 3 * DAY)
+    posts = [live_post(conn, author, expires_at=NOW - i * timedelta(minutes=1)) for i in range(3)]
+    posts += [factories.pick(conn, author, commence_time=NOW - GRACE - i * timedelta(minutes=1), created_at=NOW - DAY,
+                             expires_at=NOW + DAY) for i in range(3)]
+    posts += [factories.post(conn, author, post_type="pick", bet_id=old_bet, created_at=NOW - i * timedelta(minutes=1),
+                             expires_at=NOW + DAY) for i in range(1, 4)]
+    posts += [live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - i * timedelta(minutes=1))
+              for i in range(1, 4)]
+    for post_id in posts:
+        for _ in range(2):
+            factories.comment(conn, post_id, author, created_at=NOW - 2 * HOUR)
+    predicted = run(conn, dry_run=True)
+    assert predicted["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "posts": 3, "picks": 6, "comments": 24}
+    totals, after, batches = dict.fromkeys(DETAIL_KEYS, 0), None, 0
+    while True:
+        result = conn.execute("SELECT jobs.expire_content(%s, false, 2, %s) AS r",
+                              (NOW, None if after is None else Jsonb(after))).fetchone()["r"]
+        batches += 1
+        totals = {k: totals[k] + v for k, v in result["details"].items()}
+        after = result["next"]
+        if after is None:
+            break
+        assert mark(conn) != NOW.isoformat()
+    assert totals == predicted["details"] and batches >= 16
+    assert datetime.fromisoformat(mark(conn)) == NOW
+    assert run(conn)["affected"] == 0
 
 
 # --- stories and messages -------------------------------------------------------------------
