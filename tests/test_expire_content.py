@@ -155,6 +155,23 @@ def test_a_pick_created_after_its_game_was_walked_is_soft_deleted(conn):
     assert result["details"]["picks"] == 1
 
 
+def test_a_real_run_given_a_later_now_does_not_hide_what_becomes_due_before_it(conn):
+    """The mark is never later than the clock: after a run at a month from now, a pick shared
+    now on a game that started hours ago is still found by the run at now."""
+    clock = conn.execute("SELECT now() AS t").fetchone()["t"]
+    author = factories.user(conn)
+    game_id = factories.game(conn, commence_time=clock - 5 * HOUR)
+    bet_id = factories.bet(conn, author, game_id, created_at=clock - 6 * HOUR)
+    run(conn, clock - 2 * HOUR)
+    run(conn, clock + 30 * DAY)
+    assert datetime.fromisoformat(mark(conn)) <= clock + timedelta(minutes=5)
+    late = factories.post(conn, author, post_type="pick", bet_id=bet_id, created_at=clock - timedelta(minutes=10),
+                          expires_at=clock + DAY)
+    now = clock + timedelta(minutes=1)
+    assert run(conn, now)["details"]["picks"] == 1
+    assert deleted_at(conn, "posts", late) == now
+
+
 def test_a_pick_without_a_game_is_soft_deleted_by_its_expiry_after_earlier_runs(conn):
     conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_bet_requirement")
     author = factories.user(conn)

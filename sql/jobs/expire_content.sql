@@ -55,7 +55,10 @@
                WHERE b.id = t.bet_id),
              t.expires_at <= p_now)" %}
 {% call job_function("expire_content", declare) %}
-{{ mark_window('expire_content', 'checked_through', lag, 'SELECT p_now') }}
+{# The mark is the run's now, but never later than the clock: a real run given a later
+   --now must not let the runs after it skip what became due meanwhile (an earlier mark
+   only makes a run look at more). #}
+{{ mark_window('expire_content', 'checked_through', lag, 'SELECT LEAST(p_now, pg_catalog.now())') }}
     -- Games that started after v_games are walked by the picks phase (NULL: every game).
     v_games := v_since - {{ pick_grace | interval }};
 
