@@ -1,8 +1,9 @@
-"""cost_follows_work: the same work (expire `cost_expired` posts) among few and among many live
-posts. Each run, on a fresh clone: our run with that work, then the run after it at the same
-moment, which finds nothing left to do. One more, untimed, pair of runs with auto_explain
-logs the plan (EXPLAIN ANALYZE, BUFFERS) of every statement of the job function; they are
-saved to plans_dir and the slowest one is named in the report."""
+"""cost_follows_work: the same work (`cost_expired` posts due, their comments, and the stories,
+messages and old rows due with them) among few and among many live rows. Each run, on a fresh
+clone: our run with that work, then the run after it at the same moment, which finds nothing
+left to do. One more, untimed, pair of runs with auto_explain logs the plan (EXPLAIN ANALYZE,
+BUFFERS) of every statement of the job function; they are saved to plans_dir and the slowest
+one is named in the report."""
 
 from __future__ import annotations
 
@@ -52,8 +53,11 @@ def cost_follows_work(ctx: Context) -> Section:
                              f"{large['posts']:,} posts: {large['slowest']})")
     section.rows.append(ratios)
     section.notes.append(
-        f"Templates: {s.cost_expired:,} expired content posts spread evenly among live ones (expiring 1 to 30 "
-        "days later), 10,000 users, nothing else. The run with nothing to do is the second run at the same "
+        f"Templates (bench/data.py, cost_<n>): {s.cost_expired:,} posts due spread evenly among live ones, a "
+        "third of them picks on games that started 3 hours ago or more, a few picks without a game, the rest "
+        "content; live picks on games to come (their bets), content posts, comments, stories and messages; posts "
+        "deleted before (their comments), and rows due for the hard delete; the previous run an hour before. "
+        "The run with nothing to do is the second run at the same "
         f"moment, right after the first. Plans: {ctx.plans_dir}/{s.name}-cost-<posts>.txt (auto_explain: both "
         "runs, every statement the job function ran, EXPLAIN ANALYZE with BUFFERS).")
     return section
@@ -123,7 +127,9 @@ def _entries(log: str):
 
 def label(plan: str) -> str:
     """What a statement does, from its query text and plan: '<verb> <table>', picks told apart."""
-    table = re.search(r"FROM\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan)
+    # the table written (a phase may read its candidates from a subquery), else the one read
+    table = (re.search(r"(?:UPDATE|DELETE FROM)\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan)
+             or re.search(r"FROM\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s+AS\s+t\b", plan))
     verb = "delete" if "DELETE FROM" in plan else "update" if re.search(r"\bUPDATE\b", plan) else "select"
     what = table.group(1) if table else "?"
     if what == "posts" and "'pick'" in plan:

@@ -374,6 +374,147 @@ SELECT md5('chat' || c)::uuid, md5('user' || (1 + (c + m) %% %(users)s::integer)
   FROM generate_series(2, %(chats)s::integer, 2) AS c, generate_series(0, 1) AS m
 """
 
+# cost_<n>: SnapBet's mix around the moment expire_content runs, an hour after its previous
+# complete run. Post n (1..n) is due at NOW when n %% every = 0 (k = n / every): a pick on a
+# game that started 3 h to 3 h 50 min ago when k %% 3 = 0, a pick without a game (expired in
+# the last hour) when k %% 30 = 1, otherwise a content post expired in the last hour. The
+# others are live: n %% 10 in 1..3 a pick on one of 200 games starting in the next 7 days
+# (expiring at its start), n %% 100 = 4 a pick on a game that started an hour ago (expired,
+# still in the grace), n %% 1000 = 5 a pick without a game expiring in 1 to 30 days, the rest
+# content posts expiring in 1 to 30 days. A post due was created a day before it expired, a live
+# one over the last 30 days. Every pick with a game has its own pending bet.
+COST_GAMES_SQL = """
+INSERT INTO games (id, sport, sport_title, home_team, away_team, commence_time, home_score, away_score, status)
+SELECT 'cost-next-' || g, 'basketball_nba', 'NBA', 'Home', 'Away',
+       %(now)s::timestamptz + interval '1 hour' + g * interval '50 minutes', NULL::integer, NULL::integer,
+       'scheduled'::game_status
+  FROM generate_series(1, 200) AS g
+UNION ALL
+SELECT 'cost-due-' || g, 'basketball_nba', 'NBA', 'Home', 'Away',
+       %(now)s::timestamptz - interval '3 hours' - g * interval '1 minute', NULL, NULL, 'live'
+  FROM generate_series(0, 49) AS g
+UNION ALL
+SELECT 'cost-grace-' || g, 'basketball_nba', 'NBA', 'Home', 'Away',
+       %(now)s::timestamptz - interval '1 hour' - g * interval '1 minute', NULL, NULL, 'live'
+  FROM generate_series(0, 19) AS g
+UNION ALL
+SELECT 'cost-old-' || g, 'basketball_nba', 'NBA', 'Home', 'Away',
+       %(now)s::timestamptz - interval '1 day' - g * interval '2 hours', 101, 99, 'completed'
+  FROM generate_series(1, 300) AS g
+"""
+
+# The kind of post n, and its game (NULL: a content post or a pick without a game).
+COST_KIND = """
+       LATERAL (SELECT n %% %(every)s::integer = 0 AS due, n / %(every)s::integer AS k) AS d,
+       LATERAL (SELECT CASE WHEN d.due AND d.k %% 3 = 0 THEN 'pick'
+                            WHEN d.due AND d.k %% 30 = 1 THEN 'lost'
+                            WHEN d.due THEN 'content'
+                            WHEN n %% 10 BETWEEN 1 AND 3 OR n %% 100 = 4 THEN 'pick'
+                            WHEN n %% 1000 = 5 THEN 'lost'
+                            ELSE 'content' END AS kind,
+                       CASE WHEN d.due AND d.k %% 3 = 0 THEN 'cost-due-' || d.k %% 50
+                            WHEN d.due THEN NULL
+                            WHEN n %% 10 BETWEEN 1 AND 3 THEN 'cost-next-' || 1 + n %% 200
+                            WHEN n %% 100 = 4 THEN 'cost-grace-' || n %% 20 END AS game_id) AS k
+"""
+
+COST_BETS_SQL = """
+INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, status, created_at)
+SELECT md5('bet' || n)::uuid, md5('user' || (1 + n %% %(users)s::integer))::uuid, k.game_id, 'moneyline',
+       '{"team": "Home"}', 1000, -110, 909, 'pending', g.commence_time - interval '2 hours'
+  FROM generate_series(%(first)s::integer, %(last)s::integer) AS n, """ + COST_KIND + """
+  JOIN games AS g ON g.id = k.game_id
+"""
+
+COST_POSTS_SQL = """
+INSERT INTO posts (id, user_id, bet_id, post_type, media_url, caption, created_at, expires_at)
+SELECT md5('post' || n)::uuid, md5('user' || (1 + n %% %(users)s::integer))::uuid,
+       CASE WHEN k.game_id IS NOT NULL THEN md5('bet' || n)::uuid END,
+       CASE WHEN k.kind = 'content' THEN 'content' ELSE 'pick' END, %(cdn)s || 'posts/' || n || '.jpg', 'post ' || n,
+       CASE WHEN d.due THEN e.expires_at - interval '1 day'
+            ELSE least(e.expires_at, %(now)s::timestamptz) - interval '1 minute'
+                 - (n::bigint * 7919 %% 2592000) * interval '1 second'
+       END, e.expires_at
+  FROM generate_series(%(first)s::integer, %(last)s::integer) AS n, """ + COST_KIND + """
+  LEFT JOIN games AS g ON g.id = k.game_id,
+       LATERAL (SELECT CASE WHEN g.id IS NOT NULL THEN g.commence_time
+                            WHEN d.due THEN %(now)s::timestamptz - (n %% 3600) * interval '1 second'
+                            ELSE %(now)s::timestamptz + interval '1 day' + (n %% 2592000) * interval '1 second'
+                       END AS expires_at) AS e
+"""
+
+# Posts expire_content deleted before: n / 10 over the last 29 days (every second a pick on an
+# old game, soft-deleted 3 hours after it started, with its bet, settled), `expired` an hour
+# ago by its previous run, and `expired` / 10 more than 30 days ago (due for the hard delete).
+COST_OLD_SQL = """
+WITH o AS (
+    SELECT m, md5('old' || m)::uuid AS id, m %% 2 = 0 AS pick, 'cost-old-' || 1 + m %% 300 AS game_id,
+           CASE WHEN m <= %(expired)s::integer THEN %(now)s::timestamptz - interval '1 hour'
+                WHEN m <= %(expired)s::integer * 11 / 10
+                THEN %(now)s::timestamptz - interval '31 days' - m * interval '1 second'
+                WHEN m %% 2 = 0 THEN g.commence_time + interval '3 hours'
+                ELSE %(now)s::timestamptz - interval '1 day' - (m %% 672) * interval '1 hour' END AS deleted_at
+      FROM generate_series(1, %(old)s::integer) AS m
+      JOIN games AS g ON g.id = 'cost-old-' || 1 + m %% 300
+), b AS (
+    INSERT INTO bets (id, user_id, game_id, bet_type, bet_details, stake, odds, potential_win, actual_win, status,
+                      created_at, settled_at)
+    SELECT md5('oldbet' || o.m)::uuid, md5('user' || (1 + o.m %% %(users)s::integer))::uuid, o.game_id, 'moneyline',
+           '{"team": "Home"}', 1000, -110, 909, 909, 'won', o.deleted_at - interval '2 days', o.deleted_at
+      FROM o WHERE o.pick
+)
+INSERT INTO posts (id, user_id, bet_id, post_type, media_url, created_at, expires_at, deleted_at)
+SELECT o.id, md5('user' || (1 + o.m %% %(users)s::integer))::uuid, CASE WHEN o.pick THEN md5('oldbet' || o.m)::uuid END,
+       CASE WHEN o.pick THEN 'pick' ELSE 'content' END, %(cdn)s || 'posts/old' || o.m || '.jpg',
+       o.deleted_at - interval '2 days', o.deleted_at - interval '1 day', o.deleted_at
+  FROM o
+"""
+
+# Comments: one on every fifth live post, two on each post due now (their soft delete is
+# part of the work), one on every second post deleted before, deleted with it.
+COST_COMMENTS_SQL = """
+INSERT INTO comments (id, post_id, user_id, content, created_at, deleted_at)
+SELECT md5('comment' || p.id || ':' || j)::uuid, p.id,
+       md5('user' || (1 + abs(hashtext(p.id::text || j)) %% %(users)s::integer))::uuid,
+       'nice', p.created_at + interval '1 minute', p.deleted_at
+  FROM posts AS p, generate_series(1, CASE WHEN p.deleted_at IS NULL AND p.expires_at <= %(now)s THEN 2 ELSE 1 END) AS j
+ WHERE CASE WHEN p.deleted_at IS NOT NULL THEN hashtext(p.id::text) %% 2 = 0
+            WHEN p.expires_at <= %(now)s THEN true
+            ELSE hashtext(p.id::text) %% 5 = 0 END
+"""
+
+# Stories and messages: n / 20 each live (expiring in the next 23 hours), `expired` / 10 each
+# expired in the last hour; messages in 100 group chats.
+COST_STORIES_SQL = """
+INSERT INTO stories (id, user_id, media_url, created_at, expires_at)
+SELECT md5('story' || s)::uuid, md5('user' || (1 + s %% %(users)s::integer))::uuid,
+       %(cdn)s || 'stories/' || s || '.jpg',
+       e.at - interval '24 hours', e.at
+  FROM generate_series(1, %(live)s::integer + %(due)s::integer) AS s,
+       LATERAL (SELECT CASE WHEN s <= %(due)s::integer THEN %(now)s::timestamptz - (s %% 3600) * interval '1 second'
+                            ELSE %(now)s::timestamptz + (1 + s %% 82800) * interval '1 second' END AS at) AS e
+"""
+COST_CHATS_SQL = """
+INSERT INTO chats (id, chat_type, name, created_at)
+SELECT md5('chat' || c)::uuid, 'group', 'group ' || c, %(now)s::timestamptz - interval '30 days'
+  FROM generate_series(1, 100) AS c
+"""
+COST_MESSAGES_SQL = """
+INSERT INTO messages (id, chat_id, sender_id, content, created_at, expires_at)
+SELECT md5('message' || s)::uuid, md5('chat' || 1 + s %% 100)::uuid, md5('user' || (1 + s %% %(users)s::integer))::uuid,
+       'hi', e.at - interval '24 hours', e.at
+  FROM generate_series(1, %(live)s::integer + %(due)s::integer) AS s,
+       LATERAL (SELECT CASE WHEN s <= %(due)s::integer THEN %(now)s::timestamptz - (s %% 3600) * interval '1 second'
+                            ELSE %(now)s::timestamptz + (1 + s %% 82800) * interval '1 second' END AS at) AS e
+"""
+
+# The previous hourly run of expire_content completed an hour ago.
+COST_STATE_SQL = """
+INSERT INTO jobs.job_state (job_name, state, updated_at)
+VALUES ('expire_content', jsonb_build_object('checked_through', %(now)s::timestamptz - interval '1 hour'),
+        %(now)s::timestamptz - interval '1 hour')
+"""
+
 # Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
 # otherwise it expires 1 to 30 days after NOW. Content posts: bet_id and settled_bet_id NULL.
 POSTS_SQL = """
@@ -474,9 +615,9 @@ class Templates:
         return self._build(f"tmpl_cleanup_{users}", what, lambda dsn: fill_cleanup(dsn, users))
 
     def cost(self, posts: int, expired: int) -> str:
-        what = f"{COST_USERS:,} users; {posts:,} posts, {expired:,} of them expired"
-        every = max(1, posts // expired)
-        return self._build(f"tmpl_cost_{posts}", what, lambda dsn: fill_posts_template(dsn, posts, every, False))
+        what = (f"{COST_USERS:,} users; {posts:,} posts (content and picks), {expired:,} of them due; their "
+                "bets and games, posts deleted before, comments, stories, messages")
+        return self._build(f"tmpl_cost_{posts}", what, lambda dsn: fill_cost(dsn, posts, expired))
 
     def demo(self, users: int) -> str:
         what = f"deployer seed: {users:,} users"
@@ -563,6 +704,33 @@ def fill_cleanup(dsn: str, users: int) -> None:
         for statement in (CLEANUP_NOTIFICATIONS_SQL, CLEANUP_RUNS_SQL, CLEANUP_POSTS_SQL, CLEANUP_REACTIONS_SQL,
                           CLEANUP_CHATS_SQL, CLEANUP_MEMBERS_SQL):
             conn.execute(statement, params)
+
+
+def fill_cost(dsn: str, posts: int, expired: int) -> None:
+    """COST_USERS users and the cost template's rows (COST_GAMES_SQL and below)."""
+    params = {"now": NOW, "users": COST_USERS, "cdn": CDN, "every": max(1, posts // expired), "expired": expired,
+              "old": posts // 10 + expired * 11 // 10, "live": posts // 20, "due": expired // 10}
+    tables = ["users", "games", "bets", "posts", "comments", "stories", "chats", "messages"]
+    with deferred(dsn, tables):
+        with connect(dsn) as conn:
+            conn.execute(USERS_SQL, params)
+            conn.execute(COST_GAMES_SQL, params)
+            # Picks without a game: posts_bet_requirement forbids them (and any update of one),
+            # so this template goes without it, as tests/test_expire_content.py's picks do.
+            conn.execute("ALTER TABLE posts DROP CONSTRAINT posts_bet_requirement")
+
+        def insert(first: int) -> None:
+            with connect(dsn) as conn:
+                chunk = {**params, "first": first, "last": min(posts, first + CHUNK - 1)}
+                conn.execute(COST_BETS_SQL, chunk)
+                conn.execute(COST_POSTS_SQL, chunk)
+
+        with ThreadPoolExecutor(LOADERS) as pool:
+            list(pool.map(insert, range(1, posts + 1, CHUNK)))
+        with connect(dsn) as conn:
+            for statement in (COST_OLD_SQL, COST_COMMENTS_SQL, COST_STORIES_SQL, COST_CHATS_SQL, COST_MESSAGES_SQL,
+                              COST_STATE_SQL):
+                conn.execute(statement, params)
 
 
 def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from tests import factories
 from tests.support import call_job
@@ -95,6 +96,165 @@ def test_pick_without_a_game_follows_its_expiry(conn):
     assert deleted_at(conn, "posts", expired) == NOW
     assert deleted_at(conn, "posts", not_yet) is None
     assert result["details"]["picks"] == 1 and result["details"]["posts"] == 0
+
+
+# --- picks found from what can be due since the previous complete run (the mark) ----------
+
+HOUR = timedelta(hours=1)
+
+
+def mark(conn):
+    row = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()
+    return row and row["state"].get("checked_through")
+
+
+def test_a_complete_run_marks_its_moment_and_a_dry_run_or_a_limited_one_does_not(conn):
+    factories.expired_posts(conn, NOW, 2)
+    run(conn, NOW - HOUR, dry_run=True)
+    assert mark(conn) is None
+    run(conn, NOW - HOUR, limit=1)  # stopped at its limit: work is left
+    assert mark(conn) is None
+    run(conn, NOW - HOUR)
+    assert mark(conn) is not None
+    run(conn, NOW)
+    assert datetime.fromisoformat(mark(conn)) == NOW
+
+
+def test_a_first_run_finds_a_pick_of_a_game_that_started_long_ago(conn):
+    pick_id = factories.pick(conn, factories.user(conn), commence_time=NOW - 20 * DAY, created_at=NOW - 21 * DAY,
+                             expires_at=NOW + DAY)
+    result = run(conn)
+    assert deleted_at(conn, "posts", pick_id) == NOW
+    assert result["details"]["picks"] == 1
+
+
+def test_a_pick_of_a_game_that_passed_its_grace_since_the_previous_run_is_soft_deleted(conn):
+    author = factories.user(conn)
+    run(conn, NOW - HOUR)  # the previous hourly run: nothing due then
+    pick_id = factories.pick(conn, author, commence_time=NOW - GRACE - 30 * timedelta(minutes=1),
+                             created_at=NOW - DAY, expires_at=NOW - GRACE)
+    kept = factories.pick(conn, author, commence_time=NOW - GRACE + US, created_at=NOW - DAY, expires_at=NOW - GRACE)
+    result = run(conn)
+    assert deleted_at(conn, "posts", pick_id) == NOW and deleted_at(conn, "posts", kept) is None
+    assert result["details"]["picks"] == 1
+
+
+def test_a_pick_created_after_its_game_was_walked_is_soft_deleted(conn):
+    """Late: the game started days ago and earlier runs passed it; the pick is shared now."""
+    author = factories.user(conn)
+    game_id = factories.game(conn, commence_time=NOW - 3 * DAY)
+    bet_id = factories.bet(conn, author, game_id, created_at=NOW - 4 * DAY)
+    run(conn, NOW - 2 * DAY)
+    run(conn, NOW - HOUR)
+    assert mark(conn) is not None
+    late = factories.post(conn, author, post_type="pick", bet_id=bet_id, created_at=NOW - 10 * timedelta(minutes=1),
+                          expires_at=NOW + DAY)
+    assert run(conn, dry_run=True)["details"]["picks"] == 1
+    result = run(conn)
+    assert deleted_at(conn, "posts", late) == NOW
+    assert result["details"]["picks"] == 1
+
+
+def test_a_real_run_given_a_later_now_does_not_hide_what_becomes_due_before_it(conn):
+    """The mark is never later than the clock: after a run at a month from now, a pick shared
+    now on a game that started hours ago is still found by the run at now."""
+    clock = conn.execute("SELECT now() AS t").fetchone()["t"]
+    author = factories.user(conn)
+    game_id = factories.game(conn, commence_time=clock - 5 * HOUR)
+    bet_id = factories.bet(conn, author, game_id, created_at=clock - 6 * HOUR)
+    run(conn, clock - 2 * HOUR)
+    run(conn, clock + 30 * DAY)
+    assert datetime.fromisoformat(mark(conn)) <= clock + timedelta(minutes=5)
+    late = factories.post(conn, author, post_type="pick", bet_id=bet_id, created_at=clock - timedelta(minutes=10),
+                          expires_at=clock + DAY)
+    now = clock + timedelta(minutes=1)
+    assert run(conn, now)["details"]["picks"] == 1
+    assert deleted_at(conn, "posts", late) == now
+
+
+def test_a_pick_without_a_game_is_soft_deleted_by_its_expiry_after_earlier_runs(conn):
+    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_bet_requirement")
+    author = factories.user(conn)
+    lost = factories.post(conn, author, post_type="pick", created_at=NOW - 20 * DAY, expires_at=NOW - 10 * DAY)
+    factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW + US)  # kept
+    conn.execute("INSERT INTO jobs.job_state (job_name, state) VALUES ('expire_content', %s)",
+                 ('{"checked_through": "%s"}' % (NOW - HOUR).isoformat(),))
+    result = run(conn)
+    assert deleted_at(conn, "posts", lost) == NOW
+    assert result["details"]["picks"] == 1
+
+
+def test_comments_of_a_post_deleted_by_an_earlier_run_are_soft_deleted_after_it(conn):
+    """A comment that reached a post after the run that deleted it, and a post the app
+    deleted since the previous run."""
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW - 2 * HOUR)
+    run(conn, NOW - HOUR)
+    assert deleted_at(conn, "posts", post_id) == NOW - HOUR and mark(conn) is not None
+    late = factories.comment(conn, post_id, author, created_at=NOW - 30 * timedelta(minutes=1))
+    by_app = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - 20 * timedelta(minutes=1))
+    on_app_deleted = factories.comment(conn, by_app, author, created_at=NOW - DAY)
+    assert run(conn, dry_run=True)["details"]["comments"] == 2
+    result = run(conn)
+    assert deleted_at(conn, "comments", late) == NOW and deleted_at(conn, "comments", on_app_deleted) == NOW
+    assert result["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "comments": 2}
+
+
+def test_a_dry_run_counts_what_the_real_run_does_on_every_path(conn):
+    conn.execute("ALTER TABLE public.posts DROP CONSTRAINT posts_bet_requirement")
+    author, chat_id = factories.user(conn), factories.chat(conn)
+    old_game = factories.game(conn, commence_time=NOW - 2 * DAY)
+    old_bet = factories.bet(conn, author, old_game, created_at=NOW - 3 * DAY)
+    run(conn, NOW - HOUR)
+    expired = live_post(conn, author, expires_at=NOW - 10 * timedelta(minutes=1))
+    due_pick = factories.pick(conn, author, commence_time=NOW - GRACE - HOUR, created_at=NOW - DAY,
+                              expires_at=NOW - GRACE - HOUR)
+    late = factories.post(conn, author, post_type="pick", bet_id=old_bet, created_at=NOW - 5 * timedelta(minutes=1),
+                          expires_at=NOW + DAY)
+    lost = factories.post(conn, author, post_type="pick", created_at=NOW - DAY, expires_at=NOW - US)
+    by_app = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - 5 * timedelta(minutes=1))
+    for post_id in (expired, due_pick, late, lost, by_app):
+        factories.comment(conn, post_id, author, created_at=NOW - 2 * timedelta(minutes=1))
+    factories.pick(conn, author, commence_time=NOW + DAY, created_at=NOW - HOUR, expires_at=NOW + DAY)  # kept
+    _row(conn, "stories", author=author, chat_id=chat_id, expires_at=NOW - HOUR)
+    predicted = run(conn, dry_run=True)
+    result = run(conn)
+    assert predicted == result
+    assert result["details"] == {"posts": 1, "picks": 3, "stories": 1, "messages": 0, "comments": 5,
+                                 "hard_deleted": 0}
+
+
+def test_a_run_in_batches_of_two_deletes_what_one_call_counts_and_then_marks(conn):
+    """Each picks and comments phase continues after its last row from batch to batch."""
+    author = factories.user(conn)
+    run(conn, NOW - HOUR)
+    old_game = factories.game(conn, commence_time=NOW - 2 * DAY)
+    old_bet = factories.bet(conn, author, old_game, created_at=NOW - 3 * DAY)
+    posts = [live_post(conn, author, expires_at=NOW - i * timedelta(minutes=1)) for i in range(3)]
+    posts += [factories.pick(conn, author, commence_time=NOW - GRACE - i * timedelta(minutes=1), created_at=NOW - DAY,
+                             expires_at=NOW + DAY) for i in range(3)]
+    posts += [factories.post(conn, author, post_type="pick", bet_id=old_bet, created_at=NOW - i * timedelta(minutes=1),
+                             expires_at=NOW + DAY) for i in range(1, 4)]
+    posts += [live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - i * timedelta(minutes=1))
+              for i in range(1, 4)]
+    for post_id in posts:
+        for _ in range(2):
+            factories.comment(conn, post_id, author, created_at=NOW - 2 * HOUR)
+    predicted = run(conn, dry_run=True)
+    assert predicted["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "posts": 3, "picks": 6, "comments": 24}
+    totals, after, batches = dict.fromkeys(DETAIL_KEYS, 0), None, 0
+    while True:
+        result = conn.execute("SELECT jobs.expire_content(%s, false, 2, %s) AS r",
+                              (NOW, None if after is None else Jsonb(after))).fetchone()["r"]
+        batches += 1
+        totals = {k: totals[k] + v for k, v in result["details"].items()}
+        after = result["next"]
+        if after is None:
+            break
+        assert mark(conn) != NOW.isoformat()
+    assert totals == predicted["details"] and batches >= 16
+    assert datetime.fromisoformat(mark(conn)) == NOW
+    assert run(conn)["affected"] == 0
 
 
 # --- stories and messages -------------------------------------------------------------------

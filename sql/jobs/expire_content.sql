@@ -2,46 +2,119 @@
   expire_content (docs/rules.md: The jobs): soft-delete what has expired, then hard-delete what was
   soft-deleted long ago. Each rule is written once, in a soft_delete / select_apply call,
   and serves the dry run (count) and the real run (write) alike.
+
+  Each phase reads the rows that can be due, not the table (bench/README.md:
+  cost_follows_work): content and outcome posts, stories and messages by expiry (indexes on
+  expires_at of live rows); rows to hard-delete by deleted_at. A pick is due by its game, so
+  the picks phases start from what can have become due since the previous complete run,
+  whose moment is a high-water mark (macros/mark.sql, key checked_through; none: everything,
+  as on a first run), less `lag`:
+    picks       live picks of the bets of games that started in (mark - lag - pick_grace,
+                now - pick_grace]: each game is walked once its pick_grace is over, and again
+                by the run after (the lag);
+    late_picks  live picks created after mark - lag whose game started before that window:
+                a pick shared after its game was walked;
+    lost_picks  live picks without a bet (so without a game), by expiry.
+  A live pick of a game that started before the window was created before the previous
+  complete run looked at its game (it looked at every game that had started by then), and was
+  then deleted; a transaction that commits up to `lag` after its rows' created_at (or a game
+  moved back by less than `lag`) is still seen. The comments phase starts from the posts
+  deleted: by this run (v_post_ids; a dry run deletes none) and since mark - lag (by earlier
+  runs or the app; older ones were looked at then, and a hard delete cascades to whatever
+  is left). What a window cannot see: a pick or post restored (deleted_at back to NULL) or a
+  game moved back by more than `lag`, a row inserted with a NULL created_at; dropping the
+  mark (DELETE FROM jobs.job_state WHERE job_name = 'expire_content') makes the next run look
+  at everything. A run stopped by p_limit or its time budget leaves the mark, so the next run
+  looks at the same windows. Every candidate is checked by the rule itself, as docs/rules.md
+  says it, and again by the write.
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/soft_delete.sql" import soft_delete %}
 {% from "macros/hard_delete.sql" import hard_delete %}
+{% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
+{# How far before the mark a run looks again: longer than the job's time budget and the app's transactions. #}
+{% set lag = '1 hour' %}
 {% set by_expiry = [('expires_at', 'timestamptz'), ('id', 'uuid')] %}
 {% set declare %}
     v_cutoff    timestamptz := p_now - {{ hard_delete_after | interval }};
     v_pick_cut  timestamptz := p_now - {{ pick_grace | interval }};
+    v_since     timestamptz;
+    v_through   timestamptz;
+    v_games     timestamptz;
     v_ids       uuid[];
     v_post_ids  uuid[]      := '{}'::uuid[];
+    v_picks     bigint      := 0;
     v_hard      bigint      := 0;
 {% endset %}
+{% set pick_rule = "t.deleted_at IS NULL AND t.post_type = 'pick' AND coalesce(
+             (SELECT g.commence_time <= v_pick_cut
+                FROM " ~ app ~ ".bets AS b JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
+               WHERE b.id = t.bet_id),
+             t.expires_at <= p_now)" %}
 {% call job_function("expire_content", declare) %}
+{# The mark is the run's now, but never later than the clock: a real run given a later
+   --now must not let the runs after it skip what became due meanwhile (an earlier mark
+   only makes a run look at more). #}
+{{ mark_window('expire_content', 'checked_through', lag, 'SELECT LEAST(p_now, pg_catalog.now())') }}
+    -- Games that started after v_games are walked by the picks phase (NULL: every game).
+    v_games := v_since - {{ pick_grace | interval }};
+
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
         by_expiry) }}
     v_post_ids := v_post_ids || v_ids;
 
-{{ soft_delete('picks', app ~ '.posts',
-        "t.deleted_at IS NULL AND t.post_type = 'pick' AND coalesce(
-             (SELECT g.commence_time <= v_pick_cut
-                FROM " ~ app ~ ".bets AS b JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
-               WHERE b.id = t.bet_id),
-             t.expires_at <= p_now)",
-        by_expiry) }}
+{{ soft_delete('picks', app ~ '.posts', pick_rule, [('commence_time', 'timestamptz'), ('id', 'uuid')], record=false,
+        source="(SELECT p.*, g.commence_time
+                 FROM " ~ app ~ ".games AS g
+                 JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
+                 JOIN " ~ app ~ ".posts AS p ON p.bet_id = b.id AND p.post_type = 'pick' AND p.deleted_at IS NULL
+                WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games))") }}
     v_post_ids := v_post_ids || v_ids;
+    v_picks := v_picks + v_n;
+
+{{ soft_delete('late_picks', app ~ '.posts', pick_rule, [('created_at', 'timestamptz'), ('id', 'uuid')], record=false,
+        source="(SELECT p.*
+                 FROM " ~ app ~ ".posts AS p
+                 JOIN " ~ app ~ ".bets AS b ON b.id = p.bet_id
+                 JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
+                  AND g.commence_time <= v_games)") }}
+    v_post_ids := v_post_ids || v_ids;
+    v_picks := v_picks + v_n;
+
+{{ soft_delete('lost_picks', app ~ '.posts', pick_rule, by_expiry, record=false,
+        source="(SELECT p.*
+                 FROM " ~ app ~ ".posts AS p
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.bet_id IS NULL AND p.expires_at <= p_now)") }}
+    v_post_ids := v_post_ids || v_ids;
+    v_picks := v_picks + v_n;
+    v_details := v_details || pg_catalog.jsonb_build_object('picks', v_picks);
 
 {{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
 
 {{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
 
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
+    -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
+    -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
+    -- the position to its end for every post before it.
 {{ soft_delete('comments', app ~ '.comments',
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
               WHERE p.id = t.post_id AND (p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)))',
-        [('post_id', 'uuid'), ('id', 'uuid')]) }}
+        [('post_id', 'uuid'), ('id', 'uuid')],
+        source='(SELECT c.*
+                 FROM ' ~ app ~ '.comments AS c
+                WHERE c.deleted_at IS NULL
+                  AND c.post_id IN (SELECT p.id FROM ' ~ app ~ '.posts AS p
+                                     WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
+                                    UNION ALL
+                                    SELECT pg_catalog.unnest(v_post_ids))
+               OFFSET 0)') }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
@@ -52,5 +125,6 @@
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
+{{ mark_advance('expire_content', 'checked_through') }}
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}

@@ -10,18 +10,23 @@
   v_ids. Either way v_n is their count and, unless record=false (the caller totals it
   itself), is added under `key` to v_details.
 
+  `source` (optional) is where the candidates are read from instead of `table`: a subquery
+  with the table's columns (and the keys), for a rule whose rows are found from another table
+  (expire_content: picks from the games that started). The rule is checked on it too, and
+  again by the write on `table`.
+
   Needs the locals the job_function frame declares: v_ids <pk type>[] (or the array named
   by `ids`, for a job whose phases have keys of different types), v_n, v_seen, v_left bigint,
   v_details, v_after, v_last jsonb, v_more boolean.
 #}
 {% from "macros/position.sql" import position, walk %}
-{% macro select_apply(key, table, rule, keys, pk='id', record=true, ids='v_ids') %}
+{% macro select_apply(key, table, rule, keys, pk='id', record=true, ids='v_ids', source=none) %}
 {% set at = 'v_after -> ' ~ (key | literal) %}
 {% set write = caller() %}
 {% macro candidates(after) -%}
 SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
 
-              FROM {{ table }} AS t
+              FROM {{ source or table }} AS t
              WHERE ({{ rule }})
 {% if after %}
                AND ({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
