@@ -23,7 +23,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -468,30 +468,47 @@ class Cluster:
 def throwaway(prefix: str, preferred_port: int) -> Iterator[Cluster]:
     """A cluster in a new temporary home, started on a free port near `preferred_port`, and
     stopped and deleted on the way out however the block ends (tests, benchmarks)."""
-    port = preferred_port
-    for attempt in range(PORT_ATTEMPTS):
+    made: list[Cluster] = []
+
+    def start(port: int) -> None:  # a new home each time: initdb writes the port into it
+        if made:
+            made.pop().destroy()
         home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
         home.chmod(0o755)
-        cluster = Cluster(home)
-        try:
-            port = _free_port(port)
-            cluster.start(port=port)
-            break
-        except LocalClusterError:
-            lost = lost_its_port(cluster.logfile)
-            cluster.destroy()
-            if not lost or attempt == PORT_ATTEMPTS - 1:
-                raise
-            port += 1
+        made.append(Cluster(home))
+        made[-1].start(port=port)
+
     try:
-        yield cluster
+        start_on_free_port(start, preferred_port, lambda: made[-1].logfile)
+        yield made[-1]
     finally:
-        cluster.destroy()
+        if made:
+            made[-1].destroy()
 
 
 # A port found free may be taken by another program before the server binds it (test runs
 # side by side); a start that could not listen tries the next free port, this many times.
 PORT_ATTEMPTS = 5
+
+
+def start_on_free_port(start: Callable[[int], None], preferred: int, logfile: Callable[[], Path]) -> int:
+    """start(port) on a free port near `preferred`, returning the port. A start that raised
+    LocalClusterError because the server could not listen (its log, `logfile()`, says so)
+    is tried again on the next free port, up to PORT_ATTEMPTS times; any other failure is
+    raised at once."""
+    port = preferred
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = _free_port(port)
+        try:
+            start(port)
+            return port
+        except LocalClusterError:
+            log = logfile()
+            if attempt == PORT_ATTEMPTS or not lost_its_port(log):
+                raise
+            log.unlink(missing_ok=True)
+            port += 1
+    raise AssertionError("unreachable")
 
 
 def lost_its_port(logfile: Path) -> bool:

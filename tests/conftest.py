@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from deployer import install, manifest
 from deployer.db import dsn_for_database
+from deployer.errors import LocalClusterError
 from tests import pg
 from tests.sqlfluff_memo import MEMO
 
@@ -153,7 +154,7 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
     from deployer import local
     from deployer.db import connect
 
-    with pg.cluster("jobset-pw-", 56432) as primary:
+    with local.throwaway("jobset-pw-", 56432) as primary:
         with connect(primary.url()) as c:
             install.install_app_schema(c, test_manifest.template_vars())
             c.execute(f"CREATE ROLE {PW_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
@@ -170,15 +171,15 @@ def password_server(test_manifest: manifest.Manifest) -> Iterator[dict[str, str]
         # -c fast: the base backup's checkpoint at once, not spread over up to a minute.
         run([str(bins / "pg_basebackup"), "-D", str(data), "-h", "127.0.0.1", "-p", str(primary.port),
              "-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
-        for attempt in range(3):  # another test run may take the port found free before the standby binds it
-            port = local._free_port(57432)
-            try:
-                run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
-                     "-o", f"-p {port} -k {home}"])
-                break
-            except subprocess.CalledProcessError:
-                if attempt == 2:
-                    raise
+
+        def start(port: int) -> None:
+            done = subprocess.run(local._as_server_user([
+                str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(home / "log"),
+                "-o", f"-p {port} -k {home}"]), capture_output=True, check=False)
+            if done.returncode != 0:
+                raise LocalClusterError(f"the standby did not start: {done.stderr.decode(errors='replace')}")
+
+        port = local.start_on_free_port(start, 57432, lambda: home / "log")
         with connect(primary.url()) as c:  # the standby keeps it; the primary is a server without pg_cron
             c.execute("DROP EXTENSION pg_cron")
         try:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-from deployer.errors import LocalClusterError
-from deployer.local import Cluster, throwaway
+from deployer.local import throwaway
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "snapbet-jobs-pg15-cron:test"
@@ -45,27 +44,12 @@ def docker_available() -> bool:
 
 
 @contextmanager
-def cluster(prefix: str, preferred_port: int) -> Iterator[Cluster]:
-    """deployer.local.throwaway, tried again (up to three times) when it does not start:
-    another test run on the machine may take the port found free before the server binds it."""
-    with ExitStack() as stack:
-        for attempt in range(3):
-            try:
-                started = stack.enter_context(throwaway(prefix, preferred_port))
-                break
-            except LocalClusterError:
-                if attempt == 2:
-                    raise
-        yield started
-
-
-@contextmanager
 def local_server() -> Iterator[str]:
     # Each worker (tests/workers.py) prefers a port of its own: two starting together never
     # both find the same one free.
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    with cluster("jobset-test-", 55432 + 100 * worker) as started:
-        yield started.url()
+    with throwaway("jobset-test-", 55432 + 100 * worker) as cluster:
+        yield cluster.url()
 
 
 def docker_image() -> str:

@@ -236,18 +236,12 @@ def _initdb(home: Path, server: SupabaseServer) -> None:
 
 def _start(home: Path, server: SupabaseServer, preferred_port: int) -> SupabaseServer:
     """Start on a free port near `preferred_port` (given on the command line, not in the
-    settings); one taken by another program between the check and the bind means the next."""
-    port, attempt = preferred_port, 1
-    while True:
-        port = local._free_port(port)
-        try:
-            _pg_ctl(home, "start", "-w", "-t", "60", "-l", str(home / "postgres.log"), "-o", f"-p {port}")
-            return replace(server, port=port)
-        except LocalClusterError:
-            if not local.lost_its_port(home / "postgres.log") or attempt == local.PORT_ATTEMPTS:
-                raise
-            (home / "postgres.log").unlink()
-            port, attempt = port + 1, attempt + 1
+    settings, so that another try can take another)."""
+    log = home / "postgres.log"
+    port = local.start_on_free_port(
+        lambda port: _pg_ctl(home, "start", "-w", "-t", "60", "-l", str(log), "-o", f"-p {port}"),
+        preferred_port, lambda: log)
+    return replace(server, port=port)
 
 
 def _pg_ctl(home: Path, action: str, *args: str, check: bool = True) -> None:
