@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bench import baselines
-from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, last_run, measured, median
+from bench.common import CALL_JOB, DEMO_RUN_AT, NOW, Context, Section, connect, last_run, measured, median
 
 JOBS = ("expire_content", "reset_bankrolls")  # every scenario's (dry_run and client_rss too)
 COMPARED = (*JOBS, "settle_games", "rollup_stats", "calculate_badges", "cleanup")
@@ -67,10 +67,15 @@ CLIENT_NOTES = {
 }
 
 
-def ours(ctx: Context, template: str, job: str, now, check: bool) -> tuple[dict, dict, str | None]:
-    """One run of ours on a fresh clone: its measures (seconds, WAL, buffers), the run's
-    record, and (when `check`) the end state's hash."""
+def ours(ctx: Context, template: str, job: str, now, check: bool,
+         before: tuple[str, ...] = ()) -> tuple[dict, dict, str | None]:
+    """One run of ours on a fresh clone, after the statements `before` (unmeasured): its
+    measures (seconds, WAL, buffers), the run's record, and (when `check`) the end state's hash."""
     with ctx.bench.clone(template) as dsn:
+        if before:
+            with connect(dsn) as conn:
+                for statement in before:
+                    conn.execute(statement)
         measures = measured(dsn, CALL_JOB, (job, now))
         return measures, last_run(dsn, job), baselines.state_hash(dsn, job) if check else None
 

@@ -5,14 +5,14 @@ millions of rows shows it here: its time jumps while the analyzed one does not."
 
 from __future__ import annotations
 
-from bench.common import CALL_JOB, NOW, Context, Section, connect, last_run, measured, median
-from bench.compare import compared, rows_changed, unfinished
+from bench.common import NOW, Context, Section, median
+from bench.compare import compared, ours, rows_changed, unfinished
 
 GOAL = 3.0  # un-analyzed time / analyzed time
 
 # What a restore leaves: no column statistics, and tables and indexes never counted (PostgreSQL
 # then estimates a table's rows from its size on disk, and every selectivity from defaults).
-FORGET = [
+FORGET = (
     """DELETE FROM pg_catalog.pg_statistic AS s
         USING pg_catalog.pg_class AS c
         WHERE c.oid = s.starelid AND c.relnamespace = 'public'::regnamespace""",
@@ -21,18 +21,7 @@ FORGET = [
         WHERE e.oid = d.stxoid AND e.stxnamespace = 'public'::regnamespace""",
     """UPDATE pg_catalog.pg_class SET reltuples = -1, relpages = 0, relallvisible = 0
         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'i', 'm', 'p')""",
-]
-
-
-def one_run(ctx: Context, template: str, job: str, forget: bool) -> tuple[dict, dict]:
-    """Our run (CALL jobs.run_job) on a fresh clone, its statistics forgotten first or not."""
-    with ctx.bench.clone(template) as dsn:
-        if forget:
-            with connect(dsn) as conn:
-                for statement in FORGET:
-                    conn.execute(statement)
-        measures = measured(dsn, CALL_JOB, (job, NOW))
-        return measures, last_run(dsn, job)
+)
 
 
 def unanalyzed(ctx: Context) -> Section:
@@ -43,9 +32,9 @@ def unanalyzed(ctx: Context) -> Section:
         template = ctx.templates.for_job(job, ctx.scale)
         analyzed, forgotten, record = [], [], None
         for _ in range(ctx.runs):  # interleaved, so that drift hits both alike
-            measures, _ = one_run(ctx, template, job, forget=False)
+            measures, _, _ = ours(ctx, template, job, NOW, check=False)
             analyzed.append(measures["seconds"])
-            measures, record = one_run(ctx, template, job, forget=True)
+            measures, record, _ = ours(ctx, template, job, NOW, check=False, before=FORGET)
             forgotten.append(measures["seconds"])
         a, u = median(analyzed), median(forgotten)
         section.rows.append({"job": job, "rows": rows_changed(job, record), "analyzed_s": a, "unanalyzed_s": u,
