@@ -3,9 +3,13 @@ directly with a fixed `now`."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from tests import factories
@@ -418,6 +422,37 @@ def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
 
     assert again == {"affected": 0, "details": dict.fromkeys(DETAIL_KEYS, 0), "next": None}
     assert factories.digest(conn, *TOUCHED) == before
+
+
+# --- a row the app changes while the job's write waits for it -------------------------------
+
+@pytest.mark.parametrize(("rule", "change"), [
+    ("posts", "expires_at = expires_at + interval '1 day'"),  # the app extends a post that was due
+    ("hard_deleted", "deleted_at = NULL"),  # the app restores a post soft-deleted long ago
+])
+def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again_and_kept(db, conn, rule, change):
+    author = factories.user(conn)
+    if rule == "posts":
+        changed, other = (live_post(conn, author, expires_at=NOW) for _ in range(2))
+    else:
+        changed, other = (_soft_deleted(conn, "posts", NOW - 31 * DAY) for _ in range(2))
+    result: dict = {}
+    with psycopg.connect(db, autocommit=True, row_factory=dict_row) as job, psycopg.connect(db) as app:
+        app.execute(f"UPDATE public.posts SET {change} WHERE id = %s", (changed,))  # holds the row's lock
+        thread = threading.Thread(target=lambda: result.update(run(job)))
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = %s AND wait_event_type"
+                               " = 'Lock'", (job.info.backend_pid,)).fetchone()["n"]:
+            assert time.monotonic() < deadline, "the job never waited for the row the app holds"
+            time.sleep(0.02)
+        app.commit()  # the job read the row as it was; its write must see it as it is now
+        thread.join(60)
+    assert result["details"][rule] == 1
+    if rule == "posts":
+        assert (deleted_at(conn, "posts", changed), deleted_at(conn, "posts", other)) == (None, NOW)
+    else:
+        assert (deleted_at(conn, "posts", changed), exists(conn, "posts", other)) == (None, False)
 
 
 # --- p_limit --------------------------------------------------------------------------------

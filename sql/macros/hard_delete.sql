@@ -2,7 +2,8 @@
   select_apply whose write is a hard delete: the candidates that still match the rule when
   the delete reaches them are deleted (a row the app changed since the candidates were read
   is checked again, as it is now). The rule is written once, for the dry run's count and
-  the real run's DELETE alike. `record` and `ids` as select_apply's.
+  the real run's DELETE alike. `record` and `ids` as select_apply's. The recheck is a
+  subquery for the reason soft_delete.sql gives.
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% macro hard_delete(key, table, rule, keys, record=true, ids='v_ids') %}
@@ -10,7 +11,7 @@
         w AS (
             DELETE FROM {{ table }} AS t
              USING c
-             WHERE t.id = c.id AND ({{ rule }})
+             WHERE t.id = c.id AND (SELECT {{ rule }})
             RETURNING t.id)
 {% endcall %}
 {% endmacro %}

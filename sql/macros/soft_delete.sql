@@ -2,6 +2,13 @@
   select_apply whose write is a soft delete: deleted_at = p_now on the candidates that
   still match the rule when the write reaches them (a row the app changed since the
   candidates were read is checked again, as it is now). `record`, `source` as select_apply's.
+
+  The recheck is a subquery, `(SELECT rule)`, so that the planner cannot read it as the
+  predicate of a partial index on the rule (expire_content's indexes are): without planner
+  statistics (after a bulk load or a restore) it estimates such an index nearly empty, and
+  walked all of it for every batch's write (bench/README.md: unanalyzed). The write then
+  finds the candidates by primary key, analyzed or not; the subquery is evaluated on the
+  candidates only, and again on a row's new version when the app changed it meanwhile.
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% macro soft_delete(key, table, rule, keys, record=true, source=none) %}
@@ -9,7 +16,7 @@
         w AS (
             UPDATE {{ table }} AS t SET deleted_at = p_now
               FROM c
-             WHERE t.id = c.id AND ({{ rule }})
+             WHERE t.id = c.id AND (SELECT {{ rule }})
             RETURNING t.id)
 {% endcall %}
 {% endmacro %}
