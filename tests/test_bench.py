@@ -120,3 +120,15 @@ def test_unanalyzed_runs_every_job_without_statistics_and_it_does_the_same_work(
     for job, row in rows.items():  # the plans may differ, never what the run changes
         assert (row["status"], row["rows"]) == ("succeeded", bare[job]["rows"])
         assert row["analyzed_s"] > 0 and row["unanalyzed_s"] > 0
+
+
+def test_settle_batches_credits_each_user_once_per_batch_that_holds_the_users_bets(smoke):
+    report, _, _ = smoke
+    rows = report.section("settle_batches").rows
+    users = SMOKE.pending_bets // 10  # bench/data.py: fill_settle, 10 bets a user
+    games = SMOKE.pending_bets // 50
+    assert [r["batches_of"] for r in rows] == ["adaptive (manifest)", f"{games:,} (every game)"]
+    assert all(r["status"] == "succeeded" for r in rows)
+    adaptive, whole = rows
+    assert whole["updates"] == users  # one batch: each user's bankroll once, as the bare statement
+    assert users < adaptive["updates"] <= SMOKE.pending_bets  # its batches split a user's bets
