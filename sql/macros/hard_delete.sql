@@ -10,8 +10,7 @@
 {% call select_apply(key, table, rule, keys, record=record, ids=ids) %}
         w AS (
             DELETE FROM {{ table }} AS t
-             USING c
-             WHERE t.id = c.id AND (SELECT {{ rule }})
+             WHERE t.id = ANY (ARRAY(SELECT c.id FROM c)) AND (SELECT {{ rule }})
             RETURNING t.id)
 {% endcall %}
 {% endmacro %}

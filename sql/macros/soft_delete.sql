@@ -3,20 +3,24 @@
   still match the rule when the write reaches them (a row the app changed since the
   candidates were read is checked again, as it is now). `record`, `source` as select_apply's.
 
-  The recheck is a subquery, `(SELECT rule)`, so that the planner cannot read it as the
-  predicate of a partial index on the rule (expire_content's indexes are): without planner
-  statistics (after a bulk load or a restore) it estimates such an index nearly empty, and
-  walked all of it for every batch's write (bench/README.md: unanalyzed). The write then
-  finds the candidates by primary key, analyzed or not; the subquery is evaluated on the
-  candidates only, and again on a row's new version when the app changed it meanwhile.
+  How the write reaches the candidates is chosen for the planner (bench/README.md:
+  unanalyzed, Goals):
+  - by `id = ANY` of the candidates' keys, which only the primary key serves: joined to the
+    candidates instead, the write was planned as a hash of the whole table for every batch
+    (cleanup's notifications), so each batch re-read the rows the later ones would delete;
+  - the recheck is a subquery, `(SELECT rule)`, so that the planner cannot read it as the
+    predicate of a partial index on the rule (expire_content's indexes are): without
+    statistics (after a bulk load or a restore) it estimates such an index nearly empty,
+    and walked all of it for every batch's write.
+  The subquery is evaluated on the candidates only, and again on a row's new version when
+  the app changed it while the write waited (tests/test_expire_content.py).
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% macro soft_delete(key, table, rule, keys, record=true, source=none) %}
 {% call select_apply(key, table, rule, keys, record=record, source=source) %}
         w AS (
             UPDATE {{ table }} AS t SET deleted_at = p_now
-              FROM c
-             WHERE t.id = c.id AND (SELECT {{ rule }})
+             WHERE t.id = ANY (ARRAY(SELECT c.id FROM c)) AND (SELECT {{ rule }})
             RETURNING t.id)
 {% endcall %}
 {% endmacro %}
