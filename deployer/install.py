@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from deployer import indexes, rights, schedule, units
+from deployer import citus, indexes, rights, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
@@ -215,8 +215,9 @@ def install_app_schema(conn: psycopg.Connection, variables: dict) -> int:
     """Install the reference schema (idempotent). Returns the number of files run."""
     files = app_units(variables)
     with translated():
+        on_citus = citus.role(conn) == "coordinator"
         for rendered in files:
-            conn.execute(rendered.sql)
+            citus.execute(conn, rendered.sql, on_citus=on_citus)
     return len(files)
 
 
@@ -231,8 +232,9 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             conn.execute(f"DROP {kind['k']} {signature}")  # regprocedure text: already quoted
     for name in plan.extra_registry:
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
+    on_citus = citus.role(conn) == "coordinator"
     for unit in plan.units:
-        conn.execute(unit.sql, unit.params or None)
+        citus.execute(conn, unit.sql, unit.params, on_citus=on_citus)
     for unit in plan.units:  # the table exists once the framework units ran
         conn.execute(
             f"INSERT INTO {quote_ident(js)}.deployed_objects (unit, checksum) VALUES (%s, %s)"
@@ -247,6 +249,8 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)",
             (units.job_unit(name), units.registry_unit(name)),
         )
+    if plan.units and on_citus:
+        citus.distribute_job_tables(conn, manifest.settings["app_schema"])
     _record_catalog(conn, manifest, plan.rendered)
     # A handful of rows autovacuum never analyzes: without statistics the planner takes the
     # registry for hundreds of rows, and job_health's plan for one worth compiling (JIT).
@@ -314,8 +318,13 @@ def deploy(
     try:
         take_deploy_lock(conn, manifest, session=False)
         with translated():
+            on_citus = citus.require_coordinator(conn)
+            if on_citus:  # SnapBet's triggers fire on the shards (docs/citus.md)
+                conn.execute("SET LOCAL citus.enable_unsafe_triggers = on")
             if with_app_schema:
                 install_app_schema(conn, manifest.template_vars())  # rolled back with a dry run
+                if on_citus:
+                    citus.distribute_app_schema(conn, manifest.template_vars())
             check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
             if with_schedule and not target.available:
