@@ -14,11 +14,14 @@ A node that is a Citus worker is refused: deploy to the coordinator.
 
 from __future__ import annotations
 
+import dataclasses
+
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
 from deployer.errors import ConfigError
+from deployer.manifest import Manifest
 from deployer.render import render
 
 DISTRIBUTE = "citus/distribute.sql"
@@ -40,6 +43,14 @@ def require_coordinator(conn: psycopg.Connection) -> bool:
     if found == "worker":
         raise ConfigError("this database is a Citus worker: deploy to the coordinator, where pg_cron runs the jobs")
     return found == "coordinator"
+
+
+def for_database(conn: psycopg.Connection, manifest: Manifest) -> Manifest:
+    """The manifest as the templates render for this database: with `citus` true on a
+    Citus coordinator (the few statements Citus runs otherwise, docs/citus.md)."""
+    if manifest.citus or role(conn) != "coordinator":
+        return manifest
+    return dataclasses.replace(manifest, citus=True)
 
 
 def distribute_app_schema(conn: psycopg.Connection, variables: dict) -> None:

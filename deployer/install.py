@@ -42,6 +42,9 @@ class RoleChange:
             return f"give role {self.role} BYPASSRLS (row security must hide no row from the jobs)"
         if self.kind == "stats":
             return f"grant role {STATS_ROLE} to {self.role} (to tell a live run's backend from a reused PID)"
+        if self.kind == "login":
+            return (f"let role {self.role} log in (Citus: the coordinator reaches the workers as the role that runs "
+                    "a statement)")
         return f"create role {self.role} ({self.purpose})"
 
     def fix(self, me: str) -> str:
@@ -50,6 +53,8 @@ class RoleChange:
             return f"as a superuser, GRANT {quote_ident(self.role)} TO {quote_ident(me)}"
         if self.kind == "bypassrls":
             return f"as a superuser, ALTER ROLE {quote_ident(self.role)} BYPASSRLS"
+        if self.kind == "login":
+            return f"as a superuser, ALTER ROLE {quote_ident(self.role)} LOGIN"
         return (f"as a superuser, {self.sql} and GRANT {quote_ident(self.role)} TO {quote_ident(me)}, or "
                 f"ALTER ROLE {quote_ident(me)} CREATEROLE")
 
@@ -110,7 +115,7 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
     names = dict(manifest.roles)
     run_as = sorted({j.run_as for j in manifest.jobs.values()})
     present = {r["rolname"]: r for r in conn.execute(
-        "SELECT rolname, rolbypassrls, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles"
+        "SELECT rolname, rolbypassrls, rolcanlogin, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles"
         " WHERE rolname = ANY (%s)", (list(names.values()) + run_as,)).fetchall()}
     for job in manifest.jobs.values():
         if job.run_as not in names.values() and job.run_as not in present:
@@ -138,6 +143,11 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
         for role, why in needs.items():
             if not (present.get(role) or {}).get("member"):
                 changes.append(RoleChange(role, why, f"GRANT {quote_ident(role)} TO CURRENT_USER", kind="member"))
+    if citus.role(conn) == "coordinator" and not (present.get(names["owner"]) or {}).get("rolcanlogin"):
+        # The job functions run as the owner (SECURITY DEFINER), and Citus opens its
+        # connections to the workers as the role that runs a statement (docs/citus.md).
+        changes.append(RoleChange(names["owner"], "owner", f"ALTER ROLE {quote_ident(names['owner'])} LOGIN",
+                                  kind="login"))
     if not (present.get(names["owner"]) or {}).get("rolbypassrls"):
         changes.append(RoleChange(names["owner"], "owner", f"ALTER ROLE {quote_ident(names['owner'])} BYPASSRLS",
                                   kind="bypassrls", optional=True))
@@ -321,6 +331,7 @@ def deploy(
             on_citus = citus.require_coordinator(conn)
             if on_citus:  # SnapBet's triggers fire on the shards (docs/citus.md)
                 conn.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+                manifest = citus.for_database(conn, manifest)
             if with_app_schema:
                 install_app_schema(conn, manifest.template_vars())  # rolled back with a dry run
                 if on_citus:

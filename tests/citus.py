@@ -43,6 +43,8 @@ SETTINGS = {
     "max_prepared_transactions": "200",  # two-phase commit of multi-shard writes
     "citus.shard_count": str(SHARD_COUNT),
     "max_connections": "300",
+    "max_worker_processes": "64",  # Citus' maintenance daemon: one per database
+    "citus.enable_repartition_joins": "on",
     "wal_level": "logical",  # shard moves (rebalancing onto a worker added later)
 }
 PREFERRED_PORT = 58432
