@@ -125,9 +125,9 @@
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
     -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
-    -- the position to its end for every post before it. (Not on Citus: there the subquery
-    -- must merge into the statement, whose probe of each comment's post is then a join on
-    -- the distribution column that every shard runs on its own.)
+    -- the position to its end for every post before it.
+{# Not on Citus: there the subquery must merge into the statement, whose probe of each
+   comment's post is then a join on the distribution column that every shard runs alone. #}
 {{ soft_delete('comments', app ~ '.comments',
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
