@@ -59,25 +59,36 @@ COMMENT ON TABLE {{ js }}.media_purge_queue IS
   every table read once per object (tests/test_cleanup_media_plan.py checks the plan).
 #}
 {% set key = "pg_catalog.reverse('/' || p_bucket || '/' || p_name) COLLATE \"C\"" %}
+{#- Citus: a SQL function's parameters cannot reach a distributed query; a PL/pgSQL
+    function's can (custom plans: the values, each probe a range of every shard's index). #}
 CREATE OR REPLACE FUNCTION {{ js }}.media_referenced(p_bucket text, p_name text)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE {{ 'plpgsql' if citus else 'sql' }}
 STABLE
 SET search_path = pg_catalog, pg_temp
+{% if citus %}
+SET plan_cache_mode = force_custom_plan
+{% endif %}
 AS $fn$
+{% if citus %}
+BEGIN
+{% endif %}
     /* Whether any row's posts.media_url, posts.thumbnail_url, messages.media_url,
        stories.media_url or users.avatar_url ends with '/<p_bucket>/<p_name>' (plain text). */
-    SELECT EXISTS (
+    {{ 'RETURN' if citus else 'SELECT' }} EXISTS (
 {% for table, column in [('posts', 'media_url'), ('posts', 'thumbnail_url'), ('messages', 'media_url'),
                          ('stories', 'media_url'), ('users', 'avatar_url')] %}
-        SELECT FROM {{ app }}.{{ table | ident }} AS t
+        SELECT {{ "1 " if citus }}FROM {{ app }}.{{ table | ident }} AS t
          WHERE pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" >= {{ key }}
            AND pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" < {{ key }} || pg_catalog.chr(1114111)
            AND pg_catalog.left(pg_catalog.reverse(t.{{ column | ident }}), pg_catalog.length({{ key }}))
              = {{ key }}
 {{ '        UNION ALL' if not loop.last }}
 {% endfor %}
-    )
+    ){{ ';' if citus }}
+{% if citus %}
+END
+{% endif %}
 $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.media_referenced(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.media_referenced(text, text) IS
