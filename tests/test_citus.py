@@ -223,3 +223,22 @@ def test_racing_settle_games_runs_pay_every_bet_exactly_once(citus_db, test_mani
                         "bets": dry["details"]["won"] + dry["details"]["lost"]}
         assert factories.conservation_violations(conn) == []
         assert call_job(conn, "settle_games", NOW, True)["affected"] == 0
+
+
+def test_the_reads_of_messages_expire_content_deletes_go_with_them(citus_db, test_manifest):
+    """message_reads has no foreign key to messages on the cluster (docs/citus.md): the
+    hard delete of expire_content deletes the reads of the messages it deletes, as the
+    cascade does on one node."""
+    seeded(citus_db, test_manifest)
+    with psycopg.connect(citus_db, autocommit=True, row_factory=dict_row) as conn:
+        read = [r["id"] for r in conn.execute(
+            "SELECT DISTINCT m.id FROM public.messages AS m JOIN public.message_reads AS r ON r.message_id = m.id"
+            " ORDER BY m.id LIMIT 5").fetchall()]
+        assert len(read) == 5
+        conn.execute("UPDATE public.messages SET deleted_at = %s - interval '40 days' WHERE id = ANY (%s)", (NOW, read))
+        orphans = ("SELECT count(*) AS n FROM public.message_reads AS r"
+                   " WHERE r.message_id NOT IN (SELECT id FROM public.messages)")
+        assert conn.execute(orphans).fetchone()["n"] == 0
+        assert real_run(conn, "expire_content")["status"] == "succeeded"
+        assert conn.execute("SELECT count(*) AS n FROM public.messages WHERE id = ANY (%s)", (read,)).fetchone()["n"] == 0
+        assert conn.execute(orphans).fetchone()["n"] == 0
