@@ -88,9 +88,11 @@ class CitusCluster:
         self.prepare("postgres")
         return self.url()
 
-    def prepare(self, dbname: str) -> None:
-        """Citus in `dbname` on every node, the coordinator and the workers registered."""
-        workers = [self.node(n) for n in NODES[1:]]
+    def prepare(self, dbname: str, workers: int = 2) -> None:
+        """Citus in `dbname` on every node, the coordinator and the first `workers` workers
+        registered (Citus keeps its nodes per database: one cluster serves a database of one
+        worker beside one of two)."""
+        workers = [self.node(n) for n in NODES[1:1 + workers]]
         for cluster in self.nodes:
             with psycopg.connect(cluster.url(dbname), autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS citus")
@@ -101,12 +103,12 @@ class CitusCluster:
                 if not known:
                     conn.execute("SELECT citus_add_node('127.0.0.1', %s)", (worker.port,))
 
-    def create_database(self, dbname: str) -> str:
+    def create_database(self, dbname: str, workers: int = 2) -> str:
         """A new database on every node, prepared for Citus; its coordinator URL."""
         for cluster in self.nodes:
             with psycopg.connect(cluster.url(), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{dbname}"')
-        self.prepare(dbname)
+        self.prepare(dbname, workers)
         return self.url(dbname)
 
     def drop_database(self, dbname: str) -> None:
