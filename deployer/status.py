@@ -11,7 +11,7 @@ from typing import Any
 
 from cron_descriptor import get_description
 
-from deployer import cron, schedule, units
+from deployer import citus, cron, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest

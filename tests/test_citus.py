@@ -242,3 +242,21 @@ def test_the_reads_of_messages_expire_content_deletes_go_with_them(citus_db, tes
         assert real_run(conn, "expire_content")["status"] == "succeeded"
         assert conn.execute("SELECT count(*) AS n FROM public.messages WHERE id = ANY (%s)", (read,)).fetchone()["n"] == 0
         assert conn.execute(orphans).fetchone()["n"] == 0
+
+
+def test_deploy_schedules_with_pg_cron_on_the_coordinator_and_status_sees_no_drift(cluster, citus_db, test_manifest):
+    from deployer import status
+
+    plan = install.deploy(citus_db, test_manifest, with_schedule=True)
+    assert any(c.action == "schedule" for c in plan.cron)
+    with psycopg.connect(cluster.url(), autocommit=True, row_factory=dict_row) as cron_db:
+        name = psycopg.conninfo.conninfo_to_dict(citus_db)["dbname"]
+        jobs = {r["jobname"] for r in cron_db.execute("SELECT jobname FROM cron.job WHERE database = %s",
+                                                      (name,)).fetchall()}
+    assert jobs == {f"jobs.{job}@{name}" for job in JOBS}
+    with psycopg.connect(citus_db, autocommit=True, row_factory=dict_row) as conn:
+        assert status.unit_drift(conn, test_manifest) == []
+        owner = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'jobset_owner'").fetchone()
+        assert owner["rolcanlogin"]  # Citus reaches the workers as the job functions' owner
+    again = install.deploy(citus_db, test_manifest, with_schedule=True)
+    assert again.empty  # a second deploy changes nothing
