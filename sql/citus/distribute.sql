@@ -86,5 +86,8 @@ BEGIN
     FOR r IN SELECT pg_catalog.unnest(v_fks) AS ddl LOOP
         EXECUTE r.ddl;
     END LOOP;
+    -- A bet is looked up by its id alone (a pick's bet, a tail's resulting bet), which the
+    -- key (user_id, id) no longer serves: an index on id beside it, on every shard.
+    EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS bets_id_idx ON %I.bets (id)', v_app);
 END
 $citus$;

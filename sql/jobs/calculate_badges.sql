@@ -53,18 +53,21 @@ week_bets AS (
              GROUP BY w.user_id
 {% if citus %}
         ), followed AS (
-            {#- Citus: no per-user LATERAL probes across shards; the same rows joined set-based
-                (posts and pick actions co-located by the post, bets repartitioned). #}
-            SELECT p.user_id,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'tail') AS tails,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'fade') AS fades
-              FROM {{ app }}.posts AS p
-              JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
-              JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
-             WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick' AND a.user_id <> p.user_id
-               AND a.created_at >= v_week_start AND a.created_at < v_week_end
-               AND x.status IN ('won', 'lost')
-             GROUP BY p.user_id
+            {#- Citus: no per-user LATERAL probes across shards. The batch's users' tails and
+                fades this week (posts and pick actions co-located by the post) become an
+                intermediate result (OFFSET 0), which every shard of bets joins by id. #}
+            SELECT f.user_id,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
+              FROM (SELECT p.user_id, a.action_type, a.resulting_bet_id
+                      FROM {{ app }}.posts AS p
+                      JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
+                     WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick' AND a.user_id <> p.user_id
+                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
+                    OFFSET 0) AS f
+              JOIN {{ app }}.bets AS x ON x.id = f.resulting_bet_id
+             WHERE x.status IN ('won', 'lost')
+             GROUP BY f.user_id
         ), posters AS (
             SELECT u.user_id, coalesce(s.picks, 0) AS picks, coalesce(s.posted_before, false) AS posted_before,
                    coalesce(s.posted_lately, false) AS posted_lately

@@ -70,6 +70,28 @@
                WHERE b.id = t.bet_id),
              t.expires_at <= p_now)" %}
 {% endif %}
+{% if citus %}
+{# Citus: bets and posts are not co-located; one side becomes an intermediate result
+   (OFFSET 0) that every shard of the other joins by its index, instead of repartitioning
+   both tables for every batch. #}
+{% set picks_source = "(SELECT p.*, s.commence_time
+                 FROM (SELECT b.id, g.commence_time
+                         FROM " ~ app ~ ".games AS g
+                         JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
+                        WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games)
+                       OFFSET 0) AS s
+                 JOIN " ~ app ~ ".posts AS p ON p.bet_id = s.id AND p.post_type = 'pick' AND p.deleted_at IS NULL)" %}
+{% set late_source = "(SELECT p.*
+                 FROM " ~ app ~ ".posts AS p
+                 JOIN (SELECT b.id
+                         FROM (SELECT p.bet_id FROM " ~ app ~ ".posts AS p
+                                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
+                               OFFSET 0) AS q
+                         JOIN " ~ app ~ ".bets AS b ON b.id = q.bet_id
+                         JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
+                        WHERE g.commence_time <= v_games OFFSET 0) AS s ON s.id = p.bet_id
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since)" %}
+{% else %}
 {% set picks_source = "(SELECT p.*, g.commence_time
                  FROM " ~ app ~ ".games AS g
                  JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
@@ -81,6 +103,7 @@
                  JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
                 WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
                   AND g.commence_time <= v_games)" %}
+{% endif %}
 {% call job_function("expire_content", declare) %}
 {# The mark is the run's now, but never later than the clock: a real run given a later
    --now must not let the runs after it skip what became due meanwhile (an earlier mark
