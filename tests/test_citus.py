@@ -260,3 +260,16 @@ def test_deploy_schedules_with_pg_cron_on_the_coordinator_and_status_sees_no_dri
         assert owner["rolcanlogin"]  # Citus reaches the workers as the job functions' owner
     again = install.deploy(citus_db, test_manifest, with_schedule=True)
     assert again.empty  # a second deploy changes nothing
+
+
+def test_deploying_to_a_worker_is_one_line_and_exit_2(cluster, citus_db):
+    import subprocess
+    import sys
+
+    name = psycopg.conninfo.conninfo_to_dict(citus_db)["dbname"]
+    worker = cluster.url(name, node="worker1")
+    done = subprocess.run([sys.executable, "-m", "deployer.cli", "deploy", "--dsn", worker], capture_output=True,
+                          text=True, env={**os.environ, "DEPLOYER_ENV": "test"}, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: this database is a Citus worker: deploy to the coordinator, where pg_cron runs the jobs"]
