@@ -15,6 +15,7 @@ A node that is a Citus worker is refused: deploy to the coordinator.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import psycopg
 from psycopg import sql
@@ -86,7 +87,9 @@ def statements(text: str) -> list[str]:
     """The statements of a rendered template, split at the semicolons outside quotes,
     dollar quotes and comments. On Citus a multi-statement query string cannot ALTER a
     distributed table (Citus sends such a command to the shards as a prepared statement,
-    which holds one command only), so there every template runs one statement at a time."""
+    which holds one command only), so there every template runs one statement at a time.
+    Strings are standard ones (a backslash is an ordinary character): the templates write no
+    E'' strings."""
     out: list[str] = []
     start = i = 0
     n = len(text)
@@ -109,8 +112,6 @@ def statements(text: str) -> list[str]:
             while i < n:
                 if text[i] == ch and text.startswith(ch * 2, i):
                     i += 2
-                elif text[i] == "\\" and ch == "'" and i > 0 and _escape_string(text, start, i):
-                    i += 2
                 elif text[i] == ch:
                     i += 1
                     break
@@ -129,15 +130,11 @@ def statements(text: str) -> list[str]:
     return [s.strip() for s in out if _has_code(s)]
 
 
-_DOLLAR = __import__("re").compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
+_DOLLAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
 def _in_word(text: str, i: int) -> bool:
     return i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$")
-
-
-def _escape_string(text: str, start: int, i: int) -> bool:
-    return False  # the templates write no E'' strings; a backslash is an ordinary character
 
 
 def code(statement: str) -> str:
