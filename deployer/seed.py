@@ -54,8 +54,8 @@ def seed(
         raise UsageError(f"--seed must be a 64-bit whole number, not {seed!r}")
     rendered = render(TEMPLATE, {**variables, "users": users, "seed": seed, "now": _iso(now)})
     users_table = sql.Identifier(variables["app_schema"], "users")
-    on_citus = citus.role(conn) == "coordinator"
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        on_citus = citus.role(conn) == "coordinator"
         if on_citus:
             # SnapBet's triggers are paused on the shards too; one connection a node, no
             # local execution: the seed writes tables with foreign keys to reference tables
