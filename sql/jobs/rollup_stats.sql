@@ -155,10 +155,17 @@ own AS (
               FROM totals AS t
               LEFT JOIN streaks AS s ON s.user_id = t.user_id
               LEFT JOIN generated AS gn ON gn.user_id = t.user_id
+{% if citus %}
+        ), stored AS (
+            {#- Citus: the batch's rows of user_stats read by their key, then joined on the
+                coordinator (an outer join of an intermediate result to a distributed table
+                would read the whole table). #}
+            SELECT u.* FROM {{ app }}.user_stats AS u WHERE u.user_id = ANY (v_ids)
+{% endif %}
         ), changed AS (
             SELECT f.*
               FROM fresh AS f
-              LEFT JOIN {{ app }}.user_stats AS u ON u.user_id = f.user_id
+              LEFT JOIN {{ 'stored' if citus else app ~ '.user_stats' }} AS u ON u.user_id = f.user_id
              WHERE u.user_id IS NULL
                 OR ({% for c in figures %}u.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
                    IS DISTINCT FROM
