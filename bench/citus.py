@@ -8,7 +8,8 @@ databases: one node (a throwaway cluster of Debian's PostgreSQL 15), and a Citus
 this machine (tests/citus.py: a coordinator and two workers) with one worker registered in
 one database and both in another (Citus keeps its nodes per database). Each of the seven
 jobs runs for real, in the manifest's order, through `CALL jobs.run_job` at the seed's
-moment; the figure is run_job's own duration (jobs.job_executions.duration_ms) and the rows
+moment (on Citus with each job's batch_time at --citus-batch-time, 2 seconds, and its
+min_batch_size at its batch_size: README, "Scaling out with Citus"); the figure is run_job's own duration (jobs.job_executions.duration_ms) and the rows
 it changed (affected_count), so the cost per row is duration / affected. Every server runs
 with deployer.local's development settings (fsync, synchronous_commit and full_page_writes
 off) so that the figures compare the execution, not the disks. Prints a Markdown table.
@@ -35,11 +36,14 @@ JOBS = ["expire_content", "settle_games", "rollup_stats", "calculate_badges", "r
         "cleanup_media"]
 
 
-def prepare(dsn: str, m: manifest.Manifest, users: int) -> float:
+def prepare(dsn: str, m: manifest.Manifest, users: int, batch_time: str | None = None) -> float:
     install.deploy(dsn, m, with_app_schema=True, with_schedule=False)
     t0 = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         seed_mod.seed(conn, users=users, seed=7, now=NOW, variables=m.template_vars())
+        if batch_time:  # README, "Scaling out with Citus": batches sized for a batch's cost there
+            conn.execute("UPDATE jobs.job_registry SET batch_time = %s::interval, min_batch_size = batch_size",
+                         (batch_time,))
     return time.monotonic() - t0
 
 
@@ -82,6 +86,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.citus")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--citus-batch-time", default="2 seconds",
+                        help="on Citus, each job's batch_time, its min_batch_size raised to its batch_size "
+                             "('' keeps the manifest's)")
     args = parser.parse_args(argv)
     m = manifest.load(environment="test")
     results: dict[str, dict[str, dict]] = {}
@@ -107,7 +114,7 @@ def main(argv: list[str]) -> int:
             print(label, file=sys.stderr)
             dsn = cluster.create_database(name, workers=workers)
             try:
-                seeds[label] = prepare(dsn, m, args.users)
+                seeds[label] = prepare(dsn, m, args.users, args.citus_batch_time or None)
                 results[label] = run_all(dsn)
             finally:
                 cluster.drop_database(name)
@@ -119,7 +126,8 @@ def main(argv: list[str]) -> int:
         if len(set(counts.values())) != 1:
             raise SystemExit(f"bench.citus: {job} changed different row counts: {counts}")
     load = os.getloadavg()
-    report = (f"{args.users:,} users seeded (`deployer seed --seed 7`), jobs at {NOW.isoformat()}; "
+    report = (f"{args.users:,} users seeded (`deployer seed --seed 7`), jobs at {NOW.isoformat()}; on Citus "
+              f"batch_time {args.citus_batch_time or 'as the manifest says'}; "
               f"load average at the end {load[0]:.1f}, {os.cpu_count()} cores; seed "
               + ", ".join(f"{s} {t:.0f} s" for s, t in seeds.items()) + "\n\n" + table(results) + "\n")
     print(report)
