@@ -54,6 +54,17 @@ def for_database(conn: psycopg.Connection, manifest: Manifest) -> Manifest:
     return dataclasses.replace(manifest, citus=True)
 
 
+def keep_roles_local(conn: psycopg.Connection) -> None:
+    """For a deploying role that is not a superuser: Citus would send each role the job set's
+    objects depend on to the workers with all its attributes (NOSUPERUSER included), which
+    only a superuser may state. Such a deploy leaves roles alone (a superuser creates the job
+    set's roles on the cluster once, docs/citus.md) for the rest of its transaction."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        if not cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            cur.execute("SET LOCAL citus.enable_create_role_propagation = off")
+            cur.execute("SET LOCAL citus.enable_alter_role_propagation = off")
+
+
 def distribute_app_schema(conn: psycopg.Connection, variables: dict) -> None:
     """sql/citus/distribute.sql: reference and distributed tables of the reference schema."""
     conn.execute(render(DISTRIBUTE, variables).sql)

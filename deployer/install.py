@@ -332,6 +332,7 @@ def deploy(
             if on_citus:  # SnapBet's triggers fire on the shards (docs/citus.md)
                 conn.execute("SET LOCAL citus.enable_unsafe_triggers = on")
                 manifest = citus.for_database(conn, manifest)
+                citus.keep_roles_local(conn)
             if with_app_schema:
                 install_app_schema(conn, manifest.template_vars())  # rolled back with a dry run
                 if on_citus:

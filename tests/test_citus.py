@@ -273,3 +273,54 @@ def test_deploying_to_a_worker_is_one_line_and_exit_2(cluster, citus_db):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: this database is a Citus worker: deploy to the coordinator, where pg_cron runs the jobs"]
+
+
+def test_the_job_set_deploys_as_a_role_that_is_not_a_superuser(cluster, test_manifest):
+    """The app's owner (CREATEROLE, not a superuser) owns the distributed tables; with the job
+    set's roles made once by a superuser, it deploys the job set (--no-roles), distributing
+    the job set's own tables, and the jobs run."""
+    from deployer import citus as citus_mod
+    from deployer.db import dsn_for_database
+
+    name = f"jobset_citus_owner_{os.getpid()}"
+    dsn = cluster.create_database(name)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DO $r$ BEGIN CREATE ROLE snapbet_owner LOGIN CREATEROLE;"
+                         " EXCEPTION WHEN duplicate_object THEN NULL; END $r$")
+            conn.execute(f'GRANT CREATE ON DATABASE "{name}" TO snapbet_owner')
+            conn.execute("CREATE SCHEMA IF NOT EXISTS storage")
+            conn.execute("GRANT USAGE ON SCHEMA storage TO snapbet_owner")
+        for node in citus_cluster.NODES:  # the app's owner makes tables there, and shards on the workers
+            with psycopg.connect(cluster.url(name, node=node), autocommit=True) as conn:
+                conn.execute("GRANT CREATE ON SCHEMA public TO snapbet_owner")
+        with psycopg.connect(dsn) as conn:
+            conn.execute("SET citus.enable_unsafe_triggers = on")
+            install.install_app_schema(conn, test_manifest.template_vars())
+            citus_mod.distribute_app_schema(conn, test_manifest.template_vars())
+            conn.commit()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            seed_mod.seed(conn, users=100, seed=7, now=NOW, variables=test_manifest.template_vars())
+            for t in conn.execute("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                                  " WHERE schemaname IN ('public', 'storage')").fetchall():
+                conn.execute(f"ALTER TABLE {t[0]} OWNER TO snapbet_owner")
+            # The job set's roles, made once by a superuser on the cluster (docs/citus.md).
+            for role, attrs in (("jobset_owner", "LOGIN"), ("jobset_runner", "LOGIN"), ("jobset_monitor", "NOLOGIN")):
+                conn.execute(f"DO $r$ BEGIN CREATE ROLE {role} {attrs}; EXCEPTION WHEN duplicate_object THEN NULL;"
+                             " END $r$")
+            conn.execute("ALTER ROLE jobset_owner LOGIN BYPASSRLS")
+            conn.execute("GRANT jobset_owner, jobset_runner TO snapbet_owner")
+        owner_dsn = psycopg.conninfo.make_conninfo(dsn, user="snapbet_owner")
+        install.deploy(owner_dsn, test_manifest, with_schedule=False, with_roles=False)
+        with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+            assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = 'snapbet_owner'").fetchone() \
+                == {"rolsuper": False}
+            kinds = {r["t"] for r in conn.execute(
+                "SELECT logicalrelid::regclass::text AS t FROM pg_dist_partition WHERE partmethod = 'h'").fetchall()}
+            assert {"user_stats", "user_effect_tiers"} <= kinds
+            for job in JOBS:
+                assert real_run(conn, job)["status"] == "succeeded", job
+            assert factories.conservation_violations(conn) == []
+        assert dsn_for_database(owner_dsn, name)
+    finally:
+        cluster.drop_database(name)
