@@ -65,6 +65,17 @@ def keep_roles_local(conn: psycopg.Connection) -> None:
             cur.execute("SET LOCAL citus.enable_alter_role_propagation = off")
 
 
+def check_roles(conn: psycopg.Connection, changes: list[str]) -> None:
+    """On Citus only a superuser changes roles (keep_roles_local): a deploying role that is not
+    one, and would have to, is told in one line what a superuser must do first."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        superuser = cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+    if changes and not superuser:
+        raise ConfigError(f"on Citus only a superuser may change roles (Citus sends them to every node): have one "
+                          f"{changes[0]}{' and ' + str(len(changes) - 1) + ' more' if len(changes) > 1 else ''} "
+                          "(docs/citus.md, Who does what), then deploy again")
+
+
 def distribute_app_schema(conn: psycopg.Connection, variables: dict) -> None:
     """sql/citus/distribute.sql: reference and distributed tables of the reference schema."""
     conn.execute(render(DISTRIBUTE, variables).sql)

@@ -343,6 +343,8 @@ def deploy(
                 raise ConfigError(f"cannot schedule the jobs: {target.why}; deploy with --no-schedule to install "
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
+            if on_citus:
+                citus.check_roles(conn, [r.describe() for r in plan.roles if not r.optional])
             plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
             if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
                 plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "
