@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from deployer import indexes, rights, schedule, units
+from deployer import citus, indexes, rights, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError, DatabaseError, DeployBusy, MissingRights
 from deployer.manifest import Manifest
@@ -42,6 +42,9 @@ class RoleChange:
             return f"give role {self.role} BYPASSRLS (row security must hide no row from the jobs)"
         if self.kind == "stats":
             return f"grant role {STATS_ROLE} to {self.role} (to tell a live run's backend from a reused PID)"
+        if self.kind == "login":
+            return (f"let role {self.role} log in (Citus: the coordinator reaches the workers as the role that runs "
+                    "a statement)")
         return f"create role {self.role} ({self.purpose})"
 
     def fix(self, me: str) -> str:
@@ -50,6 +53,8 @@ class RoleChange:
             return f"as a superuser, GRANT {quote_ident(self.role)} TO {quote_ident(me)}"
         if self.kind == "bypassrls":
             return f"as a superuser, ALTER ROLE {quote_ident(self.role)} BYPASSRLS"
+        if self.kind == "login":
+            return f"as a superuser, ALTER ROLE {quote_ident(self.role)} LOGIN"
         return (f"as a superuser, {self.sql} and GRANT {quote_ident(self.role)} TO {quote_ident(me)}, or "
                 f"ALTER ROLE {quote_ident(me)} CREATEROLE")
 
@@ -110,7 +115,7 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
     names = dict(manifest.roles)
     run_as = sorted({j.run_as for j in manifest.jobs.values()})
     present = {r["rolname"]: r for r in conn.execute(
-        "SELECT rolname, rolbypassrls, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles"
+        "SELECT rolname, rolbypassrls, rolcanlogin, pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles"
         " WHERE rolname = ANY (%s)", (list(names.values()) + run_as,)).fetchall()}
     for job in manifest.jobs.values():
         if job.run_as not in names.values() and job.run_as not in present:
@@ -138,6 +143,11 @@ def role_plan(conn: psycopg.Connection, manifest: Manifest, create: bool) -> lis
         for role, why in needs.items():
             if not (present.get(role) or {}).get("member"):
                 changes.append(RoleChange(role, why, f"GRANT {quote_ident(role)} TO CURRENT_USER", kind="member"))
+    if citus.role(conn) == "coordinator" and not (present.get(names["owner"]) or {}).get("rolcanlogin"):
+        # The job functions run as the owner (SECURITY DEFINER), and Citus opens its
+        # connections to the workers as the role that runs a statement (docs/citus.md).
+        changes.append(RoleChange(names["owner"], "owner", f"ALTER ROLE {quote_ident(names['owner'])} LOGIN",
+                                  kind="login"))
     if not (present.get(names["owner"]) or {}).get("rolbypassrls"):
         changes.append(RoleChange(names["owner"], "owner", f"ALTER ROLE {quote_ident(names['owner'])} BYPASSRLS",
                                   kind="bypassrls", optional=True))
@@ -215,8 +225,9 @@ def install_app_schema(conn: psycopg.Connection, variables: dict) -> int:
     """Install the reference schema (idempotent). Returns the number of files run."""
     files = app_units(variables)
     with translated():
+        on_citus = citus.role(conn) == "coordinator"
         for rendered in files:
-            conn.execute(rendered.sql)
+            citus.execute(conn, rendered.sql, on_citus=on_citus)
     return len(files)
 
 
@@ -231,8 +242,9 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             conn.execute(f"DROP {kind['k']} {signature}")  # regprocedure text: already quoted
     for name in plan.extra_registry:
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
+    on_citus = citus.role(conn) == "coordinator"
     for unit in plan.units:
-        conn.execute(unit.sql, unit.params or None)
+        citus.execute(conn, unit.sql, unit.params, on_citus=on_citus)
     for unit in plan.units:  # the table exists once the framework units ran
         conn.execute(
             f"INSERT INTO {quote_ident(js)}.deployed_objects (unit, checksum) VALUES (%s, %s)"
@@ -247,6 +259,8 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)",
             (units.job_unit(name), units.registry_unit(name)),
         )
+    if plan.units and on_citus:
+        citus.distribute_job_tables(conn, manifest.settings["app_schema"])
     _record_catalog(conn, manifest, plan.rendered)
     # A handful of rows autovacuum never analyzes: without statistics the planner takes the
     # registry for hundreds of rows, and job_health's plan for one worth compiling (JIT).
@@ -314,14 +328,23 @@ def deploy(
     try:
         take_deploy_lock(conn, manifest, session=False)
         with translated():
+            on_citus = citus.require_coordinator(conn)
+            if on_citus:  # SnapBet's triggers fire on the shards (docs/citus.md)
+                conn.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+                manifest = citus.for_database(conn, manifest)
+                citus.keep_roles_local(conn)
             if with_app_schema:
                 install_app_schema(conn, manifest.template_vars())  # rolled back with a dry run
+                if on_citus:
+                    citus.distribute_app_schema(conn, manifest.template_vars())
             check_app_tables(conn, manifest)
             target = schedule.locate(conn, dsn)
             if with_schedule and not target.available:
                 raise ConfigError(f"cannot schedule the jobs: {target.why}; deploy with --no-schedule to install "
                                   "them without a schedule")
             plan = make_plan(conn, manifest, target, with_schedule, with_roles)
+            if on_citus:
+                citus.check_roles(conn, [r.describe() for r in plan.roles if not r.optional])
             plan.missing = rights.check(conn, plan, manifest, target, with_schedule)
             if with_schedule and schedule.desired(manifest, target) and schedule.launcher_running(target) is False:
                 plan.warnings.append(f"pg_cron's launcher is not running in database {target.conn.info.dbname}: no "

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer.db import connect
@@ -271,6 +271,9 @@ class Cluster:
     """A local cluster rooted at `home` (normally ./.deployer)."""
 
     home: Path
+    # postgresql.conf settings beside SETTINGS, written when the cluster is made (a Citus
+    # node: citus preloaded before pg_cron, prepared transactions for its two-phase commits)
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def state_file(self) -> Path:
@@ -394,7 +397,7 @@ class Cluster:
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines() or [f"exit {done.returncode}"]
             raise LocalClusterError(f"initdb failed: {said[-1]}")
-        extra = {**SETTINGS, "port": str(self.port), "unix_socket_directories": f"'{self.sockdir}'",
+        extra = {**SETTINGS, **self.settings, "port": str(self.port), "unix_socket_directories": f"'{self.sockdir}'",
                  "cron.host": f"'{self.sockdir}'"}
         with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# added by deployer\n")

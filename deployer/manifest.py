@@ -68,6 +68,9 @@ class Manifest:
     environment: str | None
     path: Path
     roles: dict[str, str] = field(default_factory=lambda: dict(ROLES_DEFAULTS))
+    # Whether the templates render for a Citus coordinator (the `citus` variable): set by the
+    # deployer when it finds one (deployer/citus.py), never by the manifest's file.
+    citus: bool = False
     # Each job's function as load rendered it to validate it, with the SQL root and the
     # variables it was rendered with, so that the deploy's units (units.job_units) need not
     # render it again. Not copied by dataclasses.replace: a changed manifest renders anew.
@@ -84,7 +87,7 @@ class Manifest:
     def template_vars(self, job: Job | None = None) -> dict[str, Any]:
         """Variables for one template: the settings, then the job's own."""
         out = dict(self.settings)
-        out.update(roles=dict(self.roles), job_names=list(self.jobs))
+        out.update(roles=dict(self.roles), job_names=list(self.jobs), citus=self.citus)
         if job is not None:
             out.update(job.vars)
             out.update(job_name=job.name, description=job.description, batch_size=job.batch_size,

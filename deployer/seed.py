@@ -8,6 +8,7 @@ are paused during the load and the seed writes what they would have written inst
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from deployer import citus
 from deployer.errors import UsageError
 from deployer.render import render
 
@@ -53,6 +55,13 @@ def seed(
     rendered = render(TEMPLATE, {**variables, "users": users, "seed": seed, "now": _iso(now)})
     users_table = sql.Identifier(variables["app_schema"], "users")
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        on_citus = citus.role(conn) == "coordinator"
+        if on_citus:
+            # SnapBet's triggers are paused on the shards too; one connection a node, no
+            # local execution: the seed writes tables with foreign keys to reference tables
+            # it has read in the same transaction.
+            cur.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+            cur.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
         # Serialise concurrent seeds: the second one waits, then sees the first one's users.
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(users_table))
         existing = app_users(conn, variables["app_schema"])
@@ -60,10 +69,20 @@ def seed(
             raise UsageError(
                 f"the database already holds {existing} users; seed works on an empty app schema"
             )
-        cur.execute(rendered.sql)
-        while cur.nextset():  # the script's last statement reports the counts
-            pass
+        deferred: list[str] = []
+        if on_citus:  # one statement at a time, as Citus needs for ALTER TABLE (deployer/citus.py)
+            for statement in citus.statements(rendered.sql):
+                if re.match(r'ANALYZE\s+"', citus.code(statement)):  # an app table, not the seed's own
+                    deferred.append(statement)  # Citus analyzes the shards in parallel: after the commit
+                else:
+                    cur.execute(statement)
+        else:
+            cur.execute(rendered.sql)
+            while cur.nextset():  # the script's last statement reports the counts
+                pass
         counts = {str(table): int(added) for table, added in cur.fetchall()}
+    for statement in deferred:
+        conn.execute(statement)
     return counts
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cron_descriptor import get_description
 
-from deployer import cron, schedule, units
+from deployer import citus, cron, schedule, units
 from deployer.db import connect, exists, translated
 from deployer.errors import ConfigError
 from deployer.manifest import Manifest
@@ -183,7 +183,7 @@ def unit_drift(conn, manifest: Manifest, rendered: list[units.Unit] | None = Non
     items = [{"object": d["object"], "kind": d["kind"], "job": d["job_name"], "unit": d["unit"]}
              for d in catalog_drift(conn, js)]
     deployed = deployed_checksums(conn, js)
-    rendered = units.job_units(manifest) if rendered is None else rendered
+    rendered = units.job_units(citus.for_database(conn, manifest)) if rendered is None else rendered
     for unit in rendered:
         job = units.job_of(unit.name)
         if unit.name not in deployed:

@@ -234,3 +234,26 @@ def test_a_job_functions_comment_is_its_manifest_description(test_manifest):
         if unit.name.startswith("jobs/"):
             job = test_manifest.jobs[units.job_of(unit.name)]
             assert f"IS 'SECURITY DEFINER (runs as the owner role for the runner role). {job.description}. " in unit.sql
+
+
+def test_a_template_is_split_into_its_statements_at_the_semicolons_outside_quotes_and_comments():
+    from deployer.citus import statements
+
+    text = ("SELECT 1; -- a; b\nSELECT $x$;$x$; SELECT 'a;''b'; /* c; /* d; */ */ SELECT \"x;\";\n"
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$BEGIN RETURN 1; END$fn$;\n-- the end;\n")
+    assert statements(text) == [
+        "SELECT 1", "-- a; b\nSELECT $x$;$x$", "SELECT 'a;''b'", "/* c; /* d; */ */ SELECT \"x;\"",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$BEGIN RETURN 1; END$fn$"]
+
+
+def test_every_unit_rendered_for_citus_splits_into_whole_statements(test_manifest):
+    import dataclasses
+
+    from deployer.citus import statements
+    from deployer.units import job_units
+
+    for unit in job_units(dataclasses.replace(test_manifest, citus=True)):
+        parts = statements(unit.sql)
+        assert parts, unit.name
+        for part in parts:  # every dollar quote closed within its statement
+            assert part.count("$fn$") % 2 == 0, (unit.name, part[:80])

@@ -25,6 +25,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -42,7 +43,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from deployer import status
+from deployer import citus, status
 from deployer.dashboard import chart, data, live, pool
 from deployer.errors import ConnectionFailed, DeployerError, UsageError
 from deployer.manifest import Manifest
@@ -210,7 +211,14 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_st
                connections: int = pool.SIZE) -> Guard:
     templates = make_templates()
     channel = manifest.settings["notify_channel"]
-    rendered = data.units(manifest)
+    cached: dict[bool, list] = {}  # the units, rendered once for the database's kind (Citus or not)
+
+    def rendered(s: data.Session) -> list:
+        on_citus = citus.for_database(s.conn, manifest).citus
+        if on_citus not in cached:
+            cached[on_citus] = data.units(replace(manifest, citus=on_citus))
+        return cached[on_citus]
+
     sessions = pool.Pool(dsn, manifest, size=connections)
     hub = live.Hub(dsn, manifest, max_streams=max_streams)
 
@@ -224,7 +232,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_st
         return await anyio.to_thread.run_sync(partial(render, name, **context))
 
     async def jobs_page(request: Request) -> HTMLResponse:
-        overview, role = await sessions.read(lambda s: (data.jobs_overview(s, manifest, rendered), s.role))
+        overview, role = await sessions.read(lambda s: (data.jobs_overview(s, manifest, rendered(s)), s.role))
         return await page("jobs.html", role=role, **overview)
 
     async def job_page(request: Request) -> HTMLResponse:
@@ -235,7 +243,7 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_st
             raise UsageError("days must be a whole number") from None
         try:
             detail, role = await sessions.read(
-                lambda s: (data.job_detail(s, manifest, rendered, name, days), s.role))
+                lambda s: (data.job_detail(s, manifest, rendered(s), name, days), s.role))
         except LookupError:
             raise HTTPException(404, f"no job named {name} in the manifest or the registry") from None
         svg = await anyio.to_thread.run_sync(chart.runs_chart, detail["window"], detail["start"], detail["now"], name)

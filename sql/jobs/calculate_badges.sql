@@ -51,6 +51,38 @@ week_bets AS (
                    pg_catalog.count(*) FILTER (WHERE w.sunday_nfl AND w.status = 'lost') AS sunday_lost
               FROM week_bets AS w
              GROUP BY w.user_id
+{% if citus %}
+        ), followed AS (
+            {#- Citus: no per-user LATERAL probes across shards. The batch's users' tails and
+                fades this week (posts and pick actions co-located by the post) become an
+                intermediate result (OFFSET 0), which every shard of bets joins by id. #}
+            SELECT f.user_id,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
+                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
+              FROM (SELECT p.user_id, a.action_type, a.resulting_bet_id
+                      FROM {{ app }}.posts AS p
+                      JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
+                     WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick' AND a.user_id <> p.user_id
+                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
+                    OFFSET 0) AS f
+              JOIN {{ app }}.bets AS x ON x.id = f.resulting_bet_id
+             WHERE x.status IN ('won', 'lost')
+             GROUP BY f.user_id
+        ), posters AS (
+            SELECT u.user_id, coalesce(s.picks, 0) AS picks, coalesce(s.posted_before, false) AS posted_before,
+                   coalesce(s.posted_lately, false) AS posted_lately
+              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+              LEFT JOIN (
+                    SELECT p.user_id,
+                           pg_catalog.count(*) FILTER (WHERE p.post_type = 'pick' AND p.created_at >= v_week_start
+                                                         AND p.created_at < v_week_end) AS picks,
+                           pg_catalog.bool_or(p.created_at <= p_now - {{ ghost_after | interval }}) AS posted_before,
+                           pg_catalog.bool_or(p.created_at > p_now - {{ ghost_after | interval }}
+                                              AND p.created_at <= p_now) AS posted_lately
+                      FROM {{ app }}.posts AS p
+                     WHERE p.user_id = ANY ({{ ids }})
+                     GROUP BY p.user_id) AS s ON s.user_id = u.user_id
+{% else %}
         ), followed AS (
             -- Net profit others made this week tailing / fading each author's picks.
             -- By key from the batch's users, then from each pick (LATERAL, OFFSET 0, so
@@ -86,6 +118,7 @@ week_bets AS (
                        AND p.created_at <= p_now
                      LIMIT 1) IS NOT NULL AS posted_lately
               FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
+{% endif %}
         ), qualified AS (
             SELECT b.user_id, 'hot_streak'::text AS badge_id FROM bettors AS b
              WHERE pg_catalog.cardinality(b.latest) = {{ hot_streak_min | integer }}
@@ -108,6 +141,14 @@ week_bets AS (
             UNION ALL
             SELECT b.user_id, 'sunday_sweep' FROM bettors AS b
              WHERE b.sunday_settled >= {{ sunday_sweep_min | integer }} AND b.sunday_lost = 0
+{% if citus %}
+        ), active AS (
+            SELECT ub.user_id, ub.badge_id, ub.earned_at,
+                   coalesce(ub.week_start_date = v_week_date,
+                            ub.earned_at >= v_week_start AND ub.earned_at < v_week_end) AS this_week
+              FROM {{ app }}.user_badges AS ub
+             WHERE ub.user_id = ANY ({{ ids }}) AND ub.lost_at IS NULL
+{% else %}
         ), active AS (
             -- The users' active badges, and whether each is of this week; probed per user
             -- (OFFSET 0), not a scan of every badge for every batch.
@@ -117,6 +158,7 @@ week_bets AS (
               FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
              CROSS JOIN LATERAL (SELECT b.* FROM {{ app }}.user_badges AS b
                                   WHERE b.user_id = u.user_id AND b.lost_at IS NULL OFFSET 0) AS ub
+{% endif %}
         ), changes AS (
             SELECT a.user_id, a.badge_id, a.earned_at, 'expired' AS change
               FROM active AS a
@@ -137,12 +179,23 @@ week_bets AS (
               FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
               LEFT JOIN (SELECT q.user_id, pg_catalog.count(*) AS badges FROM qualified AS q GROUP BY q.user_id) AS n
                 ON n.user_id = u.user_id
+{% if citus %}
+        ), tiers_now AS (
+            SELECT x.user_id, x.tier, x.badge_count FROM {{ app }}.user_effect_tiers AS x
+             WHERE x.user_id = ANY ({{ ids }})
+        ), tier_changes AS (
+            SELECT t.user_id, t.badges, t.tier
+              FROM tiers AS t
+              LEFT JOIN tiers_now AS e ON e.user_id = t.user_id
+             WHERE coalesce(e.tier, 0) <> t.tier OR (e.user_id IS NOT NULL AND e.badge_count <> t.badges)
+{% else %}
         ), tier_changes AS (
             SELECT t.user_id, t.badges, t.tier
               FROM tiers AS t
               LEFT JOIN LATERAL (SELECT x.user_id, x.tier, x.badge_count FROM {{ app }}.user_effect_tiers AS x
                                   WHERE x.user_id = t.user_id OFFSET 0) AS e ON true
              WHERE coalesce(e.tier, 0) <> t.tier OR (e.user_id IS NOT NULL AND e.badge_count <> t.badges)
+{% endif %}
         )
 {%- endmacro %}
 {#

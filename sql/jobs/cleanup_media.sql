@@ -20,6 +20,7 @@
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/job_result.sql" import job_result %}
+{% from "macros/position.sql" import position %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set objects = js ~ '.storage_objects' %}
@@ -59,25 +60,36 @@ COMMENT ON TABLE {{ js }}.media_purge_queue IS
   every table read once per object (tests/test_cleanup_media_plan.py checks the plan).
 #}
 {% set key = "pg_catalog.reverse('/' || p_bucket || '/' || p_name) COLLATE \"C\"" %}
+{#- Citus: a SQL function's parameters cannot reach a distributed query; a PL/pgSQL
+    function's can (custom plans: the values, each probe a range of every shard's index). #}
 CREATE OR REPLACE FUNCTION {{ js }}.media_referenced(p_bucket text, p_name text)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE {{ 'plpgsql' if citus else 'sql' }}
 STABLE
 SET search_path = pg_catalog, pg_temp
+{% if citus %}
+SET plan_cache_mode = force_custom_plan
+{% endif %}
 AS $fn$
+{% if citus %}
+BEGIN
+{% endif %}
     /* Whether any row's posts.media_url, posts.thumbnail_url, messages.media_url,
        stories.media_url or users.avatar_url ends with '/<p_bucket>/<p_name>' (plain text). */
-    SELECT EXISTS (
+    {{ 'RETURN' if citus else 'SELECT' }} EXISTS (
 {% for table, column in [('posts', 'media_url'), ('posts', 'thumbnail_url'), ('messages', 'media_url'),
                          ('stories', 'media_url'), ('users', 'avatar_url')] %}
-        SELECT FROM {{ app }}.{{ table | ident }} AS t
+        SELECT {{ "1 " if citus }}FROM {{ app }}.{{ table | ident }} AS t
          WHERE pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" >= {{ key }}
            AND pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" < {{ key }} || pg_catalog.chr(1114111)
            AND pg_catalog.left(pg_catalog.reverse(t.{{ column | ident }}), pg_catalog.length({{ key }}))
              = {{ key }}
 {{ '        UNION ALL' if not loop.last }}
 {% endfor %}
-    )
+    ){{ ';' if citus }}
+{% if citus %}
+END
+{% endif %}
 $fn$;
 REVOKE ALL ON FUNCTION {{ js }}.media_referenced(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION {{ js }}.media_referenced(text, text) IS
@@ -86,20 +98,68 @@ COMMENT ON FUNCTION {{ js }}.media_referenced(text, text) IS
 {% set declare %}
     v_ids        uuid[];
     v_cut        timestamptz := p_now - {{ grace | interval }};
+{% if citus %}
+    v_orphans    uuid[]      := '{}'::uuid[];
+    v_chunk      uuid[];
+    v_keys       text[];
+    v_refd       text[];
+    v_pos        uuid        := {{ position('queued', 'uuid') }};
+{% endif %}
 {% endset %}
-{% set orphan -%}
+{% set unqueued -%}
 t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal }}{{ ', ' if not loop.last }}{% endfor %}]::text[])
              AND t.created_at < v_cut AND t.name IS NOT NULL
              AND NOT EXISTS (SELECT FROM {{ js }}.media_purge_queue AS q WHERE q.object_id = t.id)
-             AND NOT {{ js }}.media_referenced(t.bucket_id, t.name)
 {%- endset %}
+{% if citus %}
+{% set orphan = unqueued ~ "
+             AND t.id = ANY (v_orphans)" %}
+{% else %}
+{% set orphan = unqueued ~ "
+             AND NOT " ~ js ~ ".media_referenced(t.bucket_id, t.name)" %}
+{% endif %}
 {% call job_function("cleanup_media", declare) %}
+{% if citus %}
+    {#- Citus: not a probe of every shard per object. The objects after the batch's position
+        are read in chunks, each chunk's keys joined at once to every URL column (each
+        shard probes its reversed-URL index for all of them), until the batch has its
+        orphans or the objects end; the phase below then walks those orphans. #}
+    IF v_after -> 'queued' IS DISTINCT FROM '"done"'::jsonb THEN
+        LOOP
+            SELECT pg_catalog.array_agg(t.id ORDER BY t.id),
+                   pg_catalog.array_agg(pg_catalog.reverse('/' || t.bucket_id || '/' || t.name) ORDER BY t.id)
+              INTO v_chunk, v_keys
+              FROM (SELECT t.id, t.bucket_id, t.name FROM {{ objects }} AS t
+                     WHERE {{ unqueued }} AND (v_pos IS NULL OR t.id > v_pos)
+                     ORDER BY t.id LIMIT 5000) AS t;
+            EXIT WHEN v_chunk IS NULL;
+            v_refd := ARRAY(
+{% for table, column in [('posts', 'media_url'), ('posts', 'thumbnail_url'), ('messages', 'media_url'),
+                         ('stories', 'media_url'), ('users', 'avatar_url')] %}
+                SELECT k.key FROM pg_catalog.unnest(v_keys) AS k (key)
+                  JOIN {{ app }}.{{ table | ident }} AS u
+                    ON pg_catalog.reverse(u.{{ column | ident }}) COLLATE "C" >= k.key COLLATE "C"
+                   AND pg_catalog.reverse(u.{{ column | ident }}) COLLATE "C" < k.key COLLATE "C" || pg_catalog.chr(1114111)
+                   AND pg_catalog.left(pg_catalog.reverse(u.{{ column | ident }}), pg_catalog.length(k.key)) = k.key
+{{ '                UNION' if not loop.last }}
+{% endfor %}
+            );
+            v_orphans := v_orphans || ARRAY(SELECT v_chunk[i] FROM pg_catalog.generate_subscripts(v_chunk, 1) AS i
+                                             WHERE v_keys[i] <> ALL (v_refd) ORDER BY i);
+            v_pos := v_chunk[pg_catalog.cardinality(v_chunk)];
+            EXIT WHEN pg_catalog.cardinality(v_chunk) < 5000
+                   OR (v_left IS NOT NULL AND pg_catalog.cardinality(v_orphans) >= v_left);
+        END LOOP;
+    END IF;
+{% endif %}
 {% call select_apply('queued', objects, orphan, [('id', 'uuid')]) %}
         w AS (
             INSERT INTO {{ js }}.media_purge_queue AS q (object_id, bucket_id, name, queued_at)
             SELECT o.id, o.bucket_id, o.name, p_now
               FROM c JOIN {{ objects }} AS o ON o.id = c.id
+{% if not citus %}
              WHERE NOT {{ js }}.media_referenced(o.bucket_id, o.name)
+{% endif %}
             ON CONFLICT (object_id) DO NOTHING
             RETURNING q.object_id AS id)
 {% endcall %}

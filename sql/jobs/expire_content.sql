@@ -47,13 +47,63 @@
     v_ids       uuid[];
     v_post_ids  uuid[]      := '{}'::uuid[];
     v_picks     bigint      := 0;
+{% if citus %}
+    v_started   uuid[]      := '{}'::uuid[];
+{% endif %}
     v_hard      bigint      := 0;
 {% endset %}
+{% if citus %}
+{#
+  Citus: posts and bets are distributed by other keys (docs/citus.md), so a pick's bet is not
+  looked up row by row from the post. A phase first collects, set-based, the bets of the
+  live picks whose game started at least pick_grace ago among those it may delete (v_started,
+  from its source); a pick is due when its bet is among them, or, without a bet, when it
+  has expired. (One node's rule falls back on expires_at for a bet_id naming no bet too; its
+  foreign key never lets that be.)
+#}
+{% set pick_rule = "t.deleted_at IS NULL AND t.post_type = 'pick' AND CASE WHEN t.bet_id IS NULL
+             THEN t.expires_at <= p_now ELSE t.bet_id = ANY (v_started) END" %}
+{% else %}
 {% set pick_rule = "t.deleted_at IS NULL AND t.post_type = 'pick' AND coalesce(
              (SELECT g.commence_time <= v_pick_cut
                 FROM " ~ app ~ ".bets AS b JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
                WHERE b.id = t.bet_id),
              t.expires_at <= p_now)" %}
+{% endif %}
+{% if citus %}
+{# Citus: bets and posts are not co-located; one side becomes an intermediate result
+   (OFFSET 0) that every shard of the other joins by its index, instead of repartitioning
+   both tables for every batch. #}
+{% set picks_source = "(SELECT p.*, s.commence_time
+                 FROM (SELECT b.id, g.commence_time
+                         FROM " ~ app ~ ".games AS g
+                         JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
+                        WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games)
+                       OFFSET 0) AS s
+                 JOIN " ~ app ~ ".posts AS p ON p.bet_id = s.id AND p.post_type = 'pick' AND p.deleted_at IS NULL)" %}
+{% set late_source = "(SELECT p.*
+                 FROM " ~ app ~ ".posts AS p
+                 JOIN (SELECT b.id
+                         FROM (SELECT p.bet_id FROM " ~ app ~ ".posts AS p
+                                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
+                               OFFSET 0) AS q
+                         JOIN " ~ app ~ ".bets AS b ON b.id = q.bet_id
+                         JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
+                        WHERE g.commence_time <= v_games OFFSET 0) AS s ON s.id = p.bet_id
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since)" %}
+{% else %}
+{% set picks_source = "(SELECT p.*, g.commence_time
+                 FROM " ~ app ~ ".games AS g
+                 JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
+                 JOIN " ~ app ~ ".posts AS p ON p.bet_id = b.id AND p.post_type = 'pick' AND p.deleted_at IS NULL
+                WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games))" %}
+{% set late_source = "(SELECT p.*
+                 FROM " ~ app ~ ".posts AS p
+                 JOIN " ~ app ~ ".bets AS b ON b.id = p.bet_id
+                 JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
+                  AND g.commence_time <= v_games)" %}
+{% endif %}
 {% call job_function("expire_content", declare) %}
 {# The mark is the run's now, but never later than the clock: a real run given a later
    --now must not let the runs after it skip what became due meanwhile (an earlier mark
@@ -67,22 +117,19 @@
         by_expiry) }}
     v_post_ids := v_post_ids || v_ids;
 
+{% if citus %}
+    v_started := ARRAY(SELECT s.bet_id FROM {{ picks_source }} AS s);
+{% endif %}
 {{ soft_delete('picks', app ~ '.posts', pick_rule, [('commence_time', 'timestamptz'), ('id', 'uuid')], record=false,
-        source="(SELECT p.*, g.commence_time
-                 FROM " ~ app ~ ".games AS g
-                 JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
-                 JOIN " ~ app ~ ".posts AS p ON p.bet_id = b.id AND p.post_type = 'pick' AND p.deleted_at IS NULL
-                WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games))") }}
+        source=picks_source) }}
     v_post_ids := v_post_ids || v_ids;
     v_picks := v_picks + v_n;
 
+{% if citus %}
+    v_started := ARRAY(SELECT s.bet_id FROM {{ late_source }} AS s);
+{% endif %}
 {{ soft_delete('late_picks', app ~ '.posts', pick_rule, [('created_at', 'timestamptz'), ('id', 'uuid')], record=false,
-        source="(SELECT p.*
-                 FROM " ~ app ~ ".posts AS p
-                 JOIN " ~ app ~ ".bets AS b ON b.id = p.bet_id
-                 JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
-                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
-                  AND g.commence_time <= v_games)") }}
+        source=late_source) }}
     v_post_ids := v_post_ids || v_ids;
     v_picks := v_picks + v_n;
 
@@ -102,6 +149,8 @@
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
     -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
     -- the position to its end for every post before it.
+{# Not on Citus: there the subquery must merge into the statement, whose probe of each
+   comment's post is then a join on the distribution column that every shard runs alone. #}
 {{ soft_delete('comments', app ~ '.comments',
         't.deleted_at IS NULL AND EXISTS (
              SELECT 1 FROM ' ~ app ~ '.posts AS p
@@ -114,7 +163,7 @@
                                      WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
                                     UNION ALL
                                     SELECT pg_catalog.unnest(v_post_ids))
-               OFFSET 0)') }}
+               ' ~ ('' if citus else 'OFFSET 0') ~ ')') }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
@@ -122,6 +171,13 @@
 {{ hard_delete('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
                [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false) }}
     v_hard := v_hard + v_n;
+{% if citus and table == 'messages' %}
+    -- Citus: message_reads has no foreign key to messages there (docs/citus.md); the reads
+    -- of the messages just deleted go with them, as the cascade takes them on one node.
+    IF NOT p_dry_run AND v_n > 0 THEN
+        DELETE FROM {{ app }}.message_reads AS r WHERE r.message_id = ANY (v_ids);
+    END IF;
+{% endif %}
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 

@@ -25,8 +25,10 @@
               JOIN {{ app }}.bankrolls AS b ON b.user_id = c.user_id
               JOIN {{ app }}.users AS u ON u.id = b.user_id
              WHERE b.last_reset IS NULL OR b.last_reset < v_week_start
+{% if not citus %}
                FOR UPDATE OF b
-        ), week AS (
+{% endif %}
+        ), {{ 'week_of' if citus else 'week' }} AS (
             -- The finished week, from the bets placed since the last reset.
             SELECT d.user_id,
                    count(x.id) AS bets,
@@ -37,6 +39,14 @@
               LEFT JOIN {{ app }}.bets AS x
                 ON x.user_id = d.user_id AND (d.last_reset IS NULL OR x.created_at >= d.last_reset)
              GROUP BY d.user_id
+{% if citus %}
+        ), week AS (
+            SELECT g.*, pg_catalog.jsonb_build_object(
+                       'week_start', pg_catalog.date_trunc('week',
+                           pg_catalog.timezone({{ timezone | literal }}, coalesce(d.last_reset, d.created_at)))::date,
+                       'bets', g.bets, 'wins', g.wins, 'losses', g.losses, 'net', g.net) AS entry
+              FROM week_of AS g JOIN due AS d USING (user_id)
+{% endif %}
         ), w AS (
         UPDATE {{ app }}.bankrolls AS b
            SET balance = d.deposit,
@@ -53,16 +63,30 @@
                    '{weeklyHistory}',
                    CASE WHEN pg_catalog.jsonb_typeof(b.stats_metadata -> 'weeklyHistory') = 'array'
                         THEN b.stats_metadata -> 'weeklyHistory' ELSE '[]'::jsonb END
+{% if not citus %}
                    || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                           'week_start', pg_catalog.date_trunc('week',
                               pg_catalog.timezone({{ timezone | literal }}, coalesce(d.last_reset, d.created_at)))::date,
                           'start_balance', d.weekly_deposit,
                           'end_balance', d.balance,
                           'bets', k.bets, 'wins', k.wins, 'losses', k.losses, 'net', k.net))),
+{% else %}
+                   {#- Citus: no STABLE function of a column in a distributed UPDATE's SET; the
+                       week's entry is built by the `week` CTE, its balances taken here from the
+                       row as the UPDATE locks it (an array || an object appends the object). #}
+                   || pg_catalog.jsonb_set(pg_catalog.jsonb_set(k.entry,
+                          '{start_balance}', coalesce(b.weekly_deposit::text, 'null')::jsonb),
+                          '{end_balance}', coalesce(b.balance::text, 'null')::jsonb)),
+{% endif %}
                updated_at = p_now
           FROM due AS d
           JOIN week AS k USING (user_id)
          WHERE b.user_id = d.user_id
+{% if citus %}
+           -- Citus locks no rows by SELECT across shards: the UPDATE rechecks the rule on
+           -- the row as it is when it locks it, so a bankroll another run reset is left alone.
+           AND (b.last_reset IS NULL OR b.last_reset < v_week_start)
+{% endif %}
         RETURNING b.user_id)
 {% endcall %}
     v_users := v_n;

@@ -112,6 +112,23 @@ own AS (
              GROUP BY r.user_id
         ), generated AS (
             -- This week's settled tails and fades of the user's picks, by others.
+{% if citus %}
+            {#- Citus: the batch's users' tails and fades (posts and pick actions co-located by
+                the post) as an intermediate result, joined by every shard of bets by id. #}
+            SELECT f.user_id,
+                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'tail'), 0) AS tail_profit,
+                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'fade'), 0) AS fade_profit
+              FROM (SELECT p.user_id, a.action_type, a.resulting_bet_id
+                      FROM {{ app }}.posts AS p
+                      JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
+                     WHERE p.user_id = ANY (v_ids) AND p.post_type = 'pick'
+                       AND a.user_id <> p.user_id
+                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
+                    OFFSET 0) AS f
+              JOIN {{ app }}.bets AS x ON x.id = f.resulting_bet_id
+             WHERE x.status IN ('won', 'lost')
+             GROUP BY f.user_id
+{% else %}
             SELECT p.user_id,
                    coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'tail'), 0) AS tail_profit,
                    coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'fade'), 0) AS fade_profit
@@ -123,6 +140,7 @@ own AS (
                AND a.created_at >= v_week_start AND a.created_at < v_week_end
                AND x.status IN ('won', 'lost')
              GROUP BY p.user_id
+{% endif %}
         ), fresh AS (
             SELECT t.user_id, t.settled_bets::integer, t.wins::integer, t.losses::integer, t.pushes::integer,
                    t.total_wagered::bigint, t.net_profit::bigint,
@@ -137,10 +155,17 @@ own AS (
               FROM totals AS t
               LEFT JOIN streaks AS s ON s.user_id = t.user_id
               LEFT JOIN generated AS gn ON gn.user_id = t.user_id
+{% if citus %}
+        ), stored AS (
+            {#- Citus: the batch's rows of user_stats read by their key, then joined on the
+                coordinator (an outer join of an intermediate result to a distributed table
+                would read the whole table). #}
+            SELECT u.* FROM {{ app }}.user_stats AS u WHERE u.user_id = ANY (v_ids)
+{% endif %}
         ), changed AS (
             SELECT f.*
               FROM fresh AS f
-              LEFT JOIN {{ app }}.user_stats AS u ON u.user_id = f.user_id
+              LEFT JOIN {{ 'stored' if citus else app ~ '.user_stats' }} AS u ON u.user_id = f.user_id
              WHERE u.user_id IS NULL
                 OR ({% for c in figures %}u.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
                    IS DISTINCT FROM
@@ -170,11 +195,19 @@ SELECT d.user_id
                           FROM {{ app }}.bets AS b
                          WHERE b.settled_at > v_since AND b.status IN ('won', 'lost', 'push')
                         UNION
+{% if citus %}
+                        SELECT p.user_id
+                          FROM (SELECT b.id FROM {{ app }}.bets AS b
+                                 WHERE b.settled_at > v_since AND b.status IN ('won', 'lost') OFFSET 0) AS b
+                          JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
+                          JOIN {{ app }}.posts AS p ON p.id = a.post_id
+{% else %}
                         SELECT p.user_id
                           FROM {{ app }}.bets AS b
                           JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
                           JOIN {{ app }}.posts AS p ON p.id = a.post_id
                          WHERE b.settled_at > v_since AND b.status IN ('won', 'lost')
+{% endif %}
                         UNION
                         SELECT s.user_id
                           FROM {{ app }}.user_stats AS s

@@ -34,6 +34,20 @@
 {% set app = app_schema | ident %}
 {# Completed and cancelled games with pending bets, in id order after v_from. #}
 {% macro pending_games(lock) -%}
+{% if lock and citus %}
+{# Citus: a locking SELECT of a reference table whose subquery reads a distributed table
+   and a NULL parameter fails ("invalid byte sequence"); the games are found first, in an
+   array, and locked among them. Same games, same SKIP LOCKED. #}
+SELECT g.id
+                  FROM {{ app }}.games AS g
+                 WHERE g.status IN ('completed', 'cancelled')
+                   AND g.id = ANY (ARRAY(SELECT DISTINCT b.game_id FROM {{ app }}.bets AS b
+                                          WHERE b.status = 'pending' AND (v_from IS NULL OR b.game_id > v_from)))
+                   AND (v_from IS NULL OR g.id > v_from)
+                 ORDER BY g.id
+                 LIMIT v_left
+                   FOR NO KEY UPDATE OF g SKIP LOCKED
+{% else %}
 SELECT g.id
                   FROM {{ app }}.games AS g
                  WHERE g.status IN ('completed', 'cancelled')
@@ -44,6 +58,7 @@ SELECT g.id
                  LIMIT v_left
 {% if lock %}
                    FOR NO KEY UPDATE OF g SKIP LOCKED
+{% endif %}
 {% endif %}
 {%- endmacro %}
 {#
@@ -129,6 +144,7 @@ pg_catalog.jsonb_build_object(
           INTO v_details, v_held
           FROM (SELECT due.game_id, due.outcome AS status, due.stake, due.actual_win FROM due) AS d;
     ELSIF v_seen > 0 THEN
+{% if not citus %}
         -- Lock the bankrolls to be credited in one order, so concurrent runs cannot deadlock.
         SELECT pg_catalog.array_agg(DISTINCT b.user_id) INTO v_owners
           FROM {{ app }}.bets AS b
@@ -138,6 +154,12 @@ pg_catalog.jsonb_build_object(
           WHERE k.user_id = ANY (v_owners)
           ORDER BY k.user_id
             FOR NO KEY UPDATE OF k;
+{% else %}
+        -- Citus locks no rows of a distributed table by SELECT across shards: two runs
+        -- crediting the same users in another order are a distributed deadlock, which
+        -- Citus detects and breaks by cancelling one of them (40P01), and run_job retries
+        -- that batch whole.
+{% endif %}
 
         WITH {{ graded() }}, settled AS (
             -- Rechecks `pending`: a bet settled since this statement's snapshot is left alone.

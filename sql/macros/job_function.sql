@@ -13,6 +13,9 @@
   on row security hiding rows from the owner (jobs.blind_spots(): a job that sees no rows
   would "succeed" having done nothing); then the caller's statements, ending with
   macros/job_result.sql. `declare` is the rest of the DECLARE section.
+  On Citus (docs/citus.md): a multi-shard write takes one connection a node (its tables have
+  foreign keys to reference tables the same transaction reads), and a join of tables that
+  are not co-located is repartitioned.
 #}
 {% set js = jobs_schema | ident %}
 {% macro job_function(name, declare) %}
@@ -33,6 +36,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog, {{ app_schema | ident }}, pg_temp
 SET jit = off
 SET plan_cache_mode = force_custom_plan
+{% if citus %}
+SET citus.multi_shard_modify_mode = 'sequential'
+SET citus.enable_repartition_joins = on
+{% endif %}
 AS $fn$
 DECLARE
     v_left    bigint  := p_limit;
