@@ -23,7 +23,7 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
-{% from "macros/hard_delete.sql" import hard_delete %}
+{% from "macros/hard_delete.sql" import hard_delete with context %}
 {% from "macros/take.sql" import take %}
 {% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}

@@ -30,8 +30,8 @@
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
-{% from "macros/soft_delete.sql" import soft_delete %}
-{% from "macros/hard_delete.sql" import hard_delete %}
+{% from "macros/soft_delete.sql" import soft_delete with context %}
+{% from "macros/hard_delete.sql" import hard_delete with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
