@@ -17,6 +17,7 @@
 {% from "macros/position.sql" import position %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
+{% from "macros/followed.sql" import followed with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set badges = ['hot_streak', 'profit_king', 'riding_wave', 'sharp', 'fade_god', 'most_active', 'ghost',
@@ -51,23 +52,10 @@ week_bets AS (
                    pg_catalog.count(*) FILTER (WHERE w.sunday_nfl AND w.status = 'lost') AS sunday_lost
               FROM week_bets AS w
              GROUP BY w.user_id
-{% if citus %}
         ), followed AS (
-            {#- Citus: no per-user LATERAL probes across shards. The batch's users' tails and
-                fades this week (posts and pick actions co-located by the post) become an
-                intermediate result (OFFSET 0), which every shard of bets joins by id. #}
-            SELECT f.user_id,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
-                   pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
-              FROM (SELECT p.user_id, a.action_type, a.resulting_bet_id
-                      FROM {{ app }}.posts AS p
-                      JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
-                     WHERE p.user_id = ANY ({{ ids }}) AND p.post_type = 'pick' AND a.user_id <> p.user_id
-                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
-                    OFFSET 0) AS f
-              JOIN {{ app }}.bets AS x ON x.id = f.resulting_bet_id
-             WHERE x.status IN ('won', 'lost')
-             GROUP BY f.user_id
+            -- Net profit others made this week tailing / fading each author's picks.
+{{ followed(ids) }}
+{% if citus %}
         ), posters AS (
             SELECT u.user_id, coalesce(s.picks, 0) AS picks, coalesce(s.posted_before, false) AS posted_before,
                    coalesce(s.posted_lately, false) AS posted_lately
@@ -83,26 +71,6 @@ week_bets AS (
                      WHERE p.user_id = ANY ({{ ids }})
                      GROUP BY p.user_id) AS s ON s.user_id = u.user_id
 {% else %}
-        ), followed AS (
-            -- Net profit others made this week tailing / fading each author's picks.
-            -- By key from the batch's users, then from each pick (LATERAL, OFFSET 0, so
-            -- each stays a probe): joins here were planned as scans of every pick action
-            -- or post for every batch, and without statistics (bench: unanalyzed) as the
-            -- week's pick actions joined to every post of the batch, 1,000 times over.
-            SELECT p.user_id,
-                   pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'tail') AS tails,
-                   pg_catalog.sum(f.actual_win) FILTER (WHERE f.action_type = 'fade') AS fades
-              FROM pg_catalog.unnest({{ ids }}) AS u (user_id)
-             CROSS JOIN LATERAL (SELECT p.id, p.user_id FROM {{ app }}.posts AS p
-                                  WHERE p.user_id = u.user_id AND p.post_type = 'pick' OFFSET 0) AS p
-             CROSS JOIN LATERAL (
-                    SELECT a.action_type, x.actual_win
-                      FROM {{ app }}.pick_actions AS a
-                      JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
-                     WHERE a.post_id = p.id AND a.user_id <> p.user_id
-                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
-                       AND x.status IN ('won', 'lost') OFFSET 0) AS f
-             GROUP BY p.user_id
         ), posters AS (
             SELECT u.user_id,
                    (SELECT pg_catalog.count(*) FROM {{ app }}.posts AS p

@@ -32,6 +32,7 @@
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/user_table.sql" import user_table with context %}
+{% from "macros/followed.sql" import followed with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set figures = ['settled_bets', 'wins', 'losses', 'pushes', 'total_wagered', 'net_profit', 'win_rate',
@@ -112,35 +113,7 @@ own AS (
              GROUP BY r.user_id
         ), generated AS (
             -- This week's settled tails and fades of the user's picks, by others.
-{% if citus %}
-            {#- Citus: the batch's users' tails and fades (posts and pick actions co-located by
-                the post) as an intermediate result, joined by every shard of bets by id. #}
-            SELECT f.user_id,
-                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'tail'), 0) AS tail_profit,
-                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE f.action_type = 'fade'), 0) AS fade_profit
-              FROM (SELECT p.user_id, a.action_type, a.resulting_bet_id
-                      FROM {{ app }}.posts AS p
-                      JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
-                     WHERE p.user_id = ANY (v_ids) AND p.post_type = 'pick'
-                       AND a.user_id <> p.user_id
-                       AND a.created_at >= v_week_start AND a.created_at < v_week_end
-                    OFFSET 0) AS f
-              JOIN {{ app }}.bets AS x ON x.id = f.resulting_bet_id
-             WHERE x.status IN ('won', 'lost')
-             GROUP BY f.user_id
-{% else %}
-            SELECT p.user_id,
-                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'tail'), 0) AS tail_profit,
-                   coalesce(pg_catalog.sum(x.actual_win) FILTER (WHERE a.action_type = 'fade'), 0) AS fade_profit
-              FROM {{ app }}.posts AS p
-              JOIN {{ app }}.pick_actions AS a ON a.post_id = p.id
-              JOIN {{ app }}.bets AS x ON x.id = a.resulting_bet_id
-             WHERE p.user_id = ANY (v_ids) AND p.post_type = 'pick'
-               AND a.user_id <> p.user_id
-               AND a.created_at >= v_week_start AND a.created_at < v_week_end
-               AND x.status IN ('won', 'lost')
-             GROUP BY p.user_id
-{% endif %}
+{{ followed('v_ids') }}
         ), fresh AS (
             SELECT t.user_id, t.settled_bets::integer, t.wins::integer, t.losses::integer, t.pushes::integer,
                    t.total_wagered::bigint, t.net_profit::bigint,
@@ -150,8 +123,8 @@ own AS (
                    t.biggest_win::integer, t.biggest_loss::integer, t.last_bet_at,
                    v_week_date AS week_start,
                    t.week_bets::integer, t.week_wins::integer, t.week_losses::integer, t.week_net::bigint,
-                   coalesce(gn.tail_profit, 0)::bigint AS tail_profit_generated,
-                   coalesce(gn.fade_profit, 0)::bigint AS fade_profit_generated
+                   coalesce(gn.tails, 0)::bigint AS tail_profit_generated,
+                   coalesce(gn.fades, 0)::bigint AS fade_profit_generated
               FROM totals AS t
               LEFT JOIN streaks AS s ON s.user_id = t.user_id
               LEFT JOIN generated AS gn ON gn.user_id = t.user_id
