@@ -115,11 +115,15 @@ def test_client_rss_is_measured_at_both_sizes(smoke):
 def test_unanalyzed_runs_every_job_without_statistics_and_it_does_the_same_work(smoke):
     report, _, _ = smoke
     bare = {r["job"]: r for r in report.section("vs_bare").rows}
-    rows = {r["job"]: r for r in report.section("unanalyzed").rows}
-    assert list(rows) == list(COMPARED)
-    for job, row in rows.items():  # the plans may differ, never what the run changes
-        assert (row["status"], row["rows"]) == ("succeeded", bare[job]["rows"])
+    rows = report.section("unanalyzed").rows
+    demo = f"demo seed, {SMOKE.demo_users:,} users"
+    assert [(r["data"], r["job"]) for r in rows] == [("vs_bare", j) for j in COMPARED] + [(demo, j) for j in COMPARED]
+    for row in rows:  # the plans may differ, never what the run changes
+        assert (row["status"], row["rows"]) == (row["analyzed_status"], row["analyzed_rows"]) == (
+            "succeeded", bare[row["job"]]["rows"] if row["data"] == "vs_bare" else row["rows"])
         assert row["analyzed_s"] > 0 and row["unanalyzed_s"] > 0
+    on_demo = {r["job"]: r["rows"] for r in rows if r["data"] == demo}
+    assert on_demo["expire_content"] > 0 and on_demo["rollup_stats"] > 0  # the seed's hour has work
 
 
 def test_settle_batches_credits_each_user_once_per_batch_that_holds_the_users_bets(smoke):
