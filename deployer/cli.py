@@ -277,14 +277,14 @@ def simulate_command(
     chosen = [(label, m, simulate.chosen(m, jobs)) for label, m in
               [("base", base)] + ([("other", alternative)] if alternative else [])]
     source = local.resolve_dsn(dsn)
-    zone = simulate.check_source(source, base)
+    rules = simulate.check_source(source, base)
     scratches = simulate.check_into(into, alternative is not None)
     if cron_timezone is not None:
-        zone = simulate.check_zone(source, cron_timezone)
+        rules = simulate.CronRules(rules.version, simulate.check_zone(source, cron_timezone))
     sims = []
     for (label, m, names), target in zip(chosen, scratches):
         with output.fires(f"{label}: copying", enabled=not json_out) as advance:
-            sims.append((label, simulate.simulate(source, m, first, last, names, zone, into=target, keep=keep,
+            sims.append((label, simulate.simulate(source, m, first, last, names, rules, into=target, keep=keep,
                                                   rows=alternative is not None, progress=advance)))
     drawn = simulate.write_picture(picture, simulate.picture(sims))
     differences = simulate.compare(sims[0][1], sims[1][1]) if alternative else None

@@ -178,7 +178,7 @@ def simulation(sims: list[tuple[str, Any]], every: bool) -> None:
 
     for label, sim in sims:
         out.print(f"{label}: {sim.manifest.path}: {len(sim.steps)} fires of {len(sim.jobs)} jobs from "
-                  f"{sim.start.isoformat()} to {sim.end.isoformat()} (cron.timezone {sim.cron_timezone}), "
+                  f"{sim.start.isoformat()} to {sim.end.isoformat()} ({_cron(sim.cron)}), "
                   f"{sim.seconds:.1f} s; {sim.copy}", markup=False)
     if len(sims) == 1:
         steps = sims[0][1].steps
@@ -198,6 +198,13 @@ def simulation(sims: list[tuple[str, Any]], every: bool) -> None:
                  "details": telling(r["details"])} for r in sim.summary()]
         table(f"summary per job ({label})", ["job", "fires", "statuses", "affected", "ms", "details (summed)"], rows,
               ["job", "fires", "statuses", "affected", "duration_ms", "details"])
+
+
+def _cron(rules: Any) -> str:
+    """How the fires were read: 'pg_cron 1.6 in Europe/Paris'; 1.4 reads every schedule in UTC."""
+    if rules.version == "1.4":
+        return "pg_cron 1.4, in UTC"
+    return f"pg_cron {rules.version or '1.6 (none on the source)'}, cron.timezone {rules.zone}"
 
 
 def _side_by_side(sims: list[tuple[str, Any]], every: bool) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ class Simulation:
     copy: str  # how the copy was made, for people
     start: datetime
     end: datetime
-    cron_timezone: str
+    cron: CronRules
     jobs: list[str]
     steps: list[Step] = field(default_factory=list)
     seconds: float = 0.0
@@ -117,7 +117,8 @@ class Simulation:
 
     def as_json(self) -> dict[str, Any]:
         return {"manifest": str(self.manifest.path), "copy": self.copy, "from": self.start.isoformat(),
-                "to": self.end.isoformat(), "cron_timezone": self.cron_timezone, "jobs": self.jobs,
+                "to": self.end.isoformat(), "cron_version": self.cron.version, "cron_timezone": self.cron.zone,
+                "jobs": self.jobs,
                 "seconds": round(self.seconds, 3), "timeline": [s.as_json() for s in self.steps],
                 "summary": self.summary()}
 
@@ -160,17 +161,39 @@ def _tool(name: str) -> str:
     return str(local.bindir() / name)
 
 
-def check_source(dsn: str, manifest: Manifest) -> str:
-    """Reach the source (read only) before anything is made; the zone its pg_cron reads
-    schedules in, as jobs.cron_fire reads it: cron.timezone, GMT where it is hidden or absent."""
+CRON_SETTINGS = (("cron.launch_active_jobs", "1.6"), ("cron.timezone", "1.5"), ("cron.database_name", "1.4"))
+
+
+@dataclass(frozen=True)
+class CronRules:
+    """How the source's pg_cron reads schedules: its version's rules (None: no pg_cron, the
+    newest rules) in its cron.timezone (GMT where it is hidden or absent, as pg_cron's default)."""
+
+    version: str | None
+    zone: str
+
+
+def check_source(dsn: str, manifest: Manifest) -> CronRules:
+    """Reach the source (read only) before anything is made, check it holds the app's tables,
+    and read how its pg_cron reads schedules, as jobs.cron_fire reads it on its own server:
+    the version from the settings it defines, each seen even when hidden from this role."""
     with connect(dsn, read_only=True) as conn, translated():
         install.check_app_tables(conn, manifest)
-        try:
-            row = conn.execute("SELECT current_setting('cron.timezone', true) AS zone").fetchone()
-            zone = row["zone"]
-        except psycopg.errors.InsufficientPrivilege:
-            zone = None
-    return zone or "GMT"
+        found = {name: _setting(conn, name) for name, _ in CRON_SETTINGS}
+    version = next((since for name, since in CRON_SETTINGS if found[name] is not False), None)
+    zone = found["cron.timezone"] if isinstance(found["cron.timezone"], str) else None
+    return CronRules(version, zone or "GMT")
+
+
+def _setting(conn: psycopg.Connection, name: str) -> str | bool | None:
+    """A setting's value; True when it exists but this role may not read it; False when
+    the server has no such setting."""
+    try:
+        with conn.transaction():
+            value = conn.execute("SELECT current_setting(%s, true) AS v", (name,)).fetchone()["v"]
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False if value is None else value
 
 
 def check_zone(dsn: str, zone: str) -> str:
@@ -290,10 +313,10 @@ _numbers = itertools.count(1)  # scratch databases made by this process
 FIRES = """
 WITH RECURSIVE f (job, schedule, at) AS (
     SELECT j.job, j.schedule, {js}.cron_fire(j.schedule, %(start)s::timestamptz - interval '1 microsecond', false,
-                                            %(zone)s, NULL)
+                                            %(zone)s, %(version)s)
       FROM unnest(%(jobs)s::text[], %(schedules)s::text[]) AS j (job, schedule)
     UNION ALL
-    SELECT f.job, f.schedule, {js}.cron_fire(f.schedule, f.at, false, %(zone)s, NULL)
+    SELECT f.job, f.schedule, {js}.cron_fire(f.schedule, f.at, false, %(zone)s, %(version)s)
       FROM f
      WHERE f.at < %(end)s
 )
@@ -301,13 +324,14 @@ SELECT job, at FROM f WHERE at < %(end)s
 """
 
 
-def fires(dsn: str, manifest: Manifest, jobs: list[str], start: datetime, end: datetime, zone: str) -> list[Fire]:
-    """Every fire of `jobs` in [start, end), read by jobs.cron_fire as pg_cron reads the
-    schedules in `zone`; in time order, a minute's fires in the `after` order."""
+def fires(dsn: str, manifest: Manifest, jobs: list[str], start: datetime, end: datetime,
+          rules: CronRules) -> list[Fire]:
+    """Every fire of `jobs` in [start, end), read by jobs.cron_fire as the source's pg_cron
+    reads the schedules; in time order, a minute's fires in the `after` order."""
     js = quote_ident(manifest.settings["jobs_schema"])
     with connect(dsn) as conn, translated():
         rows = conn.execute(FIRES.format(js=js), {
-            "start": start, "end": end, "zone": zone, "jobs": jobs,
+            "start": start, "end": end, "zone": rules.zone, "version": rules.version, "jobs": jobs,
             "schedules": [manifest.jobs[j].schedule for j in jobs]}).fetchall()
     order = {name: i for i, name in enumerate(jobs)}
     return sorted((Fire(r["at"], r["job"]) for r in rows), key=lambda f: (f.at, order[f.job]))
@@ -341,7 +365,7 @@ def replay(dsn: str, manifest: Manifest, planned: list[Fire], progress: Callable
     return steps
 
 
-def simulate(source: str, manifest: Manifest, start: datetime, end: datetime, jobs: list[str], zone: str, *,
+def simulate(source: str, manifest: Manifest, start: datetime, end: datetime, jobs: list[str], rules: CronRules, *,
              into: str | None = None, keep: bool = False, rows: bool = False,
              progress: Callable[[Fire, int], None] | None = None, observe: Observer | None = None) -> Simulation:
     """Copy the source, deploy `manifest` on the copy, list the window's fires and run them.
@@ -350,13 +374,12 @@ def simulate(source: str, manifest: Manifest, start: datetime, end: datetime, jo
     began = time.monotonic()
     with scratch(into, keep) as (dsn, how):
         copy_into(source, dsn, manifest)
-        planned = fires(dsn, manifest, jobs, start, end, zone)
+        planned = fires(dsn, manifest, jobs, start, end, rules)
         each = (lambda fire: progress(fire, len(planned))) if progress is not None else None
         steps = replay(dsn, manifest, planned, each, observe)
         tables = row_hashes(dsn, manifest) if rows else {}
-    sim = Simulation(manifest, f"pg_dump of {describe(source)} {how}", start, end, zone, jobs, steps,
-                     time.monotonic() - began, tables)
-    return sim
+    return Simulation(manifest, f"pg_dump of {describe(source)} {how}", start, end, rules, jobs, steps,
+                      time.monotonic() - began, tables)
 
 
 # Checksums and differences -------------------------------------------------------------
