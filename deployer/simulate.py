@@ -337,31 +337,30 @@ def fires(dsn: str, manifest: Manifest, jobs: list[str], start: datetime, end: d
     return sorted((Fire(r["at"], r["job"]) for r in rows), key=lambda f: (f.at, order[f.job]))
 
 
-def run_fire(dsn: str, manifest: Manifest, fire: Fire) -> Step:
+def run_fire(conn: psycopg.Connection, manifest: Manifest, fire: Fire) -> Step:
     """One fire through jobs.run_job at its moment, as `deployer run --now` runs it."""
     try:
-        result = runner.real_run(dsn, manifest, fire.job, fire.at, None)
+        result = runner.run_on(conn, manifest, fire.job, fire.at, None)
     except JobFailed as exc:
-        result = exc.result
-        if result is None:
+        if exc.result is None:
             raise
-        return Step(fire.at, fire.job, result.status, result.affected, result.details, result.duration_ms,
-                    result.execution_id, result.error)
+        result = exc.result
     return Step(fire.at, fire.job, result.status, result.affected, result.details, result.duration_ms,
                 result.execution_id, result.error)
 
 
 def replay(dsn: str, manifest: Manifest, planned: list[Fire], progress: Callable[[Fire], None] | None = None,
            observe: Observer | None = None) -> list[Step]:
-    """Run every fire in turn; `progress` before each, `observe(dsn, step)` after each."""
+    """Run every fire in turn on one session; `progress` before each, `observe(dsn, step)` after each."""
     steps = []
-    for fire in planned:
-        if progress is not None:
-            progress(fire)
-        step = run_fire(dsn, manifest, fire)
-        steps.append(step)
-        if observe is not None:
-            observe(dsn, step)
+    with connect(dsn) as conn:
+        for fire in planned:
+            if progress is not None:
+                progress(fire)
+            step = run_fire(conn, manifest, fire)
+            steps.append(step)
+            if observe is not None:
+                observe(dsn, step)
     return steps
 
 
