@@ -541,8 +541,8 @@ def check_into(into: list[str] | None, comparing: bool) -> list[str | None]:
     given = list(into or [])
     wanted = 2 if comparing else 1
     if given and len(given) != wanted:
-        raise UsageError(f"--into names the scratch database of each simulation: give it {wanted} times "
-                         f"{'(--manifest compares two)' if comparing else ''}, or not at all".replace("  ", " "))
+        times = "twice (--manifest makes two simulations)" if comparing else "once"
+        raise UsageError(f"--into names the scratch database of each simulation: give it {times}, or not at all")
     for dsn in given:
         try:
             check_scratch(dsn)
