@@ -415,18 +415,21 @@ def dashboard(
         "--connections", envvar="DEPLOYER_DASHBOARD_CONNECTIONS", show_envvar=True, show_default=False,
         help="Database connections the pages share (the Live pages' one is extra); a page waits 3 s for one, "
              "then gets a 503. Default 3.")] = None,
+    simulation: Annotated[Path, typer.Option(
+        "--simulation", help="The picture of the last `deployer simulate` to show.")] = simulate.PICTURE,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
     """A read-only web page of the job set: each job's health, its runs as a chart, its SQL,
-    and runs live as they happen. Reads as the monitor role where there is one."""
+    runs live as they happen, and the last simulation. Reads as the monitor role where there is one."""
     from deployer.dashboard import app as dashboard_app
 
     dashboard_app.check_bind(host, port, token)
     try:
         dashboard_app.serve(require_session(local.resolve_dsn(dsn), "the dashboard"), _manifest(manifest, env), host,
-                            port, token, ready=output.info, max_streams=max_streams, connections=connections)
+                            port, token, ready=output.info, max_streams=max_streams, connections=connections,
+                            simulation=simulation)
     except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
         return
 
