@@ -254,10 +254,12 @@ def simulate_command(
     other: Annotated[Optional[Path], typer.Option(
         "--manifest", help="Another manifest: simulate the window under it too, and show what differs.")] = None,
     jobs: Annotated[Optional[list[str]], typer.Option(
-        "--jobs", metavar="JOB[,JOB…]", help="Only these jobs (comma-separated or repeated); default: every enabled job.")] = None,
+        "--jobs", metavar="JOB[,JOB…]",
+        help="Only these jobs (comma-separated or repeated); default: every enabled job.")] = None,
     into: Annotated[Optional[list[str]], typer.Option(
-        "--into", metavar="DSN", help="An empty database for the copy (once per simulation); default: a new database on the "
-                       "local cluster, dropped afterwards.")] = None,
+        "--into", metavar="DSN",
+        help="An empty database for the copy (once per simulation); default: a new database on the local cluster, "
+             "dropped afterwards.")] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the local copy (its URL is printed).")] = False,
     cron_timezone: Annotated[Optional[str], typer.Option(
         "--cron-timezone", help="The zone pg_cron reads schedules in (default: the source's cron.timezone).")] = None,

@@ -43,8 +43,7 @@ from deployer.errors import ConfigError, ConnectionFailed, JobFailed, UsageError
 from deployer.manifest import Manifest, run_order
 from deployer.render import quote_ident
 
-# Where the picture of the last simulation goes, and where the dashboard finds it.
-PICTURE = Path(".deployer") / "simulation.svg"
+PICTURE = local.SIMULATION_PICTURE  # where the picture goes unless --picture says
 SCRATCH_PREFIX = "jobset_simulation"
 
 Observer = Callable[[str, "Step"], None]
@@ -90,7 +89,8 @@ class Simulation:
     cron: CronRules
     jobs: list[str]
     steps: list[Step] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # in all: the copy, then the fires
+    copy_seconds: float = 0.0
     tables: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # row hashes at the end (compare)
 
     def summary(self) -> list[dict[str, Any]]:
@@ -118,9 +118,8 @@ class Simulation:
     def as_json(self) -> dict[str, Any]:
         return {"manifest": str(self.manifest.path), "copy": self.copy, "from": self.start.isoformat(),
                 "to": self.end.isoformat(), "cron_version": self.cron.version, "cron_timezone": self.cron.zone,
-                "jobs": self.jobs,
-                "seconds": round(self.seconds, 3), "timeline": [s.as_json() for s in self.steps],
-                "summary": self.summary()}
+                "jobs": self.jobs, "seconds": round(self.seconds, 3), "copy_seconds": round(self.copy_seconds, 3),
+                "timeline": [s.as_json() for s in self.steps], "summary": self.summary()}
 
 
 # The window and the jobs ---------------------------------------------------------------
@@ -373,12 +372,13 @@ def simulate(source: str, manifest: Manifest, start: datetime, end: datetime, jo
     began = time.monotonic()
     with scratch(into, keep) as (dsn, how):
         copy_into(source, dsn, manifest)
+        copied = time.monotonic() - began
         planned = fires(dsn, manifest, jobs, start, end, rules)
         each = (lambda fire: progress(fire, len(planned))) if progress is not None else None
         steps = replay(dsn, manifest, planned, each, observe)
         tables = row_hashes(dsn, manifest) if rows else {}
     return Simulation(manifest, f"pg_dump of {describe(source)} {how}", start, end, rules, jobs, steps,
-                      time.monotonic() - began, tables)
+                      time.monotonic() - began, copied, tables)
 
 
 # Checksums and differences -------------------------------------------------------------

@@ -47,7 +47,7 @@ from deployer import status
 from deployer.dashboard import chart, data, live, pool
 from deployer.errors import ConnectionFailed, DeployerError, UsageError
 from deployer.manifest import Manifest
-from deployer.simulate import PICTURE
+from deployer.local import SIMULATION_PICTURE as PICTURE
 
 HERE = Path(__file__).parent
 TOKEN_ENV = "DEPLOYER_DASHBOARD_TOKEN"
