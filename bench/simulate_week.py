@@ -1,7 +1,7 @@
 """python -m bench.simulate_week --users N: how long `deployer simulate` takes over a week.
 
 On a throwaway local cluster (the settings of `deployer db start`: fsync off), the reference
-schema and the job set are deployed, `deployer seed` fills it with N users at the demo's
+schema and the job set are deployed, `deployer seed` fills it with N users (--seed) at the demo's
 moment (a Sunday 20:00 UTC), and a week from that moment is simulated into an empty database
 of the same cluster, as `deployer simulate --into` does. Prints the copy's time, the fires'
 time and what the week did, as a Markdown table row (bench/README.md, "Figures: simulate")."""
@@ -20,13 +20,13 @@ from deployer.db import dsn_for_database
 SUNDAY = datetime(2026, 11, 29, 20, 0, tzinfo=timezone.utc)
 
 
-def measure(users: int) -> str:
+def measure(users: int, seed: int) -> str:
     m = manifest.load()
     with local.throwaway("jobset-simweek-", 56900) as cluster:
         source = cluster.url()
         install.deploy(source, m, with_app_schema=True, with_schedule=False)
         began = time.monotonic()
-        demo.seed_database(source, m, users, 1, SUNDAY)
+        demo.seed_database(source, m, users, seed, SUNDAY)
         seeded = time.monotonic() - began
         with psycopg.connect(source, autocommit=True) as conn:
             conn.execute("CREATE DATABASE simulated")
@@ -46,12 +46,13 @@ def measure(users: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.simulate_week", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[2000])
+    parser.add_argument("--seed", type=int, default=1, help="the seed's random seed (deployer seed --seed)")
     args = parser.parse_args()
     print("| users | source size | seed | copy | fires | simulate in all | runs | failed | rows changed "
           "| slowest job (sum) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for users in args.users:
-        print(measure(users), flush=True)
+        print(measure(users, args.seed), flush=True)
 
 
 if __name__ == "__main__":

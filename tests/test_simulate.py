@@ -4,7 +4,6 @@ same window again on a fresh copy; a week across a change of clock; the source u
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -19,27 +18,13 @@ from psycopg.rows import dict_row
 from deployer import manifest as manifest_mod
 from deployer import seed as seed_mod
 from deployer import simulate
-from deployer.db import dsn_for_database
 from deployer.manifest import run_order
 from tests import factories
-from tests.conftest import drop_database, fresh_database
+from tests.conftest import empty_database, fresh_database
 from tests.support import cli
 
 SUNDAY = datetime(2026, 11, 29, 20, 0, tzinfo=timezone.utc)  # the demo's moment: a Sunday evening
 USERS = 40
-_numbers = itertools.count(1)
-
-
-@contextmanager
-def empty_database(admin_dsn: str) -> Iterator[str]:
-    """A new empty database for a copy, dropped on the way out."""
-    name = f"jobset_sim_{os.getpid()}_{next(_numbers)}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield dsn_for_database(admin_dsn, name)
-    finally:
-        drop_database(admin_dsn, name)
 
 
 @contextmanager
