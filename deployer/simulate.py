@@ -38,13 +38,15 @@ import psycopg
 
 from deployer import install, local
 from deployer import run as runner
-from deployer.db import connect, describe, dsn_for_database, translated
+from deployer.db import connect, describe, translated
 from deployer.errors import ConfigError, ConnectionFailed, JobFailed, UsageError
 from deployer.manifest import Manifest, run_order
 from deployer.render import quote_ident
 
 PICTURE = local.SIMULATION_PICTURE  # where the picture goes unless --picture says
 SCRATCH_PREFIX = "jobset_simulation"
+_numbers = itertools.count(1)  # scratch databases made by this process
+FAILED = ("failed", "abandoned")
 
 Observer = Callable[[str, "Step"], None]
 
@@ -112,8 +114,8 @@ class Simulation:
         return rows
 
     def failed(self) -> list[Step]:
-        """The runs that did not succeed (a run skipped because one was in progress did not fail)."""
-        return [s for s in self.steps if s.status not in ("succeeded", "skipped")]
+        """The runs that failed (a `partial` run spent its time budget: the next one goes on)."""
+        return [s for s in self.steps if s.status in FAILED]
 
     def as_json(self) -> dict[str, Any]:
         return {"manifest": str(self.manifest.path), "copy": self.copy, "from": self.start.isoformat(),
@@ -304,9 +306,6 @@ def scratch(into: str | None, keep: bool) -> Iterator[tuple[str, str]]:
                 conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
 
 
-_numbers = itertools.count(1)  # scratch databases made by this process
-
-
 # Fires and runs ------------------------------------------------------------------------
 
 FIRES = """
@@ -479,7 +478,8 @@ WIDTH, LEFT, LANE, TOP = 1200, 150, 34, 46
 
 def picture(sims: list[tuple[str, Simulation]]) -> str:
     """An SVG of one or two timelines: a lane per job (each simulation's in turn), a mark per
-    run sized by the rows it changed, failures in red, a line at each midnight (UTC)."""
+    run sized by the rows it changed (grey: none), failures in red, partial runs (their time
+    budget spent) in orange, a line at each midnight (UTC)."""
     start, end = sims[0][1].start, sims[0][1].end
     span = (end - start).total_seconds()
     most = max([s.affected for _, sim in sims for s in sim.steps] + [1])
@@ -520,7 +520,8 @@ def _title(sims: list[tuple[str, Simulation]]) -> str:
 
 def _mark(step: Step, x: float, y: float, most: int) -> str:
     radius = 2 + 12 * math.sqrt(step.affected / most)
-    colour = "#d62728" if step.status not in ("succeeded", "skipped") else "#1f77b4" if step.affected else "#aaa"
+    colour = ("#d62728" if step.status in FAILED else "#ff7f0e" if step.status == "partial"
+              else "#1f77b4" if step.affected else "#aaa")
     tip = f"{step.at:%Y-%m-%d %H:%M} {step.job}: {step.status}, {step.affected} affected"
     return (f'<circle cx="{x:.1f}" cy="{y}" r="{radius:.1f}" fill="{colour}" fill-opacity="0.6" '
             f'stroke="{colour}"><title>{escape(tip)}</title></circle>')

@@ -5,14 +5,12 @@ same window again on a fresh copy; a week across a change of clock; the source u
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg.rows import dict_row
 
 from deployer import manifest as manifest_mod
@@ -198,3 +196,17 @@ def test_another_manifest_shows_which_fires_move_and_which_rows_end_different(ad
     tables = {t["table"] for t in found["tables"]}
     assert {"public.bets", "public.bankrolls"} <= tables
     assert simulate.compare(sims[0], sims[0]) == {"moved": [], "changed": [], "jobs": [], "tables": []}
+
+
+def test_a_failed_run_is_red_in_the_picture_and_the_exit_code_is_1(admin_dsn, template_dsn, test_manifest, tmp_path):
+    with seeded(admin_dsn, test_manifest, SUNDAY) as source, empty_database(admin_dsn) as into:
+        with psycopg.connect(source, autocommit=True) as conn:  # the copy gets it: every reset fails there
+            conn.execute("CREATE FUNCTION public.no_reset() RETURNS trigger LANGUAGE plpgsql AS"
+                         " $$BEGIN RAISE EXCEPTION 'bankrolls are frozen'; END$$")
+            conn.execute("CREATE TRIGGER no_reset BEFORE UPDATE ON public.bankrolls"
+                         " FOR EACH ROW EXECUTE FUNCTION public.no_reset()")
+        done = cli("simulate", "--from", SUNDAY.isoformat(), "--to", (SUNDAY + timedelta(hours=2)).isoformat(),
+                   "--jobs", "reset_bankrolls", "--into", into, "--picture", str(tmp_path / "sim.svg"), dsn=source)
+    assert done.returncode == 1, done.stderr
+    assert "failed" in done.stdout and "bankrolls are frozen" in done.stdout
+    assert (tmp_path / "sim.svg").read_text().count('fill="#d62728"') == 2  # 20:05 and 21:05
