@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -473,13 +473,15 @@ def telling(details: dict[str, Any]) -> str:
 
 # The picture ---------------------------------------------------------------------------
 
-WIDTH, LEFT, LANE, TOP = 1200, 150, 34, 46
+WIDTH, LEFT, LANE, TOP = 1200, 210, 34, 64
+TICK_HOURS = ((0.5, 1), (2, 3), (4, 6), (8, 12))  # (window up to N days, a tick every M hours); longer: daily
+COLOURS = {"failed": "#d62728", "partial": "#ff7f0e", "changed": "#1f77b4", "nothing": "#aaa"}
 
 
 def picture(sims: list[tuple[str, Simulation]]) -> str:
     """An SVG of one or two timelines: a lane per job (each simulation's in turn), a mark per
     run sized by the rows it changed (grey: none), failures in red, partial runs (their time
-    budget spent) in orange, a line at each midnight (UTC)."""
+    budget spent) in orange, the hours along the bottom and a line at each midnight (UTC)."""
     start, end = sims[0][1].start, sims[0][1].end
     span = (end - start).total_seconds()
     most = max([s.affected for _, sim in sims for s in sim.steps] + [1])
@@ -492,15 +494,9 @@ def picture(sims: list[tuple[str, Simulation]]) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
              f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
              '<rect width="100%" height="100%" fill="white"/>',
-             f'<text x="10" y="18" font-size="14" font-weight="bold">{escape(_title(sims))}</text>']
-    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    while day <= end:
-        if day >= start:
-            parts.append(f'<line x1="{x(day):.1f}" y1="{TOP - 8}" x2="{x(day):.1f}" y2="{height - 24}" '
-                         'stroke="#ccc"/>')
-            parts.append(f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="middle" fill="#555">'
-                         f'{day:%a %d %b}</text>')
-        day = day.fromtimestamp(day.timestamp() + 86400, timezone.utc)
+             f'<text x="10" y="18" font-size="14" font-weight="bold">{escape(_title(sims))}</text>',
+             _legend(most)]
+    parts += _ticks(start, end, x, height)
     for i, (label, job, sim) in enumerate(lanes):
         y = TOP + LANE * i + LANE / 2
         name = f"{job} ({label})" if len(sims) > 1 else job
@@ -512,6 +508,36 @@ def picture(sims: list[tuple[str, Simulation]]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _legend(most: int) -> str:
+    keys = [("changed", "rows changed (area: the count; largest " + f"{most:,})"), ("nothing", "nothing to do"),
+            ("partial", "partial: time budget spent"), ("failed", "failed")]
+    items, at = [], 10
+    for key, text in keys:
+        items.append(f'<circle cx="{at + 5}" cy="36" r="5" fill="{COLOURS[key]}" fill-opacity="0.6" '
+                     f'stroke="{COLOURS[key]}"/><text x="{at + 14}" y="40" fill="#555">{escape(text)}</text>')
+        at += 24 + 7 * len(text)
+    return "".join(items)
+
+
+def _ticks(start: datetime, end: datetime, x: Callable[[datetime], float], height: int) -> list[str]:
+    """The hours along the bottom (every 1 to 12 hours, by the window's length), and a line with
+    the day's name at each midnight, UTC."""
+    days = (end - start).total_seconds() / 86400
+    step = next((hours for longest, hours in TICK_HOURS if days <= longest), 24)
+    tick = start.replace(minute=0, second=0, microsecond=0)
+    parts = []
+    while tick <= end:
+        if tick >= start and tick.hour % step == 0:
+            midnight = tick.hour == 0
+            parts.append(f'<line x1="{x(tick):.1f}" y1="{TOP - 8}" x2="{x(tick):.1f}" y2="{height - 24}" '
+                         f'stroke="{"#bbb" if midnight else "#eee"}"/>')
+            label = f"{tick:%a %d %b}" if midnight else f"{tick:%H:%M}"
+            parts.append(f'<text x="{x(tick):.1f}" y="{height - 8}" text-anchor="middle" fill="#555">'
+                         f'{label}</text>')
+        tick += timedelta(hours=1)
+    return parts
+
+
 def _title(sims: list[tuple[str, Simulation]]) -> str:
     sim = sims[0][1]
     what = " vs ".join(f"{label}: {s.manifest.path.name}" for label, s in sims)
@@ -520,11 +546,11 @@ def _title(sims: list[tuple[str, Simulation]]) -> str:
 
 def _mark(step: Step, x: float, y: float, most: int) -> str:
     radius = 2 + 12 * math.sqrt(step.affected / most)
-    colour = ("#d62728" if step.status in FAILED else "#ff7f0e" if step.status == "partial"
-              else "#1f77b4" if step.affected else "#aaa")
+    colour = COLOURS["failed" if step.status in FAILED else "partial" if step.status == "partial"
+                     else "changed" if step.affected else "nothing"]
     tip = f"{step.at:%Y-%m-%d %H:%M} {step.job}: {step.status}, {step.affected} affected"
-    return (f'<circle cx="{x:.1f}" cy="{y}" r="{radius:.1f}" fill="{colour}" fill-opacity="0.6" '
-            f'stroke="{colour}"><title>{escape(tip)}</title></circle>')
+    return (f'<circle class="run {step.status}" cx="{x:.1f}" cy="{y}" r="{radius:.1f}" fill="{colour}" '
+            f'fill-opacity="0.6" stroke="{colour}"><title>{escape(tip)}</title></circle>')
 
 
 def write_picture(path: Path, svg: str) -> Path:

@@ -174,7 +174,7 @@ def test_the_command_leaves_the_source_unchanged_and_says_what_it_did(admin_dsn,
     assert {s["status"] for s in document["timeline"]} == {"succeeded"}
     assert document["picture"] == str(tmp_path / "sim.svg")
     svg = (tmp_path / "sim.svg").read_text()
-    assert svg.startswith("<svg") and svg.count("<circle") == len(document["timeline"])
+    assert svg.startswith("<svg") and svg.count('class="run succeeded"') == len(document["timeline"])
 
 
 def test_another_manifest_shows_which_fires_move_and_which_rows_end_different(admin_dsn, template_dsn,
@@ -209,4 +209,4 @@ def test_a_failed_run_is_red_in_the_picture_and_the_exit_code_is_1(admin_dsn, te
                    "--jobs", "reset_bankrolls", "--into", into, "--picture", str(tmp_path / "sim.svg"), dsn=source)
     assert done.returncode == 1, done.stderr
     assert "failed" in done.stdout and "bankrolls are frozen" in done.stdout
-    assert (tmp_path / "sim.svg").read_text().count('fill="#d62728"') == 2  # 20:05 and 21:05
+    assert (tmp_path / "sim.svg").read_text().count('class="run failed"') == 2  # 20:05 and 21:05
