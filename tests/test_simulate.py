@@ -148,10 +148,10 @@ def test_fires_follow_the_clock_across_a_change_of_time_zone_offset(admin_dsn, t
     assert all(s.status == "succeeded" for s in sim.steps)
 
 
-def test_pg_cron_1_4_reads_every_schedule_in_utc_whatever_the_zone(template_dsn, tmp_path):
+def test_pg_cron_1_4_reads_every_schedule_in_utc_whatever_the_zone(db, tmp_path):
     york = manifest_with(tmp_path, "york.toml", ('timezone = "UTC"', 'timezone = "America/New_York"'))
     start, end = datetime(2026, 10, 31, 0, 0, tzinfo=timezone.utc), datetime(2026, 11, 3, 0, 0, tzinfo=timezone.utc)
-    found = simulate.fires(template_dsn, york, ["cleanup"], start, end, simulate.CronRules("1.4", "America/New_York"))
+    found = simulate.fires(db, york, ["cleanup"], start, end, simulate.CronRules("1.4", "America/New_York"))
     assert [f.at for f in found] == [datetime(2026, 10, d, 3, 0, tzinfo=timezone.utc) for d in (31,)] + [
         datetime(2026, 11, d, 3, 0, tzinfo=timezone.utc) for d in (1, 2)]
 
