@@ -201,7 +201,8 @@ def simulation(sims: list[tuple[str, Any]], every: bool) -> None:
 
 
 def _cron(rules: Any) -> str:
-    """How the fires were read: 'pg_cron 1.6 in Europe/Paris'; 1.4 reads every schedule in UTC."""
+    """How the fires were read: 'pg_cron 1.6, cron.timezone Europe/Paris'; 1.4 reads every
+    schedule in UTC."""
     if rules.version == "1.4":
         return "pg_cron 1.4, in UTC"
     return f"pg_cron {rules.version or '1.6 (none on the source)'}, cron.timezone {rules.zone}"
