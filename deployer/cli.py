@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from deployer import install, local, output, run, status, units
+from deployer import install, local, output, run, simulate, status, units
 from deployer.db import require_session
 from deployer.errors import Aborted, DeployerError, JobFailed, MissingRights, OutputClosed, UsageError
 from deployer.manifest import LOCK_TIMEOUT_RE, Manifest, load
@@ -247,6 +247,64 @@ def _real_run(dsn, m, name, when, limit, verbose, json_out):
         return run.real_run(dsn, m, name, when, limit, progress=lambda text: spinner.update(text))
 
 
+@app.command("simulate", cls=Command)
+def simulate_command(
+    start: Annotated[str, typer.Option("--from", help="The window's start (ISO 8601; UTC unless it says).")],
+    end: Annotated[str, typer.Option("--to", help="The window's end, not included.")],
+    other: Annotated[Optional[Path], typer.Option(
+        "--manifest", help="Another manifest: simulate the window under it too, and show what differs.")] = None,
+    jobs: Annotated[Optional[list[str]], typer.Option(
+        "--jobs", metavar="JOB[,JOB…]",
+        help="Only these jobs (comma-separated or repeated); default: every enabled job.")] = None,
+    into: Annotated[Optional[list[str]], typer.Option(
+        "--into", metavar="DSN",
+        help="An empty database for the copy (once per simulation); default: a new database on the local cluster, "
+             "dropped afterwards.")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the local copy (its URL is printed).")] = False,
+    cron_timezone: Annotated[Optional[str], typer.Option(
+        "--cron-timezone", help="The zone pg_cron reads schedules in (default: the source's cron.timezone).")] = None,
+    picture: Annotated[Path, typer.Option(
+        "--picture", help="Where the timeline's picture (SVG) goes; the dashboard shows the default one.")
+    ] = simulate.PICTURE,
+    every: Annotated[bool, typer.Option("--all", help="List every fire, also those that changed nothing.")] = False,
+    json_out: Json = False,
+    dsn: Dsn = None,
+    env: Env = None,
+) -> None:
+    """Replay the schedule of a window on a copy of the database: every fire of every enabled
+    job, in order, each run through jobs.run_job at its own moment. Never writes to the source."""
+    base = _manifest(None, env)
+    alternative = _manifest(other, env) if other is not None else None
+    first, last = simulate.window(start, end)
+    chosen = [(label, m, simulate.chosen(m, jobs)) for label, m in
+              [("base", base)] + ([("other", alternative)] if alternative else [])]
+    source = local.resolve_dsn(dsn)
+    rules = simulate.check_source(source, base)
+    scratches = simulate.check_into(into, alternative is not None)
+    if cron_timezone is not None:
+        rules = simulate.CronRules(rules.version, simulate.check_zone(source, cron_timezone))
+    sims = []
+    for (label, m, names), target in zip(chosen, scratches):
+        with output.fires(f"{label}: copying", enabled=not json_out) as advance:
+            sims.append((label, simulate.simulate(source, m, first, last, names, rules, into=target, keep=keep,
+                                                  rows=alternative is not None, progress=advance)))
+    drawn = simulate.write_picture(picture, simulate.picture(sims))
+    differences = simulate.compare(sims[0][1], sims[1][1]) if alternative else None
+    if json_out:
+        document = {**sims[0][1].as_json(), "picture": str(drawn)}
+        if alternative:
+            document["other"] = sims[1][1].as_json()
+            document["differences"] = differences
+        output.print_json(document)
+    else:
+        output.simulation(sims, every)
+        if differences is not None:
+            output.differences(differences)
+        output.info(f"picture: {drawn}")
+    if any(sim.failed() for _, sim in sims):
+        raise typer.Exit(1)
+
+
 @app.command(cls=Command)
 def history(
     job: Annotated[Optional[str], typer.Argument(metavar="JOB", help="Only this job.")] = None,
@@ -359,18 +417,21 @@ def dashboard(
         "--connections", envvar="DEPLOYER_DASHBOARD_CONNECTIONS", show_envvar=True, show_default=False,
         help="Database connections the pages share (the Live pages' one is extra); a page waits 3 s for one, "
              "then gets a 503. Default 3.")] = None,
+    simulation: Annotated[Path, typer.Option(
+        "--simulation", help="The picture of the last `deployer simulate` to show.")] = simulate.PICTURE,
     dsn: Dsn = None,
     env: Env = None,
     manifest: ManifestPath = None,
 ) -> None:
     """A read-only web page of the job set: each job's health, its runs as a chart, its SQL,
-    and runs live as they happen. Reads as the monitor role where there is one."""
+    runs live as they happen, and the last simulation. Reads as the monitor role where there is one."""
     from deployer.dashboard import app as dashboard_app
 
     dashboard_app.check_bind(host, port, token)
     try:
         dashboard_app.serve(require_session(local.resolve_dsn(dsn), "the dashboard"), _manifest(manifest, env), host,
-                            port, token, ready=output.info, max_streams=max_streams, connections=connections)
+                            port, token, ready=output.info, max_streams=max_streams, connections=connections,
+                            simulation=simulation)
     except KeyboardInterrupt:  # Ctrl-C is how it stops: uvicorn shut down cleanly, then re-raised it
         return
 

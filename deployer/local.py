@@ -48,6 +48,11 @@ SETTINGS = {
 }
 
 
+# What else the deployer keeps beside the cluster: the picture of the last `deployer
+# simulate`, which the dashboard shows.
+SIMULATION_PICTURE = Path(".deployer") / "simulation.svg"
+
+
 def major_of(version: str) -> str:
     """15 for 15.20; 9.6 for 9.6.24 (the last two-part majors)."""
     parts = version.split(".")

@@ -182,32 +182,43 @@ def real_run(
             progress(text)
 
     conn = connect(dsn, autocommit=True, notice=on_notice)
-    js = manifest.settings["jobs_schema"]
     try:
         with translated():
             _check_deployed(conn, manifest, job)
-        failure = None
-        try:
-            conn.execute(
-                f"CALL {quote_ident(js)}.run_job(%s, %s::timestamptz, %s, %s)", (job, now, limit, _who())
-            )
-        except psycopg.OperationalError as exc:
-            if exc.sqlstate is None:
-                raise translate(exc) from None
-            failure = exc
-        except psycopg.Error as exc:
-            failure = exc
-        with translated():
-            # This session's run: same backend, and not an older session's row whose pid was reused.
-            row = conn.execute(
-                f"SELECT * FROM {quote_ident(js)}.job_executions"
-                " WHERE job_name = %s AND backend_pid = pg_backend_pid()"
-                " AND executed_at >= (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
-                " ORDER BY id DESC LIMIT 1",
-                (job,),
-            ).fetchone()
+        return run_on(conn, manifest, job, now, limit, notices)
     finally:
         conn.close()
+
+
+def run_on(
+    conn: psycopg.Connection, manifest: Manifest, job: str, now: datetime | None, limit: int | None,
+    notices: list[str] | None = None,
+) -> RunResult:
+    """A real run on an open autocommit session (a simulation runs its fires on one):
+    CALL jobs.run_job, then read the run this session recorded. `notices`: the session's
+    NOTICEs so far, kept with the result. Raises JobFailed when the job fails."""
+    notices = notices if notices is not None else []
+    js = manifest.settings["jobs_schema"]
+    failure = None
+    try:
+        conn.execute(
+            f"CALL {quote_ident(js)}.run_job(%s, %s::timestamptz, %s, %s)", (job, now, limit, _who())
+        )
+    except psycopg.OperationalError as exc:
+        if exc.sqlstate is None:
+            raise translate(exc) from None
+        failure = exc
+    except psycopg.Error as exc:
+        failure = exc
+    with translated():
+        # This session's run: same backend, and not an older session's row whose pid was reused.
+        row = conn.execute(
+            f"SELECT * FROM {quote_ident(js)}.job_executions"
+            " WHERE job_name = %s AND backend_pid = pg_backend_pid()"
+            " AND executed_at >= (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
+            " ORDER BY id DESC LIMIT 1",
+            (job,),
+        ).fetchone()
     if failure is not None and (row is None or row["status"] != "failed"):
         raise translate(failure)
     if row is None:

@@ -124,6 +124,18 @@ def fresh_database(admin_dsn: str, template: str = TEMPLATE) -> Iterator[tuple[s
         drop_database(admin_dsn, name)
 
 
+@contextmanager
+def empty_database(admin_dsn: str) -> Iterator[str]:
+    """DSN of a new empty database (a simulation's copy goes there), dropped on the way out."""
+    name = f"jobset_empty_{os.getpid()}_{next(_counter)}"
+    with _admin(admin_dsn) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield dsn_for_database(admin_dsn, name)
+    finally:
+        drop_database(admin_dsn, name)
+
+
 @pytest.fixture
 def db(admin_dsn: str, template_dsn: str) -> Iterator[str]:
     """DSN of a fresh database: app schema and job set deployed, no rows, nothing scheduled."""

@@ -118,6 +118,21 @@ COMMANDS = [
     (("run", "expire_content", "--dry-run"), "no host", "(no host given: the local socket, port 1)"),
     (("lint",), "unreachable", "cannot connect"),
     (("lint",), "no superuser", "lint needs the extension plpgsql_check in database"),
+    (("simulate", "--from", "yesterday", "--to", "2026-12-01"), "db",
+     "--from 'yesterday' is not an ISO 8601 time such as 2026-11-30T00:00:00Z"),
+    (("simulate", "--from", "2026-12-01", "--to", "2026-11-30"), "db",
+     "--to (2026-11-30T00:00:00+00:00) must be after --from (2026-12-01T00:00:00+00:00)"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01", "--jobs", "expire_content,nope"), "db",
+     "--jobs: unknown job 'nope'"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01", "--manifest", "missing.toml"), "db",
+     "manifest not found: missing.toml"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01"), "unreachable", "cannot connect"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01", "--into", "postgresql://postgres@127.0.0.1:1/x"),
+     "db", "--into: cannot connect"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01", "--into", "a", "--into", "b"), "db",
+     "--into names the scratch database of each simulation: give it once, or not at all"),
+    (("simulate", "--from", "2026-11-30", "--to", "2026-12-01", "--cron-timezone", "Mars/Olympus"), "db",
+     "--cron-timezone 'Mars/Olympus' is not a time zone PostgreSQL knows"),
 ]
 
 CASES = ([pytest.param(("deploy",), "db", item[1], item[0], id=f"manifest-{i}")

@@ -426,3 +426,21 @@ def test_the_monitor_reads_health_where_pg_cron_lives_in_the_same_database(db, c
         overview = {j["job"]: j["state"] for j in data.jobs_overview(s, m, data.units(m))["jobs"]}
     assert (health["cleanup"]["cron_state"], health["expire_content"]["cron_state"]) == ("scheduled", "missing")
     assert (overview["cleanup"], overview["expire_content"]) == ("never ran", "unscheduled")
+
+
+def test_the_simulation_page_shows_the_last_picture_or_says_how_to_draw_one(history_db, tab, tmp_path):
+    picture = tmp_path / "simulation.svg"
+    server = start_server(history_db, tmp_path / "server.log", "--simulation", str(picture))
+    try:
+        page = visit(tab, server.url + "/simulation")
+        assert "deployer simulate --from" in page.inner_text("#no-simulation")
+        assert get(server.url + "/simulation.svg")[0] == 404
+        picture.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+                           '<circle cx="10" cy="10" r="5" fill="#d62728"/></svg>\n')
+        page = visit(tab, server.url + "/simulation")
+        assert page.eval_on_selector("#simulation", "img => img.complete && img.naturalWidth") == 40
+        status, headers, body = get(server.url + "/simulation.svg")
+        assert status == 200 and headers["content-type"] == "image/svg+xml" and "<circle" in body
+    finally:
+        server.stop()
+    assert tab.errors == []

@@ -18,8 +18,10 @@ import pytest
 from psycopg.rows import dict_row
 
 from deployer import manifest as manifest_mod
+from deployer import simulate
 from deployer.render import sql_root
 from tests import supabase_data
+from tests.conftest import empty_database
 from tests.supabase import missing_libraries, supabase_server
 from tests.support import cli
 
@@ -183,6 +185,26 @@ def test_job_health_reads_pg_cron_s_own_entry_and_status_shows_the_view_s_state(
     assert deploy(supabase).returncode == 0
     assert {cron for _, cron in states().values()} == {"scheduled"}
     assert cli("status", dsn=supabase.postgres_dsn, env=DEFAULT).returncode == 0
+
+
+def test_a_simulation_copies_the_supabase_database_and_leaves_it_unchanged(supabase, admin_dsn):
+    """pg_dump as `postgres` (not a superuser, row security on) reads it; the copy, without
+    Supabase's roles, owners, policies and pg_cron, runs every fire; nothing changes here."""
+    default = manifest_mod.load()
+    assert deploy(supabase).returncode == 0
+    with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+        pause_schedules(c, active=False)  # no real tick may change the source while it is compared
+    try:
+        before = simulate.table_checksums(supabase.postgres_dsn, ["public", "storage", "jobs"])
+        rules = simulate.check_source(supabase.postgres_dsn, default)
+        with empty_database(admin_dsn) as into:
+            sim = simulate.simulate(supabase.postgres_dsn, default, NOW, NOW + timedelta(hours=6),
+                                    simulate.chosen(default, None), rules, into=into)
+        assert simulate.table_checksums(supabase.postgres_dsn, ["public", "storage", "jobs"]) == before
+    finally:
+        with psycopg.connect(supabase.postgres_dsn, autocommit=True, row_factory=dict_row) as c:
+            pause_schedules(c, active=True)
+    assert len(sim.steps) == 36 and sim.failed() == []
 
 
 @pytest.mark.slow

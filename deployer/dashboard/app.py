@@ -1,7 +1,8 @@
 """`deployer dashboard`: the job set at a glance, in a browser (Starlette, served by uvicorn).
 
-Pages: the jobs (health of each), a job (its runs as a chart, its latest runs, its SQL), and
-live runs pushed by server-sent events from the run announcements (LISTEN). Everything is
+Pages: the jobs (health of each), a job (its runs as a chart, its latest runs, its SQL),
+live runs pushed by server-sent events from the run announcements (LISTEN), and the picture
+of the last `deployer simulate` (a file, not the database). Everything is
 read through data.py's read-only sessions; nothing on a page, in an error or in the access
 log names the connection string, and a token, when one is set, travels in a header or a
 cookie, never in a logged URL.
@@ -47,6 +48,7 @@ from deployer import citus, status
 from deployer.dashboard import chart, data, live, pool
 from deployer.errors import ConnectionFailed, DeployerError, UsageError
 from deployer.manifest import Manifest
+from deployer.local import SIMULATION_PICTURE as PICTURE
 
 HERE = Path(__file__).parent
 TOKEN_ENV = "DEPLOYER_DASHBOARD_TOKEN"
@@ -208,7 +210,7 @@ class StripQuery(logging.Filter):
 # -- the app -------------------------------------------------------------------------------
 
 def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_streams: int = live.MAX_STREAMS,
-               connections: int = pool.SIZE) -> Guard:
+               connections: int = pool.SIZE, simulation: Path = PICTURE) -> Guard:
     templates = make_templates()
     channel = manifest.settings["notify_channel"]
     cached: dict[bool, list] = {}  # the units, rendered once for the database's kind (Citus or not)
@@ -259,6 +261,16 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_st
         return StreamingResponse(hub.events(stream), media_type="text/event-stream",
                                  headers={"x-accel-buffering": "no"})
 
+    async def simulation_page(request: Request) -> HTMLResponse:
+        """The picture `deployer simulate` drew last (a file this server reads, not the database)."""
+        drawn = datetime.fromtimestamp(simulation.stat().st_mtime, timezone.utc) if simulation.is_file() else None
+        return await page("simulation.html", drawn=drawn, path=str(simulation))
+
+    async def simulation_picture(request: Request) -> Response:
+        if not simulation.is_file():
+            raise HTTPException(404, "no simulation yet: run deployer simulate")
+        return Response(simulation.read_bytes(), media_type="image/svg+xml")
+
     async def failed(request: Request, exc: Exception) -> Response:
         headers = {}
         if isinstance(exc, HTTPException):
@@ -295,6 +307,8 @@ def create_app(dsn: str, manifest: Manifest, token: str | None = None, *, max_st
         Route("/jobs/{name}", job_page, name="job"),
         Route("/live", live_page, name="live"),
         Route("/live/events", live_events, name="events"),
+        Route("/simulation", simulation_page, name="simulation"),
+        Route("/simulation.svg", simulation_picture, name="simulation_picture"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={DeployerError: failed, HTTPException: failed},
@@ -314,7 +328,8 @@ def probe(dsn: str, manifest: Manifest) -> str:
 
 
 def serve(dsn: str, manifest: Manifest, host: str, port: int, token: str | None,
-          ready: Any = None, *, max_streams: int | None = None, connections: int | None = None) -> None:
+          ready: Any = None, *, max_streams: int | None = None, connections: int | None = None,
+          simulation: Path = PICTURE) -> None:
     """Serve until Ctrl-C (or SIGTERM). The caps: `max_streams` Live streams at once (else
     $DEPLOYER_DASHBOARD_MAX_STREAMS, else 50), `connections` the pages share (else
     $DEPLOYER_DASHBOARD_CONNECTIONS, else 3), besides the one the Live streams share."""
@@ -324,7 +339,7 @@ def serve(dsn: str, manifest: Manifest, host: str, port: int, token: str | None,
     max_streams = limit(max_streams, MAX_STREAMS_ENV, live.MAX_STREAMS, "the most Live streams served at once")
     connections = limit(connections, CONNECTIONS_ENV, pool.SIZE, "the database connections the pages share")
     role = probe(dsn, manifest)
-    app = create_app(dsn, manifest, token, max_streams=max_streams, connections=connections)
+    app = create_app(dsn, manifest, token, max_streams=max_streams, connections=connections, simulation=simulation)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
                             access_log=True, timeout_graceful_shutdown=2, server_header=False)
     logging.getLogger("uvicorn.access").addFilter(StripQuery())
