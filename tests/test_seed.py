@@ -185,6 +185,22 @@ def test_conservation_holds_for_every_user(conn):
     assert scalar(conn, "SELECT count(*) FROM {app}.users WHERE referral_count > 0") > 0
 
 
+def test_a_sweeper_backs_at_most_four_sunday_games_however_many_there_are(conn):
+    # 4,000 users: 160 games, 12 of them NFL games on the week's Sunday, all started by Sunday
+    # 20:00. Backing every one grew with the users until, past 40,000, a sweeper staked more
+    # than a week's deposit (the balance check failed) and, at 100,000, two sweepers' keys overlapped.
+    run_seed(conn, users=4000, now=datetime(2025, 3, 16, 20, 0, tzinfo=timezone.utc))
+    sweeps = query(conn, """
+        SELECT b.user_id, count(*) AS n
+          FROM {app}.bets b JOIN {app}.games g ON g.id = b.game_id
+         WHERE g.sport = 'americanfootball_nfl' AND b.stake = 500 AND b.bet_type = 'moneyline'
+           AND b.created_at >= '2025-03-16' AND g.commence_time >= '2025-03-16' AND g.commence_time < '2025-03-17'
+           AND NOT b.is_tail AND NOT b.is_fade
+         GROUP BY b.user_id HAVING count(*) >= 3""")
+    assert sweeps and max(n for _, n in sweeps) == 4
+    assert factories.conservation_violations(conn) == []
+
+
 def test_bets_are_graded_by_the_settle_rules(conn):
     run_seed(conn)
     assert query(conn, MISGRADED) == []

@@ -556,9 +556,10 @@ SELECT k.key,
        ) t
 {% endcall %};
 
--- Sunday sweepers back the winner (moneyline, 500 cents) of each of the week's Sunday NFL
--- games that has started, placed that Sunday morning before kickoff. They bet at most 8
--- other bets, so they stay within the 100000 cents a week allows.
+-- Sunday sweepers back the winner (moneyline, 500 cents) of the week's first Sunday NFL games
+-- that have started, at most 4 (the badge needs 3; the Sunday games grow with the users, 3 in
+-- every 40 games), placed that Sunday morning before kickoff. With at most 8 other bets they
+-- stay within the 100000 cents a week allows, and k <= 4 keeps each key (and id) its own.
 {% call insert_graded_bets() %}
 SELECT -(u.n::bigint * 4 + ga.k) AS key,
        {{ uid('sweep', 'u.n::bigint * 4 + ga.k') }} AS id,
@@ -579,7 +580,7 @@ SELECT -(u.n::bigint * 4 + ga.k) AS key,
   JOIN (SELECT g.*, row_number() OVER (ORDER BY g.g) AS k
           FROM seed_games g CROSS JOIN seed_clock c
          WHERE {{ is_sunday_game('g.g') }} AND g.commence_time <= c.now AND g.commence_time >= c.week_start) ga
-    ON true
+    ON ga.k <= 4
  WHERE {{ is_sweeper('u.n') }}
 {% endcall %};
 ANALYZE seed_bets;
