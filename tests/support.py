@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
 
 from tests import forkserver
 
@@ -56,3 +60,42 @@ BEGIN
 END $$;
 DROP SCHEMA IF EXISTS storage CASCADE;
 """
+
+
+def race_settle_games(dsn: str, now: datetime, limits: tuple[int, ...], runners: int,
+                      timeout: float) -> list[dict]:
+    """settle_games raced from the same start: a direct caller per limit in `limits`, each
+    settling that many games a call until nothing is left, and `runners` CALLs of run_job.
+    The details of every direct call; a thread's exception fails the test."""
+    start = threading.Barrier(len(limits) + runners)
+    done: list[dict] = []
+    errors: list[BaseException] = []
+
+    def direct(limit: int) -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+                start.wait()
+                while True:
+                    r = call_job(c, "settle_games", now, False, limit)
+                    done.append(r["details"])
+                    if r["next"] is None and r["affected"] == 0:
+                        break
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def runner() -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as c:
+                start.wait()
+                c.execute("CALL jobs.run_job('settle_games', %s)", (now,))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=direct, args=(n,)) for n in limits]
+    threads += [threading.Thread(target=runner) for _ in range(runners)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert errors == []
+    return done

@@ -16,7 +16,6 @@ the only ones left out of the comparison: they differ between any two runs, on o
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +29,7 @@ from deployer import seed as seed_mod
 from tests import citus as citus_cluster
 from tests import factories
 from tests.conftest import fresh_database
-from tests.support import call_job
+from tests.support import call_job, race_settle_games
 
 pytestmark = pytest.mark.citus
 
@@ -177,37 +176,7 @@ def test_racing_settle_games_runs_pay_every_bet_exactly_once(citus_db, test_mani
         assert dry["details"]["games"] > 3
         before = conn.execute("SELECT count(*) FILTER (WHERE status = 'pending') AS pending,"
                               " count(*) AS bets FROM public.bets").fetchone()
-        start = threading.Barrier(4)
-        errors: list[BaseException] = []
-        done: list[dict] = []
-
-        def direct(limit: int) -> None:
-            try:
-                with psycopg.connect(citus_db, autocommit=True, row_factory=dict_row) as c:
-                    start.wait()
-                    while True:
-                        r = call_job(c, "settle_games", NOW, False, limit)
-                        done.append(r["details"])
-                        if r["affected"] == 0:
-                            break
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-
-        def runner() -> None:
-            try:
-                with psycopg.connect(citus_db, autocommit=True, row_factory=dict_row) as c:
-                    start.wait()
-                    c.execute("CALL jobs.run_job('settle_games', %s)", (NOW,))
-            except BaseException as e:  # noqa: BLE001
-                errors.append(e)
-
-        threads = [threading.Thread(target=direct, args=(n,)) for n in (1, 2)]
-        threads += [threading.Thread(target=runner) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(180)
-        assert errors == []
+        done = race_settle_games(citus_db, NOW, limits=(1, 2), runners=2, timeout=180)
         runs = conn.execute("SELECT status, details FROM jobs.job_executions WHERE job_name = 'settle_games'").fetchall()
         assert {r["status"] for r in runs} <= {"succeeded", "skipped"}
         totals = {k: sum(d[k] for d in done + [r["details"] for r in runs if r["status"] == "succeeded"])

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from deployer import install
 from deployer import seed as seed_mod
 from tests import factories
-from tests.support import call_job
+from tests.support import call_job, race_settle_games
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 KICKOFF = NOW - timedelta(hours=5)
@@ -392,38 +392,7 @@ def test_parallel_runners_settle_every_bet_exactly_once(db, conn):
     conn.execute("UPDATE jobs.job_registry SET batch_size = 7, min_batch_size = 7, max_batch_size = 7"
                  " WHERE job_name = 'settle_games'")
     dry = run(conn, dry_run=True)
-    results: list[dict] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(8)
-
-    def direct(limit: int) -> None:
-        # A direct caller that settles `limit` games a call until nothing is left.
-        try:
-            with psycopg.connect(db, autocommit=True, row_factory=dict_row) as c:
-                start.wait()
-                while True:
-                    r = call_job(c, "settle_games", NOW, False, limit)
-                    results.append(r["details"])
-                    if r["next"] is None and r["affected"] == 0:
-                        break
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    def runner() -> None:
-        try:
-            with psycopg.connect(db, autocommit=True, row_factory=dict_row) as c:
-                start.wait()
-                c.execute("CALL jobs.run_job('settle_games', %s)", (NOW,))
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
-
-    threads = [threading.Thread(target=direct, args=(n,)) for n in (3, 5, 8, 13, 21)]
-    threads += [threading.Thread(target=runner) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
+    results = race_settle_games(db, NOW, limits=(3, 5, 8, 13, 21), runners=3, timeout=120)
     runs = conn.execute("SELECT status, details FROM jobs.job_executions").fetchall()
     assert {r["status"] for r in runs} <= {"succeeded", "skipped"} and any(r["status"] == "succeeded" for r in runs)
     totals = {k: sum(d[k] for d in results + [r["details"] for r in runs if r["status"] == "succeeded"])

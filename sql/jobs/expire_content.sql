@@ -117,22 +117,15 @@
         by_expiry) }}
     v_post_ids := v_post_ids || v_ids;
 
+{% for key, at, source in [('picks', 'commence_time', picks_source), ('late_picks', 'created_at', late_source)] %}
 {% if citus %}
-    v_started := ARRAY(SELECT s.bet_id FROM {{ picks_source }} AS s);
+    v_started := ARRAY(SELECT s.bet_id FROM {{ source }} AS s);
 {% endif %}
-{{ soft_delete('picks', app ~ '.posts', pick_rule, [('commence_time', 'timestamptz'), ('id', 'uuid')], record=false,
-        source=picks_source) }}
+{{ soft_delete(key, app ~ '.posts', pick_rule, [(at, 'timestamptz'), ('id', 'uuid')], record=false, source=source) }}
     v_post_ids := v_post_ids || v_ids;
     v_picks := v_picks + v_n;
 
-{% if citus %}
-    v_started := ARRAY(SELECT s.bet_id FROM {{ late_source }} AS s);
-{% endif %}
-{{ soft_delete('late_picks', app ~ '.posts', pick_rule, [('created_at', 'timestamptz'), ('id', 'uuid')], record=false,
-        source=late_source) }}
-    v_post_ids := v_post_ids || v_ids;
-    v_picks := v_picks + v_n;
-
+{% endfor %}
 {{ soft_delete('lost_picks', app ~ '.posts', pick_rule, by_expiry, record=false,
         source="(SELECT p.*
                  FROM " ~ app ~ ".posts AS p
