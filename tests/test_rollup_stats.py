@@ -137,12 +137,42 @@ def test_a_second_run_changes_nothing_and_later_runs_touch_only_newly_settled_us
 def test_a_bet_settled_late_within_settle_lag_is_still_seen(conn):
     early, late = factories.user(conn), factories.user(conn)
     history(conn, early, "W", start=NOW - 2 * HOUR)  # settled at NOW - 1.5 h: the mark
-    run(conn)
-    # A settle batch with an older `now` (NOW - 2 h) commits after the run that set the mark.
+    ran_at = NOW - HOUR
+    run(conn, ran_at)
+    # A settle run that started 10 minutes before that rollup run (its bets' settled_at),
+    # before the mark, commits a batch after the rollup run.
     game_id = factories.game(conn, commence_time=NOW - 5 * HOUR, status="completed", home_score=1, away_score=0)
-    factories.settled_bet(conn, late, game_id, created_at=NOW - 4 * HOUR, status="won", settled_at=NOW - 2 * HOUR)
-    assert run(conn)["affected"] == 1
+    factories.settled_bet(conn, late, game_id, created_at=NOW - 4 * HOUR, status="won",
+                          settled_at=ran_at - timedelta(minutes=10))
+    again = run(conn, NOW)
+    assert (again["affected"], again["details"]) == (1, {"users": 2, "changed": 1})  # early, looked at again
     assert stats(conn, late)["wins"] == 1
+
+
+def test_runs_after_settlements_stop_examine_no_one(conn):
+    users = [factories.user(conn) for _ in range(3)]
+    for u in users:
+        history(conn, u, "W", start=NOW - HOUR)  # settled at NOW - 30 min: the mark
+    assert run(conn)["details"] == {"users": 4, "changed": 3}  # and SnapBet's system user
+    # Within settle_lag of the last settlement a batch that started before it may still be
+    # committing: the next run looks at that hour again.
+    assert run(conn, NOW + timedelta(minutes=20))["details"] == {"users": 3, "changed": 0}
+    # That run's moment is more than settle_lag after every settlement: from then on, nobody.
+    assert run(conn, NOW + HOUR)["details"] == {"users": 3, "changed": 0}
+    assert run(conn, NOW + 2 * HOUR)["details"] == {"users": 0, "changed": 0}
+    assert run(conn, NOW + 3 * HOUR)["details"] == {"users": 0, "changed": 0}
+    state = conn.execute("SELECT (state ->> 'settled_through')::timestamptz AS mark,"
+                         " (state ->> 'seen')::timestamptz AS seen"
+                         " FROM jobs.job_state WHERE job_name = 'rollup_stats'").fetchone()
+    assert (state["mark"], state["seen"]) == (NOW - timedelta(minutes=30), NOW + 3 * HOUR)
+    # A new settlement is seen by the next run, and only its user.
+    game_id = factories.game(conn, commence_time=NOW, status="completed", home_score=1, away_score=0)
+    factories.settled_bet(conn, users[0], game_id, created_at=NOW, status="lost", settled_at=NOW + 3 * HOUR)
+    assert run(conn, NOW + 4 * HOUR)["details"] == {"users": 1, "changed": 1}
+    # A mark recorded without its run's moment (by an earlier version): mark less settle_lag.
+    conn.execute("UPDATE jobs.job_state SET state = state - 'seen' WHERE job_name = 'rollup_stats'")
+    assert run(conn, NOW + 6 * HOUR)["details"] == {"users": 1, "changed": 0}
+    assert run(conn, NOW + 7 * HOUR)["details"] == {"users": 0, "changed": 0}
 
 
 def test_the_first_run_of_a_week_moves_last_weeks_figures(conn):
@@ -200,8 +230,8 @@ def test_an_emptied_user_stats_is_rebuilt_by_the_next_run(conn):
     again = run(conn, NOW + HOUR)
     assert (again["affected"], again["details"]["rebuild"]) == (4, True)
     assert figures(conn) == before
-    quiet = run(conn, NOW + 2 * HOUR)  # the hourly run looks past the mark (less settle_lag) again
-    assert quiet["details"] == {"users": 1, "changed": 0}  # `late`, settled within the lag
+    quiet = run(conn, NOW + 2 * HOUR)  # nothing settled within settle_lag of the previous run
+    assert quiet["details"] == {"users": 0, "changed": 0}
 
 
 def test_a_user_stats_restored_from_a_backup_older_than_the_mark_is_rebuilt(conn):
@@ -233,7 +263,7 @@ def test_a_rebuild_cut_short_goes_on_at_the_next_run(conn):
     assert conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'rollup_stats'").fetchone()["state"] == {}
     assert run(conn)["details"] == {"users": 5, "changed": 3}  # no mark: every user, as a first run
     assert figures(conn) == before
-    assert run(conn)["details"] == {"users": 4, "changed": 0}  # the mark again: the bets within settle_lag
+    assert run(conn)["details"] == {"users": 0, "changed": 0}  # the mark again, long after the bets
 
 
 def test_the_dry_run_writes_nothing(conn):

@@ -7,9 +7,12 @@
   (a) users with a bet graded (won, lost, push) after the high-water mark, (b) authors of
   picks whose tail or fade bet was settled after it, (c) rows whose week figures are not 0
   and belong to another week than p_now's. The mark is the latest settled_at the previous
-  complete run saw (jobs.job_state), minus `settle_lag`: a settle_games batch whose
-  settled_at (its run's now) is older than a mark but commits after the run that set it is
-  still seen, as long as settle_lag exceeds settle_games' time budget. Without a mark (the
+  complete run saw (jobs.job_state); a run looks past it less `settle_lag` (macros/mark.sql):
+  a settle_games batch whose settled_at (its run's now) is older than a mark but commits
+  after the run that set it is still seen, as long as settle_lag exceeds settle_games' time
+  budget. Once no settlement is newer than that run's moment less settle_lag, the next run
+  looks past the mark itself: after settlements stop, an hourly run examines no one again
+  (unless a week changes). Without a mark (the
   first run) every user is walked, in id order; so too when user_stats no longer holds what
   the runs up to the mark wrote (emptied, or restored from an older backup: its newest
   updated_at is missing or older than the one recorded with the mark, macros/mark.sql),

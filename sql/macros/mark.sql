@@ -4,8 +4,16 @@
   timestamptz and the frame's v_after, v_more.
 
   mark_window(job, key, lag, latest): the run's window, fixed by its first batch and carried
-  in `next`: v_since = the mark less `lag` (NULL without a mark: everything), v_through = the
-  caller's `latest`, a SELECT of the newest timestamp now in the data.
+  in `next`: v_through = the caller's `latest`, a SELECT of the newest timestamp now in the
+  data; v_since = how far back the run looks (NULL without a mark: everything). The lag is
+  for rows stamped before the mark whose transaction committed after the run that set it:
+  such a row's stamp is its writer's start, less than `lag` before its commit, so it is later
+  than that run's moment less `lag`. A run records its moment (`seen`: its now, never later
+  than the clock) with the mark, and the next one looks past
+      GREATEST(mark - lag, LEAST(mark, seen - lag)):
+  past the mark itself once the data has been quiet for `lag` before the run that set it (an
+  hourly run after settlements stopped looks at nothing again), past the mark less `lag` at
+  most. A mark recorded without `seen` (an older version) is taken as mark - lag.
 
   mark_advance(job, key): once a real run has nothing left (v_more unset), the mark becomes
   v_through (never moving back). A run stopped at a limit or its time budget leaves it, so
@@ -26,7 +34,10 @@
         v_since := (v_after ->> 'since')::timestamptz;
         v_through := (v_after ->> 'through')::timestamptz;
     ELSE
-        SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }}{% if stamp %},
+        SELECT GREATEST((s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }},
+                        LEAST((s.state ->> {{ key | literal }})::timestamptz,
+                              coalesce((s.state ->> 'seen')::timestamptz,
+                                       (s.state ->> {{ key | literal }})::timestamptz) - {{ lag | interval }})){% if stamp %},
                (s.state ->> 'stamp')::timestamptz{% endif %}
           INTO v_since{% if stamp %}, v_stamp{% endif %}
           FROM {{ js }}.job_state AS s WHERE s.job_name = {{ job | literal }};
@@ -35,23 +46,26 @@
            AND coalesce(({{ stamp }}) < v_stamp, true) THEN
             v_since := NULL;
             IF NOT p_dry_run THEN  -- dropped now, so a rebuild cut short by the time budget goes on next run
-                UPDATE {{ js }}.job_state AS s SET state = s.state - {{ key | literal }} - 'stamp'
+                UPDATE {{ js }}.job_state AS s SET state = s.state - {{ key | literal }} - 'stamp' - 'seen'
                  WHERE s.job_name = {{ job | literal }};
             END IF;
             v_after := v_after || pg_catalog.jsonb_build_object('rebuild', true);
         END IF;
 {% endif %}
         v_through := ({{ latest }});
-        v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through);
+        v_after := v_after || pg_catalog.jsonb_build_object('since', v_since, 'through', v_through,
+                                                            'seen', LEAST(p_now, pg_catalog.now()));
     END IF;
 {% endmacro %}
 {% macro mark_advance(job, key, stamp=none) %}
     IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
         INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
-        VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_through), p_now)
+        VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_through,
+                                                                   'seen', v_after -> 'seen'), p_now)
         ON CONFLICT (job_name) DO UPDATE
-           SET state = s.state || pg_catalog.jsonb_build_object({{ key | literal }}, GREATEST(
-                   (s.state ->> {{ key | literal }})::timestamptz, v_through)),
+           SET state = s.state || pg_catalog.jsonb_build_object(
+                   {{ key | literal }}, GREATEST((s.state ->> {{ key | literal }})::timestamptz, v_through),
+                   'seen', GREATEST((s.state ->> 'seen')::timestamptz, (v_after ->> 'seen')::timestamptz)),
                updated_at = EXCLUDED.updated_at;
 {% if stamp %}
         UPDATE {{ js }}.job_state AS s
