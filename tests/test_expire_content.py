@@ -261,6 +261,64 @@ def test_a_run_in_batches_of_two_deletes_what_one_call_counts_and_then_marks(con
     assert run(conn)["affected"] == 0
 
 
+# --- a backlog: one pass over the heap ------------------------------------------------------
+
+def bulk_posts(conn, author, expiries: list[datetime]) -> list:
+    """Content posts in this physical order, one per expiry."""
+    return [r["id"] for r in conn.execute(
+        "INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at)"
+        " SELECT %s, 'content', 'https://cdn.test/bulk/' || o, e - interval '1 day', e"
+        " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS x(e, o) ORDER BY o RETURNING id",
+        (author, expiries)).fetchall()]
+
+
+def batches(conn, limit: int, *, dry_run: bool = False, after: dict | None = None) -> tuple[list[dict], dict]:
+    """A run by hand in batches of `limit` (from `after`): each batch's result, and the details summed."""
+    results = []
+    while True:
+        results.append(conn.execute("SELECT jobs.expire_content(%s, %s, %s, %s) AS r",
+                                    (NOW, dry_run, limit, None if after is None else Jsonb(after))).fetchone()["r"])
+        after = results[-1]["next"]
+        if after is None:
+            return results, {k: sum(r["details"][k] for r in results) for k in DETAIL_KEYS}
+
+
+def test_a_backlog_is_soft_deleted_in_one_pass_over_the_heap_batch_by_batch(conn):
+    author = factories.user(conn)
+    # 3,000 due posts, the latest expiries first in the heap, and every fifth post still live.
+    expiries = [NOW - timedelta(minutes=i) if i % 5 else NOW + timedelta(minutes=i) for i in range(1, 3751)]
+    ids = bulk_posts(conn, author, expiries)
+    due = [i for i, e in zip(ids, expiries) if e <= NOW]
+    assert len(due) == 3000
+    before = factories.digest(conn, *TOUCHED)
+    dry, predicted = batches(conn, 700, dry_run=True)
+    assert factories.digest(conn, *TOUCHED) == before
+    assert "posts:heap" in dry[0]["next"]  # the pass was chosen
+    assert predicted == {**dict.fromkeys(DETAIL_KEYS, 0), "posts": 3000}
+    first = run(conn, limit=700)
+    assert first["details"]["posts"] == 700 and "posts:heap" in first["next"]
+    # The heap's first 700 due rows, not the 700 earliest expiries.
+    written = {r["id"] for r in conn.execute("SELECT id FROM public.posts WHERE deleted_at = %s", (NOW,)).fetchall()}
+    assert written == set(due[:700])
+    rest, totals = batches(conn, 700, after=first["next"])
+    real = [first, *rest]
+    assert [r["details"]["posts"] for r in real] == [r["details"]["posts"] for r in dry]
+    assert sum(r["details"]["posts"] for r in real) == 3000 and len(real) >= 5
+    written = {r["id"] for r in conn.execute("SELECT id FROM public.posts WHERE deleted_at = %s", (NOW,)).fetchall()}
+    assert written == set(due)
+    assert run(conn)["affected"] == 0
+
+
+def test_a_few_due_rows_among_many_are_walked_by_expiry(conn):
+    author = factories.user(conn)
+    expiries = [NOW - timedelta(minutes=i) if i % 10 == 0 else NOW + timedelta(minutes=i) for i in range(1, 12001)]
+    bulk_posts(conn, author, expiries)  # 1,200 due among 12,000: a tenth
+    first = run(conn, limit=100)
+    assert "posts:heap" not in first["next"] and first["details"]["posts"] == 100
+    latest = conn.execute("SELECT max(expires_at) AS t FROM public.posts WHERE deleted_at = %s", (NOW,)).fetchone()
+    assert latest["t"] == NOW - timedelta(minutes=11_010)  # the 100 earliest expiries
+
+
 # --- stories and messages -------------------------------------------------------------------
 
 @pytest.mark.parametrize("table", ["stories", "messages"])
@@ -426,18 +484,23 @@ def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
 
 # --- a row the app changes while the job's write waits for it -------------------------------
 
-@pytest.mark.parametrize(("rule", "change", "kept"), [
-    ("posts", "expires_at = expires_at + interval '1 day'", True),  # the app extends a post that was due
-    ("hard_deleted", "deleted_at = NULL", True),  # the app restores a post soft-deleted long ago
+@pytest.mark.parametrize(("rule", "change", "kept", "backlog"), [
+    ("posts", "expires_at = expires_at + interval '1 day'", True, 0),  # the app extends a post that was due
+    ("hard_deleted", "deleted_at = NULL", True, 0),  # the app restores a post soft-deleted long ago
     # Still due: its new version is written, not left behind (a write by the version the
     # candidates read, e.g. by ctid, would skip it, and a windowed phase would never see it again).
-    ("posts", "caption = 'edited'", False),
-    ("hard_deleted", "caption = 'edited'", False),
+    ("posts", "caption = 'edited'", False, 0),
+    ("hard_deleted", "caption = 'edited'", False, 0),
+    # The same during one pass over the heap (a backlog of 1,500 more due posts).
+    ("posts", "expires_at = expires_at + interval '1 day'", True, 1500),
+    ("posts", "caption = 'edited'", False, 1500),
 ])
-def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, conn, rule, change, kept):
+def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, conn, rule, change, kept, backlog):
     author = factories.user(conn)
     if rule == "posts":
         changed, other = (live_post(conn, author, expires_at=NOW) for _ in range(2))
+        bulk_posts(conn, author, [NOW - timedelta(minutes=i) for i in range(backlog)])
+        assert ("posts:heap" in (run(conn, dry_run=True, limit=10)["next"] or {})) == bool(backlog)
     else:
         changed, other = (_soft_deleted(conn, "posts", NOW - 31 * DAY) for _ in range(2))
     result: dict = {}
@@ -452,7 +515,7 @@ def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, con
             time.sleep(0.02)
         app.commit()  # the job read the row as it was; its write must see it as it is now
         thread.join(60)
-    assert result["details"][rule] == (1 if kept else 2)
+    assert result["details"][rule] == (1 if kept else 2) + backlog
     if rule == "posts":
         assert (deleted_at(conn, "posts", changed), deleted_at(conn, "posts", other)) == (None if kept else NOW, NOW)
     else:

@@ -40,7 +40,7 @@ def test_lint_fails_on_a_function_body_naming_a_missing_column(db, tmp_path):
     root = _sql_copy(tmp_path)
     job = root / "jobs" / "expire_content.sql"
     text = job.read_text()
-    rule = "'t.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}\n\n{{ soft_delete('messages'"
+    rule = "'t.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,\n               heap=true) }}\n\n{{ soft_delete('messages'"
     assert rule in text
     job.write_text(text.replace(rule, rule.replace("t.expires_at", "t.expires_on"), 1))
     result = deployer("lint", dsn=db, env={"DEPLOYER_SQL_ROOT": str(root)})

@@ -51,6 +51,14 @@
     v_started   uuid[]      := '{}'::uuid[];
 {% endif %}
     v_hard      bigint      := 0;
+{% if not citus %}
+    v_tid       tid;
+    v_rows      numeric;
+    v_due       numeric;
+    v_pages     bigint;
+    v_to        bigint;
+    v_moved     uuid[];
+{% endif %}
 {% endset %}
 {% if citus %}
 {#
@@ -114,7 +122,7 @@
 
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
-        by_expiry) }}
+        by_expiry, heap=true) }}
     v_post_ids := v_post_ids || v_ids;
 
 {% for key, at, source in [('picks', 'commence_time', picks_source), ('late_picks', 'created_at', late_source)] %}
@@ -134,9 +142,11 @@
     v_picks := v_picks + v_n;
     v_details := v_details || pg_catalog.jsonb_build_object('picks', v_picks);
 
-{{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
+{{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,
+               heap=true) }}
 
-{{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry) }}
+{{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,
+               heap=true) }}
 
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
