@@ -281,3 +281,24 @@ def test_the_dry_run_predicts_the_real_run_in_batches_and_a_second_run_does_noth
     assert (row["status"], row["affected_count"], row["details"]) == ("succeeded", dry["affected"], dry["details"])
     assert row["batches"] > 5
     assert run(conn) == {"affected": 0, "details": only(), "next": None}
+
+
+def test_a_backlog_of_old_notifications_goes_in_one_pass_over_the_heap_as_the_runner_batches_it(conn):
+    """macros/heap_pass.sql: 1,500 old notifications among 2,000, the heap's pass chosen."""
+    user_id = factories.user(conn)
+    conn.execute("INSERT INTO public.notifications (user_id, type, created_at)"
+                 " SELECT %s, 'system', %s - make_interval(days => CASE WHEN i %% 4 = 0 THEN 1 ELSE 31 END)"
+                 " FROM generate_series(1, 2000) AS i", (user_id, NOW))
+    first = run(conn, dry_run=True, limit=400)
+    assert "notifications:heap" in first["next"] and first["details"]["notifications"] == 400
+    dry = run(conn, dry_run=True)
+    assert dry["details"] == only(notifications=1500)
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 400, min_batch_size = 400, max_batch_size = 400"
+                 " WHERE job_name = 'cleanup'")
+    conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
+    row = conn.execute("SELECT status, affected_count, details, batches FROM jobs.job_executions"
+                       " WHERE job_name = 'cleanup'").fetchone()
+    assert (row["status"], row["affected_count"], row["details"]) == ("succeeded", 1500, dry["details"])
+    assert row["batches"] >= 4
+    left = conn.execute("SELECT count(*) AS n, min(created_at) AS oldest FROM public.notifications").fetchone()
+    assert (left["n"], left["oldest"]) == (500, NOW - DAY)

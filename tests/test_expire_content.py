@@ -263,13 +263,13 @@ def test_a_run_in_batches_of_two_deletes_what_one_call_counts_and_then_marks(con
 
 # --- a backlog: one pass over the heap ------------------------------------------------------
 
-def bulk_posts(conn, author, expiries: list[datetime]) -> list:
+def bulk_posts(conn, author, expiries: list[datetime], deleted_at: datetime | None = None) -> list:
     """Content posts in this physical order, one per expiry."""
     return [r["id"] for r in conn.execute(
-        "INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at)"
-        " SELECT %s, 'content', 'https://cdn.test/bulk/' || o, e - interval '1 day', e"
+        "INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at, deleted_at)"
+        " SELECT %s, 'content', 'https://cdn.test/bulk/' || o, e - interval '1 day', e, %s"
         " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS x(e, o) ORDER BY o RETURNING id",
-        (author, expiries)).fetchall()]
+        (author, deleted_at, expiries)).fetchall()]
 
 
 def batches(conn, limit: int, *, dry_run: bool = False, after: dict | None = None) -> tuple[list[dict], dict]:
@@ -307,6 +307,22 @@ def test_a_backlog_is_soft_deleted_in_one_pass_over_the_heap_batch_by_batch(conn
     written = {r["id"] for r in conn.execute("SELECT id FROM public.posts WHERE deleted_at = %s", (NOW,)).fetchall()}
     assert written == set(due)
     assert run(conn)["affected"] == 0
+
+
+def test_a_backlog_of_rows_soft_deleted_long_ago_is_hard_deleted_in_one_pass(conn):
+    author = factories.user(conn)
+    old = bulk_posts(conn, author, [NOW - 40 * DAY] * 1200, deleted_at=NOW - 31 * DAY)
+    recent = bulk_posts(conn, author, [NOW - 40 * DAY] * 300, deleted_at=NOW - 29 * DAY)
+    for post_id in old[:5] + recent[:5]:
+        factories.comment(conn, post_id, author, created_at=NOW - 35 * DAY, deleted_at=NOW - 29 * DAY)
+    dry, predicted = batches(conn, 500, dry_run=True)
+    assert "hard_deleted posts:heap" in dry[0]["next"]
+    assert predicted == {**dict.fromkeys(DETAIL_KEYS, 0), "hard_deleted": 1200}
+    real, totals = batches(conn, 500)
+    assert totals == predicted and len(real) == len(dry) >= 3
+    left = {r["id"] for r in conn.execute("SELECT id FROM public.posts WHERE user_id = %s", (author,)).fetchall()}
+    assert left == set(recent)
+    assert conn.execute("SELECT count(*) AS n FROM public.comments").fetchone()["n"] == 5  # the cascade
 
 
 def test_a_few_due_rows_among_many_are_walked_by_expiry(conn):
@@ -494,6 +510,8 @@ def test_second_run_at_the_same_now_affects_nothing_and_changes_nothing(conn):
     # The same during one pass over the heap (a backlog of 1,500 more due posts).
     ("posts", "expires_at = expires_at + interval '1 day'", True, 1500),
     ("posts", "caption = 'edited'", False, 1500),
+    ("hard_deleted", "deleted_at = NULL", True, 1500),
+    ("hard_deleted", "caption = 'edited'", False, 1500),
 ])
 def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, conn, rule, change, kept, backlog):
     author = factories.user(conn)
@@ -503,6 +521,8 @@ def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, con
         assert ("posts:heap" in (run(conn, dry_run=True, limit=10)["next"] or {})) == bool(backlog)
     else:
         changed, other = (_soft_deleted(conn, "posts", NOW - 31 * DAY) for _ in range(2))
+        bulk_posts(conn, author, [NOW - 40 * DAY] * backlog, deleted_at=NOW - 31 * DAY)
+        assert ("hard_deleted posts:heap" in (run(conn, dry_run=True, limit=10)["next"] or {})) == bool(backlog)
     result: dict = {}
     with psycopg.connect(db, autocommit=True, row_factory=dict_row) as job, psycopg.connect(db) as app:
         app.execute(f"UPDATE public.posts SET {change} WHERE id = %s", (changed,))  # holds the row's lock

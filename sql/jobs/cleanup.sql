@@ -44,11 +44,18 @@
     v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% if citus %}
     v_messages   uuid[]      := '{}'::uuid[];
+{% else %}
+    v_tid        tid;
+    v_rows       numeric;
+    v_due        numeric;
+    v_pages      bigint;
+    v_to         bigint;
+    v_moved      uuid[];
 {% endif %}
 {% endset %}
 {% call job_function("cleanup", declare) %}
 {{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
-               [('created_at', 'timestamptz'), ('id', 'uuid')]) }}
+               [('created_at', 'timestamptz'), ('id', 'uuid')], heap=true) }}
 
 {{ hard_delete('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
                [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') }}

@@ -172,7 +172,7 @@
     -- cascades to its remaining comments, reactions and pick actions.
 {% for table in ['comments', 'posts', 'stories', 'messages'] %}
 {{ hard_delete('hard_deleted ' ~ table, app ~ '.' ~ (table | ident), 't.deleted_at < v_cutoff',
-               [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false) }}
+               [('deleted_at', 'timestamptz'), ('id', 'uuid')], record=false, heap=true) }}
     v_hard := v_hard + v_n;
 {% if citus and table == 'messages' %}
     -- Citus: message_reads has no foreign key to messages there (docs/citus.md); the reads
