@@ -114,9 +114,22 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
         -- (bench/README.md). This statement's plan needs no position, so for it (and the
         -- triggers it fires) the default, until the function ends or the next line.
         PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+{% if citus %}
         DELETE FROM {{ app }}.reactions AS r
          USING {{ app }}.posts AS p
          WHERE r.post_id = ANY (v_ids) AND p.id = r.post_id AND p.deleted_at IS NOT NULL;
+{% else %}
+        -- The batch's posts' reactions found by probes (OFFSET 0) and deleted by key: as a
+        -- join, each batch hashed every soft-deleted post (bench/README.md: cleanup).
+        DELETE FROM {{ app }}.reactions AS r
+         WHERE r.id = ANY (ARRAY(
+                   SELECT x.id
+                     FROM pg_catalog.unnest(v_ids) AS u (post_id)
+                    CROSS JOIN LATERAL (SELECT y.id FROM {{ app }}.reactions AS y
+                                         WHERE y.post_id = u.post_id OFFSET 0) AS x
+                    WHERE (SELECT p.deleted_at IS NOT NULL FROM {{ app }}.posts AS p WHERE p.id = u.post_id)))
+           AND (SELECT p.deleted_at IS NOT NULL FROM {{ app }}.posts AS p WHERE p.id = r.post_id);
+{% endif %}
         GET DIAGNOSTICS v_n = ROW_COUNT;
         PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
     END IF;

@@ -74,7 +74,8 @@
 
                 SELECT coalesce(pg_catalog.array_agg({{ 'c' if dry else 'w' }}.id), '{}'), (SELECT pg_catalog.count(*) FROM c),
                        (SELECT pg_catalog.max(c.tid) FROM c){% if not dry %},
-                       ARRAY(SELECT c.id FROM c EXCEPT SELECT w.id FROM w){% endif %}
+                       CASE WHEN pg_catalog.count(*) < (SELECT pg_catalog.count(*) FROM c)
+                            THEN ARRAY(SELECT c.id FROM c EXCEPT SELECT w.id FROM w) ELSE '{}' END{% endif %}
 
                   INTO {{ ids }}, v_seen, v_tid{% if not dry %}, v_moved{% endif %}
 
