@@ -27,6 +27,7 @@
 {% from "macros/take.sql" import take %}
 {% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
+{% from "macros/heap_pass.sql" import heap_locals with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
@@ -44,14 +45,8 @@
     v_cron_runs  regclass    := pg_catalog.to_regclass('cron.job_run_details');
 {% if citus %}
     v_messages   uuid[]      := '{}'::uuid[];
-{% else %}
-    v_tid        tid;
-    v_rows       numeric;
-    v_due        numeric;
-    v_pages      bigint;
-    v_to         bigint;
-    v_moved      uuid[];
 {% endif %}
+{{ heap_locals() }}
 {% endset %}
 {% call job_function("cleanup", declare) %}
 {{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',

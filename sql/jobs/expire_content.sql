@@ -33,6 +33,7 @@
 {% from "macros/soft_delete.sql" import soft_delete with context %}
 {% from "macros/hard_delete.sql" import hard_delete with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
+{% from "macros/heap_pass.sql" import heap_locals with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {# How far before the mark a run looks again: longer than the job's time budget and the app's transactions. #}
@@ -51,14 +52,7 @@
     v_started   uuid[]      := '{}'::uuid[];
 {% endif %}
     v_hard      bigint      := 0;
-{% if not citus %}
-    v_tid       tid;
-    v_rows      numeric;
-    v_due       numeric;
-    v_pages     bigint;
-    v_to        bigint;
-    v_moved     uuid[];
-{% endif %}
+{{ heap_locals() }}
 {% endset %}
 {% if citus %}
 {#

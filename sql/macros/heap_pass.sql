@@ -20,9 +20,19 @@
   not the rule's keys'; a row the app moves to a page the pass has left is seen by the next
   run. On Citus the walk only.
 
-  Needs, beside select_apply's, the locals v_tid tid, v_rows, v_due numeric, v_pages, v_to
-  bigint, v_moved <pk type>[]. Import with context.
+  Needs, beside select_apply's, the locals heap_locals() declares (v_moved of the table's
+  key type). Import with context.
 #}
+{% macro heap_locals(pk='uuid') %}
+{% if not citus %}
+    v_tid       tid;
+    v_rows      numeric;
+    v_due       numeric;
+    v_pages     bigint;
+    v_to        bigint;
+    v_moved     {{ pk }}[];
+{% endif %}
+{% endmacro %}
 {% macro heap_pass(key, table, rule, keys, write, record=true, ids='v_ids') %}
 {% if citus %}
 {{ caller() }}
