@@ -207,6 +207,15 @@ pg_catalog.jsonb_build_object(
     v_tiers      bigint;
 {% endset %}
 {% call job_function("calculate_badges", declare) %}
+{% if not citus %}
+    -- The function's force_custom_plan (macros/job_function.sql) made every batch plan its
+    -- ~200-line statement anew with the batch's users as a constant array, which the planner
+    -- estimates element by element: a third of the run's time at 100,000 users (bench/README.md:
+    -- generic plans for calculate_badges and settle_games). Its reads are probes by the
+    -- batch's users whatever the plan (LATERAL ... OFFSET 0, `= ANY`), so after five
+    -- batches PL/pgSQL may keep a generic one.
+    PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+{% endif %}
     -- The week's best profit, fixed by the run's first batch and carried in `next`.
     IF v_after ? 'best' THEN
         v_best := (v_after ->> 'best')::bigint;

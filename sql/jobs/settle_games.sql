@@ -129,6 +129,13 @@ pg_catalog.jsonb_build_object(
     v_owners  uuid[];
 {% endset %}
 {% call job_function("settle_games", declare) %}
+{% if not citus %}
+    -- As calculate_badges: planning the batch's statements anew, with its games and users as
+    -- constant arrays (the function's force_custom_plan), cost a sixth of the run at
+    -- 1,000,000 bets, and its reads probe those arrays by key whatever the plan
+    -- (bench/README.md: generic plans for calculate_badges and settle_games).
+    PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+{% endif %}
     -- The batch's games, in id order after the previous batch's last one; a real run locks
     -- them and passes over those another run holds.
     IF p_dry_run THEN
