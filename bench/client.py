@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,29 @@ class WalRecord:
 
 
 def wal_position(ctx: Context) -> str:
-    return ctx.bench.execute("SELECT pg_current_wal_lsn()::text")[0][0]
+    """Where the next WAL record goes: a record boundary. (pg_current_wal_lsn() is how far
+    WAL was written, which can end inside a record another process was inserting; pg_waldump
+    then found no whole record before it and failed.)"""
+    return ctx.bench.execute("SELECT pg_current_wal_insert_lsn()::text")[0][0]
+
+
+def flush_wal(ctx: Context, upto: str) -> None:
+    """Wait until the WAL up to `upto` is on disk for pg_waldump to read. A commit that wrote
+    nothing else is asynchronous: the WAL writer flushes it (and what precedes it) within a
+    few wal_writer_delay."""
+    ctx.bench.execute("SELECT pg_catalog.txid_current()")
+    deadline = time.monotonic() + 60
+    while not ctx.bench.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (upto,))[0][0]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the WAL up to {upto} was not flushed within 60 s")
+        time.sleep(0.05)
 
 
 def wal_records(ctx: Context, start: str, end: str) -> list[WalRecord]:
     """The WAL records in [start, end), decoded by pg_waldump."""
     if start == end:
         return []
+    flush_wal(ctx, end)
     done = subprocess.run([str(bindir() / "pg_waldump"), "-p", str(ctx.bench.wal_dir), "-s", start, "-e", end],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:  # a segment gone would otherwise read as no WAL at all
