@@ -33,6 +33,7 @@
     v_moved     {{ pk }}[];
 {% endif %}
 {% endmacro %}
+{% from "macros/position.sql" import walk %}
 {% macro heap_pass(key, table, rule, keys, write, record=true, ids='v_ids') %}
 {% if citus %}
 {{ caller() }}
@@ -59,65 +60,58 @@
         END IF;
     END IF;
     IF {{ at }} IS NOT NULL THEN
-        {{ ids }} := '{}';
-        v_seen := 0;
-        IF v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
-            NULL;
-        ELSIF v_left = 0 THEN
-            v_more := true;
-        ELSE
-            v_tid := ({{ at }} ->> 0)::tid;
-            v_to := LEAST(({{ at }} ->> 1)::bigint,  -- the batch's pages end before block v_to
-                          (v_tid::text::point)[0]::bigint + 1 + pg_catalog.ceil(v_left / ({{ at }} ->> 2)::numeric)::bigint);
+{% call walk(key, ids, own_position=true) %}
+        v_tid := ({{ at }} ->> 0)::tid;
+        v_to := LEAST(({{ at }} ->> 1)::bigint,  -- the batch's pages end before block v_to
+                      (v_tid::text::point)[0]::bigint + 1 + pg_catalog.ceil(v_left / ({{ at }} ->> 2)::numeric)::bigint);
 {% for dry in [true, false] %}
-            {{ 'IF' if dry else 'ELSE' }}{{ ' p_dry_run THEN' if dry }}
-                WITH c AS (
-                    SELECT t.ctid AS tid, t.id
-                      FROM {{ table }} AS t
-                     WHERE t.ctid > v_tid AND t.ctid < pg_catalog.format('(%s,0)', v_to)::tid AND ({{ rule }})
-                     ORDER BY t.ctid
-                     LIMIT v_left){% if not dry %},
-                w AS (
-                    {{ write }}
-                     WHERE t.ctid > v_tid AND t.ctid <= (SELECT pg_catalog.max(c.tid) FROM c) AND (SELECT {{ rule }})
-                    RETURNING t.id){% endif %}
+        {{ 'IF' if dry else 'ELSE' }}{{ ' p_dry_run THEN' if dry }}
+            WITH c AS (
+                SELECT t.ctid AS tid, t.id
+                  FROM {{ table }} AS t
+                 WHERE t.ctid > v_tid AND t.ctid < pg_catalog.format('(%s,0)', v_to)::tid AND ({{ rule }})
+                 ORDER BY t.ctid
+                 LIMIT v_left){% if not dry %},
+            w AS (
+                {{ write }}
+                 WHERE t.ctid > v_tid AND t.ctid <= (SELECT pg_catalog.max(c.tid) FROM c) AND (SELECT {{ rule }})
+                RETURNING t.id){% endif %}
 
-                SELECT coalesce(pg_catalog.array_agg({{ 'c' if dry else 'w' }}.id), '{}'), (SELECT pg_catalog.count(*) FROM c),
-                       (SELECT pg_catalog.max(c.tid) FROM c){% if not dry %},
-                       CASE WHEN pg_catalog.count(*) < (SELECT pg_catalog.count(*) FROM c)
-                            THEN ARRAY(SELECT c.id FROM c EXCEPT SELECT w.id FROM w) ELSE '{}' END{% endif %}
+            SELECT coalesce(pg_catalog.array_agg({{ 'c' if dry else 'w' }}.id), '{}'), (SELECT pg_catalog.count(*) FROM c),
+                   (SELECT pg_catalog.max(c.tid) FROM c){% if not dry %},
+                   CASE WHEN pg_catalog.count(*) < (SELECT pg_catalog.count(*) FROM c)
+                        THEN ARRAY(SELECT c.id FROM c EXCEPT SELECT w.id FROM w) ELSE '{}' END{% endif %}
 
-                  INTO {{ ids }}, v_seen, v_tid{% if not dry %}, v_moved{% endif %}
+              INTO {{ ids }}, v_seen, v_tid{% if not dry %}, v_moved{% endif %}
 
-                  FROM {{ 'c' if dry else 'w' }};
+              FROM {{ 'c' if dry else 'w' }};
 {% if not dry %}
-                -- A candidate the app updated while the write waited for it: its new version
-                -- may lie outside the batch's pages, where the write's recheck does not look.
-                IF v_moved <> '{}' THEN
-                    WITH w AS (
-                        {{ write }}
-                         WHERE t.id = ANY (v_moved) AND (SELECT {{ rule }})
-                        RETURNING t.id)
-                    SELECT {{ ids }} || coalesce(pg_catalog.array_agg(w.id), '{}') INTO {{ ids }} FROM w;
-                END IF;
+            -- A candidate the app updated while the write waited for it: its new version
+            -- may lie outside the batch's pages, where the write's recheck does not look.
+            IF v_moved <> '{}' THEN
+                WITH w AS (
+                    {{ write }}
+                     WHERE t.id = ANY (v_moved) AND (SELECT {{ rule }})
+                    RETURNING t.id)
+                SELECT {{ ids }} || coalesce(pg_catalog.array_agg(w.id), '{}') INTO {{ ids }} FROM w;
+            END IF;
 {% endif %}
 {% endfor %}
-            END IF;
-            IF v_left IS NULL OR v_seen < v_left THEN  -- the pages are done
-                IF v_to >= ({{ at }} ->> 1)::bigint THEN
-                    v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, 'done');
-                ELSE
-                    v_after := pg_catalog.jsonb_set(v_after, ARRAY[{{ (key ~ ':heap') | literal }}, '0'],
-                                                    pg_catalog.to_jsonb(pg_catalog.format('(%s,0)', v_to)));
-                    v_more := true;
-                END IF;
+        END IF;
+        IF v_left IS NULL OR v_seen < v_left THEN  -- the pages are done
+            IF v_to >= ({{ at }} ->> 1)::bigint THEN
+                v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, 'done');
             ELSE
                 v_after := pg_catalog.jsonb_set(v_after, ARRAY[{{ (key ~ ':heap') | literal }}, '0'],
-                                                pg_catalog.to_jsonb(v_tid::text));
+                                                pg_catalog.to_jsonb(pg_catalog.format('(%s,0)', v_to)));
                 v_more := true;
             END IF;
-            v_left := v_left - v_seen;
+        ELSE
+            v_after := pg_catalog.jsonb_set(v_after, ARRAY[{{ (key ~ ':heap') | literal }}, '0'],
+                                            pg_catalog.to_jsonb(v_tid::text));
+            v_more := true;
         END IF;
+{% endcall %}
         v_n := pg_catalog.cardinality({{ ids }});
 {% if record %}
         v_details := v_details || pg_catalog.jsonb_build_object({{ key | literal }}, v_n);

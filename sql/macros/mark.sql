@@ -34,13 +34,14 @@
         v_since := (v_after ->> 'since')::timestamptz;
         v_through := (v_after ->> 'through')::timestamptz;
     ELSE
-        SELECT GREATEST((s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }},
-                        LEAST((s.state ->> {{ key | literal }})::timestamptz,
-                              coalesce((s.state ->> 'seen')::timestamptz,
-                                       (s.state ->> {{ key | literal }})::timestamptz) - {{ lag | interval }})){% if stamp %},
+        SELECT GREATEST(m.mark - {{ lag | interval }},
+                        LEAST(m.mark, coalesce(m.seen, m.mark) - {{ lag | interval }})){% if stamp %},
                (s.state ->> 'stamp')::timestamptz{% endif %}
           INTO v_since{% if stamp %}, v_stamp{% endif %}
-          FROM {{ js }}.job_state AS s WHERE s.job_name = {{ job | literal }};
+          FROM {{ js }}.job_state AS s
+         CROSS JOIN LATERAL (SELECT (s.state ->> {{ key | literal }})::timestamptz AS mark,
+                                    (s.state ->> 'seen')::timestamptz AS seen) AS m
+         WHERE s.job_name = {{ job | literal }};
 {% if stamp %}
         IF v_since IS NOT NULL AND v_stamp IS NOT NULL
            AND coalesce(({{ stamp }}) < v_stamp, true) THEN

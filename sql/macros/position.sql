@@ -12,7 +12,9 @@
   many rows it read) and v_last (the last one's keys as a JSON array). A phase that is done
   reads nothing; one with no room left (v_left = 0) reads nothing and sets v_more. Fewer rows
   than asked: the phase is done; otherwise it continues after v_last in the next batch and
-  sets v_more. v_left is then what is left for the batch's later phases.
+  sets v_more. v_left is then what is left for the batch's later phases. With own_position
+  the caller moves the phase on itself (sets "done", or its own position and v_more):
+  macros/heap_pass.sql, whose batch can read fewer rows than asked and not be done.
 
   Needs the locals the job_function frame declares: v_after, v_last jsonb, v_seen, v_left
   bigint, v_more boolean.
@@ -20,7 +22,7 @@
 {% macro position(key, type, i=0) -%}
 (NULLIF(v_after -> {{ key | literal }}, '"done"') ->> {{ i }})::{{ type }}
 {%- endmacro %}
-{% macro walk(key, ids) %}
+{% macro walk(key, ids, own_position=false) %}
     {{ ids }} := '{}';
     v_seen := 0;
     IF v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
@@ -29,12 +31,14 @@
         v_more := true;
     ELSE
 {{ caller().rstrip() }}
+{% if not own_position %}
         IF v_left IS NULL OR v_seen < v_left THEN
             v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, 'done');
         ELSE
             v_after := v_after || pg_catalog.jsonb_build_object({{ key | literal }}, v_last);
             v_more := true;
         END IF;
+{% endif %}
         v_left := v_left - v_seen;
     END IF;
 {% endmacro %}
