@@ -43,11 +43,12 @@ def badges_of(conn, user_id) -> set[str]:
 
 
 def bets(conn, user_id, outcomes: str, *, start: datetime, sport: str = "basketball_nba",
-         step: timedelta = HOUR, stake: int = 1000) -> list:
-    """Settled bets of `user_id` created `step` apart from `start`: W won, L lost, P push, C cancelled."""
+         step: timedelta = HOUR, stake: int = 1000, settled: datetime | None = None) -> list:
+    """Settled bets of `user_id` created `step` apart from `start`: W won, L lost, P push, C cancelled;
+    each settled an hour after it was created, or at `settled` (as settle_games stamps them: its run's now)."""
     game_id = factories.game(conn, commence_time=start, status="completed", home_score=1, away_score=0, sport=sport)
     return [factories.settled_bet(conn, user_id, game_id, created_at=start + i * step, status=STATUS[o], stake=stake,
-                                  settled_at=start + i * step + HOUR)
+                                  settled_at=settled or start + i * step + HOUR)
             for i, o in enumerate(outcomes)]
 
 
@@ -232,9 +233,11 @@ def test_a_second_run_writes_no_history_and_a_lost_badge_earned_again_gets_a_new
     assert run(conn)["details"]["hot_streak"] == {"holders": 1, "awarded": 1, "revoked": 0}
     assert run(conn) | {"details": None} == {"affected": 0, "details": None, "next": None}
     assert history(conn, "hot_streak") == [(user_id, "hot_streak", "earned")]
-    bets(conn, user_id, "L", start=MONDAY + 10 * HOUR)
+    # Settled as settle_games stamps them, at its run's now, before each of these runs: an
+    # incremental run sees a bet by its settled_at (docs/rules.md: calculate_badges).
+    bets(conn, user_id, "L", start=MONDAY + 10 * HOUR, settled=NOW + HOUR)
     assert run(conn, NOW + HOUR)["details"]["hot_streak"] == {"holders": 0, "awarded": 0, "revoked": 1}
-    bets(conn, user_id, "WWW", start=MONDAY + 20 * HOUR)
+    bets(conn, user_id, "WWW", start=MONDAY + 20 * HOUR, settled=NOW + 2 * HOUR)
     run(conn, NOW + 2 * HOUR)
     rows = conn.execute("SELECT earned_at, lost_at, week_start_date, weekly_reset_at FROM public.user_badges"
                         " WHERE badge_id = 'hot_streak' ORDER BY earned_at").fetchall()
@@ -330,6 +333,173 @@ def test_a_run_interrupted_between_batches_ends_like_one_run(conn):
     assert [conn.execute(q).fetchall() for q in state] == whole
 
 
+# --- which users a run examines (docs/rules.md: calculate_badges) ------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+def kings(conn) -> set:
+    return {u for u, b in active(conn) if b == "profit_king"}
+
+
+def everyone(conn) -> int:
+    return conn.execute("SELECT count(*) AS n FROM public.users").fetchone()["n"]
+
+
+def test_a_run_after_a_complete_one_examines_only_the_users_something_happened_to(conn):
+    king, bettor, ghost, poster, fading = (factories.user(conn) for _ in range(5))
+    bets(conn, king, "WWW", start=MONDAY + HOUR)
+    bets(conn, bettor, "WL", start=MONDAY + HOUR)
+    factories.post(conn, ghost, created_at=NOW - 5 * DAY, expires_at=NOW - 4 * DAY)
+    factories.post(conn, fading, created_at=NOW - 3 * DAY + 90 * timedelta(minutes=1), expires_at=NOW)
+    first = run(conn)
+    assert first["details"]["users"] == everyone(conn) and active(conn) == {(king, "hot_streak"), (king, "profit_king"),
+                                                              (ghost, "ghost")}
+    quiet = run(conn, NOW + HOUR)
+    assert (quiet["affected"], quiet["details"]["users"]) == (0, 1)  # the holder of profit_king
+    # Then: a bet settled by settle_games, a post, and an hour more of fading's silence.
+    bets(conn, bettor, "W", start=NOW, settled=NOW + 90 * timedelta(minutes=1))
+    factories.post(conn, poster, created_at=NOW + 100 * timedelta(minutes=1), expires_at=NOW + DAY)
+    busy = run(conn, NOW + 2 * HOUR)
+    assert busy["details"]["users"] == 4  # king, bettor, poster, fading; not ghost
+    assert busy["details"]["ghost"] == {"holders": 1, "awarded": 1, "revoked": 0}
+    assert active(conn) == reference(snapshot(conn), NOW + 2 * HOUR)
+
+
+def test_a_settlement_that_committed_late_is_still_seen(conn):
+    user_id = factories.user(conn)
+    run(conn)
+    # settle_games stamped these before the run above, and committed after it (within the hour's lag).
+    bets(conn, user_id, "WWW", start=MONDAY + HOUR, settled=NOW - 30 * timedelta(minutes=1))
+    assert run(conn, NOW + HOUR)["details"]["users"] == 1
+    assert badges_of(conn, user_id) == {"hot_streak", "profit_king"}
+
+
+def test_when_every_holder_of_the_best_profit_falls_the_next_best_takes_it(conn):
+    king, second, third = (factories.user(conn) for _ in range(3))
+    bets(conn, king, "WWW", start=MONDAY + HOUR)  # +2727
+    bets(conn, second, "WW", start=MONDAY + HOUR)  # +1818, nothing of theirs moves below
+    bets(conn, third, "W", start=MONDAY + HOUR)  # +909
+    run(conn)
+    assert kings(conn) == {king}
+    bets(conn, king, "LL", start=MONDAY + DAY, settled=NOW + HOUR)  # +727
+    result = run(conn, NOW + HOUR)
+    assert kings(conn) == {second}
+    assert result["details"]["users"] == 2 and result["details"]["profit_king"] == {
+        "holders": 1, "awarded": 1, "revoked": 1}
+    bets(conn, third, "WW", start=MONDAY + 2 * DAY, settled=NOW + 2 * HOUR)  # +2727: above second
+    run(conn, NOW + 2 * HOUR)
+    assert kings(conn) == {third}
+
+
+def test_a_ghost_whose_posts_are_all_hard_deleted_is_no_ghost_at_the_next_run(conn):
+    gone, kept = factories.user(conn), factories.user(conn)
+    for user_id in (gone, kept):
+        factories.post(conn, user_id, created_at=NOW - 40 * DAY, expires_at=NOW - 39 * DAY,
+                       deleted_at=NOW - 39 * DAY)
+    run(conn)
+    assert {u for u, b in active(conn) if b == "ghost"} == {gone, kept}
+    # expire_content's hard delete, 30 days after the soft delete: no window of time shows it.
+    conn.execute("DELETE FROM public.posts WHERE user_id = %s", (gone,))
+    result = run(conn, NOW + HOUR)
+    assert result["details"]["ghost"] == {"holders": 0, "awarded": 0, "revoked": 1}
+    assert {u for u, b in active(conn) if b == "ghost"} == {kept}
+
+
+@pytest.mark.parametrize("change", ["badges deleted", "tiers emptied"])
+def test_badge_tables_changed_by_hand_are_rebuilt_by_the_next_run(conn, change):
+    users = [factories.user(conn) for _ in range(3)]
+    for i, user_id in enumerate(users):
+        factories.post(conn, user_id, created_at=NOW - (4 + i) * DAY, expires_at=NOW)
+    bets(conn, users[0], "WWW", start=MONDAY + HOUR)
+    run(conn)
+    tables = ("SELECT user_id, badge_id, earned_at FROM public.user_badges WHERE lost_at IS NULL ORDER BY 1, 2",
+              "SELECT user_id, tier, badge_count FROM public.user_effect_tiers ORDER BY 1")
+    before = [conn.execute(q).fetchall() for q in tables]
+    if change == "badges deleted":
+        conn.execute("DELETE FROM public.user_badges WHERE user_id = %s", (users[1],))
+    else:
+        conn.execute("DELETE FROM public.user_effect_tiers")
+    result = run(conn, NOW + HOUR)
+    assert (result["details"]["rebuild"], result["details"]["users"]) == (True, everyone(conn))
+    after = [conn.execute(q).fetchall() for q in tables]
+    if change == "badges deleted":  # earned again by this run
+        assert [r for r in after[0] if r["user_id"] != users[1]] == [r for r in before[0] if r["user_id"] != users[1]]
+        assert {(r["badge_id"], r["earned_at"]) for r in after[0] if r["user_id"] == users[1]} == {
+            ("ghost", NOW + HOUR)}
+        assert after[1] == before[1]
+    else:
+        assert after == before
+    assert "rebuild" not in run(conn, NOW + 2 * HOUR)["details"]
+
+
+def test_a_run_at_an_earlier_moment_or_in_a_new_week_examines_everyone(conn):
+    users = [factories.user(conn) for _ in range(3)]
+    factories.post(conn, users[0], created_at=NOW - 3 * DAY - HOUR, expires_at=NOW)
+    run(conn, NOW)
+    assert badges_of(conn, users[0]) == {"ghost"}
+    earlier = run(conn, NOW - 2 * HOUR)  # its silence was not yet 3 days long
+    assert earlier["details"]["users"] == everyone(conn) and badges_of(conn, users[0]) == set()
+    assert run(conn, NOW + HOUR)["details"]["users"] < everyone(conn)
+    assert run(conn, NOW + 7 * DAY)["details"]["users"] == everyone(conn)
+
+
+# A week of events, each stamped as the app and settle_games stamp them (a bet's settled_at is
+# when it was settled, a post's created_at when it was made), and runs at increasing moments:
+# after each run, the badges are those docs/rules.md gives for that moment.
+EVENT = st.tuples(st.sampled_from(["settle", "settle", "post", "pick", "tail", "fade", "purge"]),
+                  st.integers(0, 3), st.integers(0, 3), st.sampled_from("WWLLP"), st.booleans(),
+                  st.integers(0, 7 * 24 * 60 - 1), st.integers(0, 3 * 24 * 60))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(old_posts=st.lists(st.tuples(st.integers(0, 3), st.integers(2 * 24 * 60, 40 * 24 * 60)), max_size=6),
+       events=st.lists(EVENT, max_size=30),
+       moments=st.lists(st.integers(0, 7 * 24 * 60 - 1), min_size=2, max_size=6, unique=True))
+def test_runs_through_a_week_hold_what_the_rules_give_at_each_moment(conn, old_posts, events, moments):
+    conn.execute("TRUNCATE public.users, public.games CASCADE")
+    conn.execute("DELETE FROM jobs.job_state WHERE job_name = 'calculate_badges'")
+    users = [factories.user(conn) for _ in range(4)]
+    games = {nfl: factories.game(conn, commence_time=MONDAY - DAY, status="completed", home_score=1, away_score=0,
+                                 sport="americanfootball_nfl" if nfl else "basketball_nba") for nfl in (True, False)}
+    for u, before in old_posts:
+        factories.post(conn, users[u], created_at=MONDAY - before * timedelta(minutes=1), expires_at=MONDAY)
+    minute = timedelta(minutes=1)
+    pending = sorted(events, key=lambda e: e[5])
+
+    def happen(kind, u, other, outcome, nfl, at, back):
+        t = MONDAY + at * minute
+        if kind == "settle":  # a bet placed `back` minutes before, settled now
+            factories.settled_bet(conn, users[u], games[nfl], created_at=t - back * minute, status=STATUS[outcome],
+                                  stake=500 + 100 * u, settled_at=t)
+        elif kind in ("post", "pick"):
+            bet_id = factories.bet(conn, users[u], games[False], created_at=t) if kind == "pick" else None
+            factories.post(conn, users[u], post_type=kind if kind == "pick" else "content", bet_id=bet_id,
+                           created_at=t, expires_at=t + HOUR)
+        elif kind in ("tail", "fade"):  # a pick shared `back` minutes before, followed then, settled now
+            shared = t - back * minute
+            own = factories.bet(conn, users[u], games[False], created_at=shared)
+            pick = factories.post(conn, users[u], post_type="pick", bet_id=own, created_at=shared,
+                                  expires_at=shared + HOUR)
+            resulting = factories.settled_bet(conn, users[other], games[False], created_at=shared,
+                                              status=STATUS[outcome], settled_at=t)
+            conn.execute("INSERT INTO public.pick_actions (post_id, user_id, action_type, resulting_bet_id,"
+                         " created_at) VALUES (%s, %s, %s, %s, %s)", (pick, users[other], kind, resulting, shared))
+        else:  # expire_content's hard delete: posts soft-deleted more than 30 days before
+            conn.execute("DELETE FROM public.posts WHERE user_id = %s AND created_at < %s",
+                         (users[u], t - 31 * DAY))
+
+    examined = []
+    for at in sorted(moments):
+        now = MONDAY + at * minute
+        while pending and pending[0][5] <= at:
+            happen(*pending.pop(0))
+        result = run(conn, now)
+        examined.append(result["details"]["users"])
+        assert active(conn) == reference(snapshot(conn), now), f"at {now}"
+    assert examined[0] == 4
+
+
 # --- property: the job equals a reference written from the rules' text (docs/rules.md) ------------------------
 
 def reference(rows: dict, now: datetime) -> set[tuple]:
@@ -401,7 +571,10 @@ PICKS = st.lists(st.sampled_from([0, 0, 9, 10]), min_size=4, max_size=4)  # pick
        now=st.integers(0, 7 * 24 * 60 - 1).map(lambda m: MONDAY + timedelta(minutes=m)))
 def test_the_job_equals_a_reference_from_the_spec(conn, bet_rows, sunday_rows, picks, post_rows, action_rows,
                                                   now):
+    # Each example is a new database: its data, stamped anywhere in the week, replaces the
+    # last example's wholesale, which no run's window can follow, so the job's state goes too.
     conn.execute("TRUNCATE public.users, public.games CASCADE")
+    conn.execute("DELETE FROM jobs.job_state WHERE job_name = 'calculate_badges'")
     users = [factories.user(conn) for _ in range(4)]
     games = {sport: factories.game(conn, commence_time=MONDAY, status="completed", home_score=1, away_score=0,
                                    sport=sport) for sport in ("americanfootball_nfl", "basketball_nba")}
@@ -479,9 +652,12 @@ def test_a_badge_revoked_and_earned_again_at_the_same_moment_is_active_again(con
     user_id = factories.user(conn)
     bets(conn, user_id, "WWW", start=MONDAY + HOUR)
     run(conn)
-    loss = bets(conn, user_id, "L", start=MONDAY + 10 * HOUR)[0]
+    loss = bets(conn, user_id, "L", start=MONDAY + 10 * HOUR, settled=NOW)[0]
     assert run(conn)["details"]["hot_streak"]["revoked"] == 1
+    # A bet deleted by hand is in no run's window (docs/rules.md: calculate_badges); dropping
+    # the job's state makes the next run examine everyone.
     conn.execute("DELETE FROM public.bets WHERE id = %s", (loss,))
+    conn.execute("DELETE FROM jobs.job_state WHERE job_name = 'calculate_badges'")
     assert run(conn)["details"]["hot_streak"]["awarded"] == 1
     rows = conn.execute("SELECT earned_at, lost_at FROM public.user_badges WHERE badge_id = 'hot_streak'").fetchall()
     assert rows == [{"earned_at": NOW, "lost_at": None}]

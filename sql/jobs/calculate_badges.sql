@@ -9,17 +9,43 @@
   Batches walk users in id order; profit_king ranks against the week's best profit, which
   the first batch computes and passes on in `next`, so an interrupted run ends where an
   uninterrupted one does. user_effect_tiers is the job set's table (SnapBet lacks it).
+
+  Which users a run examines (docs/rules.md: calculate_badges, "Which users a run looks
+  at"). A complete real run records its state in jobs.job_state: its now, its moment (now,
+  never later than the clock), the week's best profit and a stamp of the badge tables (the
+  week, the count of active badges, the sum of user_effect_tiers.badge_count). The next run
+  of the same week, at the same moment or later, whose stamp still matches, examines only
+  the users whose badges can have changed since that moment less `lag`:
+    bettors of bets graded since, authors of picks whose tails or fades were settled since
+      (macros/followed.sql: settled_since): every bet badge, riding_wave, fade_god;
+    authors of posts created since: most_active, ghost lost;
+    authors of posts created `ghost_after` before the window, whose silence can have
+      reached ghost_after meanwhile: ghost gained;
+    holders of profit_king (a bigger profit elsewhere takes it from them), and holders of
+      ghost without any post left (hard deleted: no longer "a post ever").
+  The week's best profit is then the recorded one or a bigger one among the bettors above,
+  as long as a holder of it is not among them (his profit did not move) or it was not above
+  0 (every other profit is at most that); otherwise it is read from the week's bets again.
+  Anything else (a new week, an earlier now, a stamp that changed: badges deleted or
+  restored by hand) makes the run examine every user, as a first run does, and a real one
+  drops the state at once, so that a run stopped before the end starts over. What a window
+  cannot see: bets, posts or pick actions changed by hand with stamps older than the
+  window; deleting the job's row of jobs.job_state makes the next run examine everyone.
+  Not on Citus, which examines every user each run (docs/citus.md).
   Variables: app_schema, jobs_schema, timezone, the badges' thresholds, nfl_sport.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/job_result.sql" import job_result %}
-{% from "macros/take.sql" import take_users with context %}
+{% from "macros/take.sql" import take, take_users with context %}
 {% from "macros/position.sql" import position %}
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/user_table.sql" import user_table with context %}
-{% from "macros/followed.sql" import followed with context %}
+{% from "macros/followed.sql" import followed, settled_since with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
+{# How far before the last complete run's moment a run looks again: longer than settle_games'
+   time budget and the app's transactions, so that one committing late is still seen. #}
+{% set lag = '1 hour' %}
 {% set badges = ['hot_streak', 'profit_king', 'riding_wave', 'sharp', 'fade_god', 'most_active', 'ghost',
                  'sunday_sweep'] %}
 {{ user_table('user_effect_tiers',
@@ -189,22 +215,41 @@ pg_catalog.jsonb_build_object(
                                    pg_catalog.timezone({{ timezone | literal }}, v_week_start) + interval '6 days');
 {% endset %}
 {#
-  The week's best net profit among users with a won, lost or pushed bet in it.
+  The week's best net profit among users with a won, lost or pushed bet in it, and who has it.
 #}
-{% set best_profit %}
-        SELECT pg_catalog.max(s.net) INTO v_best
-          FROM (SELECT pg_catalog.sum(b.actual_win) AS net
-                  FROM {{ app }}.bets AS b
-                 WHERE b.created_at >= v_week_start AND b.created_at < v_week_end
-                   AND b.status IN ('won', 'lost', 'push')
-                 GROUP BY b.user_id) AS s;
-{% endset %}
+{% macro best_profit(kings=true) %}
+        WITH s AS (
+            SELECT b.user_id, pg_catalog.sum(b.actual_win) AS net
+              FROM {{ app }}.bets AS b
+             WHERE b.created_at >= v_week_start AND b.created_at < v_week_end
+               AND b.status IN ('won', 'lost', 'push')
+             GROUP BY b.user_id
+        )
+        SELECT m.best{% if kings %}, ARRAY(SELECT s.user_id FROM s WHERE s.net = m.best){% endif %}
+          INTO v_best{% if kings %}, v_kings{% endif %}
+          FROM (SELECT pg_catalog.max(s.net) AS best FROM s) AS m;
+{%- endmacro %}
+{#
+  What a complete run leaves behind it, read by the next run to tell whether the badge
+  tables still hold what the runs wrote: the week, the active badges, the tiers' count.
+#}
+{% set stamp %}
+SELECT pg_catalog.jsonb_build_array(
+                   v_week_date,
+                   (SELECT pg_catalog.count(*) FROM {{ app }}.user_badges AS b WHERE b.lost_at IS NULL),
+                   (SELECT coalesce(pg_catalog.sum(t.badge_count), 0) FROM {{ app }}.user_effect_tiers AS t))
+{%- endset %}
 {% set declare %}
 {{ week_declare }}
     v_best       bigint;
     v_from       uuid        := {{ position('users', 'uuid') }};
     v_ids        uuid[];
     v_tiers      bigint;
+    v_since      timestamptz;
+    v_state      jsonb;
+    v_top        bigint;
+    v_kept       boolean;
+    v_kings      uuid[]      := '{}'::uuid[];
 {% endset %}
 {% call job_function("calculate_badges", declare) %}
 {% if not citus %}
@@ -216,16 +261,92 @@ pg_catalog.jsonb_build_object(
     -- batches PL/pgSQL may keep a generic one.
     PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
 {% endif %}
-    -- The week's best profit, fixed by the run's first batch and carried in `next`.
+    -- The run's window and the week's best profit, fixed by its first batch and carried in `next`.
     IF v_after ? 'best' THEN
         v_best := (v_after ->> 'best')::bigint;
+        v_since := (v_after ->> 'since')::timestamptz;
+        v_kings := ARRAY(SELECT e.k::uuid FROM pg_catalog.jsonb_array_elements_text(v_after -> 'kings') AS e (k));
     ELSE
-{{ best_profit }}
-        v_after := v_after || pg_catalog.jsonb_build_object('best', v_best);
+{% if not citus %}
+        SELECT s.state INTO v_state FROM {{ js }}.job_state AS s WHERE s.job_name = 'calculate_badges';
+        IF v_state -> 'stamp' OPERATOR(pg_catalog.=) ({{ stamp }})
+           AND (v_state ->> 'now')::timestamptz <= p_now THEN
+            v_since := (v_state ->> 'moment')::timestamptz - {{ lag | interval }};
+        ELSIF v_state IS NOT NULL THEN
+            IF v_state -> 'stamp' -> 0 OPERATOR(pg_catalog.=) pg_catalog.to_jsonb(v_week_date) THEN
+                -- Same week, yet the badge tables no longer hold what the runs wrote.
+                v_after := v_after || pg_catalog.jsonb_build_object('rebuild', true);
+            END IF;
+            IF NOT p_dry_run THEN  -- dropped now, so a run stopped before the end starts over
+                DELETE FROM {{ js }}.job_state AS s WHERE s.job_name = 'calculate_badges';
+            END IF;
+        END IF;
+        IF v_since IS NOT NULL THEN
+            -- The best profit moves only by the bettors of the window.
+            WITH moved AS (
+                SELECT DISTINCT b.user_id FROM {{ app }}.bets AS b
+                 WHERE b.settled_at > v_since AND b.status IN ('won', 'lost', 'push')
+            )
+            SELECT (SELECT pg_catalog.max(n.net)
+                      FROM moved AS m
+                     CROSS JOIN LATERAL (SELECT pg_catalog.sum(b.actual_win) AS net FROM {{ app }}.bets AS b
+                                          WHERE b.user_id = m.user_id AND b.status IN ('won', 'lost', 'push')
+                                            AND b.created_at >= v_week_start AND b.created_at < v_week_end) AS n),
+                   EXISTS (SELECT FROM {{ app }}.user_badges AS ub
+                            WHERE ub.badge_id = 'profit_king' AND ub.lost_at IS NULL
+                              AND ub.user_id NOT IN (SELECT m.user_id FROM moved AS m))
+              INTO v_top, v_kept;
+            v_best := (v_state ->> 'best')::bigint;
+            IF v_best IS NULL OR v_best <= 0 OR v_kept OR v_top >= v_best THEN
+                v_best := GREATEST(v_best, v_top);
+            ELSE
+                -- Every holder moved and the best fell: read it again, with whoever holds it
+                -- now (examined below, though nothing of theirs moved).
+{{ best_profit() | indent(8) }}
+            END IF;
+        ELSE
+{{ best_profit() }}
+        END IF;
+{% else %}
+{{ best_profit() }}
+{% endif %}
+        v_after := v_after || pg_catalog.jsonb_build_object('best', v_best, 'since', v_since, 'kings', v_kings,
+                                                            'moment', LEAST(p_now, pg_catalog.now()));
     END IF;
 
-    -- The batch's users, in id order after the previous batch's last one.
+    -- The batch's users, in id order after the previous batch's last one: every user, or
+    -- those whose badges can have changed since v_since (the header).
+{% if not citus %}
+    IF v_since IS NULL THEN
+{% endif %}
 {{ take_users() }}
+{% if not citus %}
+    ELSE
+{% call take('users', 'v_ids', 'uuid') %}
+SELECT d.user_id
+                  FROM ({{ settled_since('v_since') }}
+                        UNION
+                        SELECT p.user_id FROM {{ app }}.posts AS p WHERE p.created_at > v_since
+                        UNION
+                        SELECT p.user_id FROM {{ app }}.posts AS p
+                         WHERE p.created_at > v_since - {{ ghost_after | interval }}
+                           AND p.created_at <= p_now - {{ ghost_after | interval }}
+                        UNION
+                        SELECT k.user_id FROM pg_catalog.unnest(v_kings) AS k (user_id)
+                        UNION
+                        SELECT ub.user_id FROM {{ app }}.user_badges AS ub
+                         WHERE ub.badge_id = 'profit_king' AND ub.lost_at IS NULL
+                        UNION
+                        SELECT ub.user_id FROM {{ app }}.user_badges AS ub
+                         WHERE ub.badge_id = 'ghost' AND ub.lost_at IS NULL
+                           AND NOT EXISTS (SELECT FROM {{ app }}.posts AS p WHERE p.user_id = ub.user_id)
+                       ) AS d
+                 WHERE v_from IS NULL OR d.user_id > v_from
+                 ORDER BY d.user_id
+                 LIMIT v_left
+{% endcall %}
+    END IF;
+{% endif %}
     IF p_dry_run THEN
         WITH {{ qualified('v_ids') }}
         SELECT {{ figures('(SELECT pg_catalog.count(*) FROM tier_changes)') }}
@@ -277,6 +398,19 @@ pg_catalog.jsonb_build_object(
            + (v_details -> {{ badge | literal }} ->> 'revoked')::bigint
 {% endfor %}
            ;
+    v_details := v_details || pg_catalog.jsonb_build_object('users', pg_catalog.cardinality(v_ids))
+                 || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('rebuild', v_after -> 'rebuild'));
+{% if not citus %}
+    IF NOT p_dry_run AND NOT v_more THEN
+        -- Complete: what the next run's window starts from (the header).
+        INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
+        VALUES ('calculate_badges',
+                pg_catalog.jsonb_build_object('now', p_now, 'moment', v_after -> 'moment', 'best', v_best,
+                                              'stamp', ({{ stamp }})),
+                p_now)
+        ON CONFLICT (job_name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at;
+    END IF;
+{% endif %}
 
 {{ job_result('v_n') }}
 {% endcall %}
@@ -303,7 +437,7 @@ DECLARE
 BEGIN
     /* The badges a run of calculate_badges at p_now would award, revoke and expire, each
        with the usernames (the id where a user has none), in badge order. */
-{{ best_profit }}
+{{ best_profit(kings=false) }}
     SELECT pg_catalog.array_agg(u.id) INTO v_ids FROM {{ app }}.users AS u;
     RETURN QUERY
         WITH {{ qualified('v_ids') }}

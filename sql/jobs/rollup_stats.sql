@@ -35,7 +35,7 @@
 {% from "macros/week.sql" import week_locals with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
 {% from "macros/user_table.sql" import user_table with context %}
-{% from "macros/followed.sql" import followed with context %}
+{% from "macros/followed.sql" import followed, settled_since with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set figures = ['settled_bets', 'wins', 'losses', 'pushes', 'total_wagered', 'net_profit', 'win_rate',
@@ -167,23 +167,7 @@ own AS (
     ELSE
 {% call take('users', 'v_ids', 'uuid') %}
 SELECT d.user_id
-                  FROM (SELECT b.user_id
-                          FROM {{ app }}.bets AS b
-                         WHERE b.settled_at > v_since AND b.status IN ('won', 'lost', 'push')
-                        UNION
-{% if citus %}
-                        SELECT p.user_id
-                          FROM (SELECT b.id FROM {{ app }}.bets AS b
-                                 WHERE b.settled_at > v_since AND b.status IN ('won', 'lost') OFFSET 0) AS b
-                          JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
-                          JOIN {{ app }}.posts AS p ON p.id = a.post_id
-{% else %}
-                        SELECT p.user_id
-                          FROM {{ app }}.bets AS b
-                          JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
-                          JOIN {{ app }}.posts AS p ON p.id = a.post_id
-                         WHERE b.settled_at > v_since AND b.status IN ('won', 'lost')
-{% endif %}
+                  FROM ({{ settled_since('v_since') }}
                         UNION
                         SELECT s.user_id
                           FROM {{ app }}.user_stats AS s

@@ -47,3 +47,29 @@
              GROUP BY p.user_id
 {%- endif %}
 {%- endmacro %}
+{#
+  settled_since(since): the users whose figures a settlement after `since` can have changed
+  (rollup_stats' due rules a and b, calculate_badges' incremental runs): the bettors of the
+  bets graded (won, lost, push) after it, and the authors of the picks whose tail or fade
+  bet was settled (won or lost) after it. SELECTs of one column, user_id, joined by UNION,
+  to be one branch of the caller's UNION.
+#}
+{% macro settled_since(since) -%}
+SELECT b.user_id
+                          FROM {{ app }}.bets AS b
+                         WHERE b.settled_at > {{ since }} AND b.status IN ('won', 'lost', 'push')
+                        UNION
+{% if citus %}
+                        SELECT p.user_id
+                          FROM (SELECT b.id FROM {{ app }}.bets AS b
+                                 WHERE b.settled_at > {{ since }} AND b.status IN ('won', 'lost') OFFSET 0) AS b
+                          JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
+                          JOIN {{ app }}.posts AS p ON p.id = a.post_id
+{% else %}
+                        SELECT p.user_id
+                          FROM {{ app }}.bets AS b
+                          JOIN {{ app }}.pick_actions AS a ON a.resulting_bet_id = b.id
+                          JOIN {{ app }}.posts AS p ON p.id = a.post_id
+                         WHERE b.settled_at > {{ since }} AND b.status IN ('won', 'lost')
+{% endif %}
+{%- endmacro %}
