@@ -23,6 +23,7 @@
       reached ghost_after meanwhile: ghost gained;
     holders of profit_king (a bigger profit elsewhere takes it from them), and holders of
       ghost without any post left (hard deleted: no longer "a post ever").
+  The run's first batch lists them (sorted, carried in `next`); the batches walk the list.
   The week's best profit is then the recorded one or a bigger one among the bettors above,
   as long as a holder of it is not among them (his profit did not move) or it was not above
   0 (every other profit is at most that); otherwise it is read from the week's bets again.
@@ -250,6 +251,7 @@ SELECT pg_catalog.jsonb_build_array(
     v_top        bigint;
     v_kept       boolean;
     v_kings      uuid[]      := '{}'::uuid[];
+    v_due        uuid[];
 {% endset %}
 {% call job_function("calculate_badges", declare) %}
 {% if not citus %}
@@ -266,6 +268,7 @@ SELECT pg_catalog.jsonb_build_array(
         v_best := (v_after ->> 'best')::bigint;
         v_since := (v_after ->> 'since')::timestamptz;
         v_kings := ARRAY(SELECT e.k::uuid FROM pg_catalog.jsonb_array_elements_text(v_after -> 'kings') AS e (k));
+        v_due := (v_after ->> 'due')::uuid[];
     ELSE
 {% if not citus %}
         SELECT s.state INTO v_state FROM {{ js }}.job_state AS s WHERE s.job_name = 'calculate_badges';
@@ -310,6 +313,33 @@ SELECT pg_catalog.jsonb_build_array(
 {% else %}
 {{ best_profit() }}
 {% endif %}
+{% if not citus %}
+        IF v_since IS NOT NULL THEN
+            -- Who can have changed, once per run (read again by every batch, it cost ~250 ms a
+            -- batch after a big settlement: bench/README.md, Figures: simulate); carried in
+            -- `next` as the text of a sorted uuid[].
+            v_due := ARRAY(SELECT d.user_id
+                             FROM ({{ settled_since('v_since') }}
+                               UNION
+                               SELECT p.user_id FROM {{ app }}.posts AS p WHERE p.created_at > v_since
+                               UNION
+                               SELECT p.user_id FROM {{ app }}.posts AS p
+                                WHERE p.created_at > v_since - {{ ghost_after | interval }}
+                                  AND p.created_at <= p_now - {{ ghost_after | interval }}
+                               UNION
+                               SELECT k.user_id FROM pg_catalog.unnest(v_kings) AS k (user_id)
+                               UNION
+                               SELECT ub.user_id FROM {{ app }}.user_badges AS ub
+                                WHERE ub.badge_id = 'profit_king' AND ub.lost_at IS NULL
+                               UNION
+                               SELECT ub.user_id FROM {{ app }}.user_badges AS ub
+                                WHERE ub.badge_id = 'ghost' AND ub.lost_at IS NULL
+                                  AND NOT EXISTS (SELECT FROM {{ app }}.posts AS p WHERE p.user_id = ub.user_id)
+                              ) AS d
+                            ORDER BY d.user_id);
+            v_after := v_after || pg_catalog.jsonb_build_object('due', v_due::text);
+        END IF;
+{% endif %}
         v_after := v_after || pg_catalog.jsonb_build_object('best', v_best, 'since', v_since, 'kings', v_kings,
                                                             'moment', LEAST(p_now, pg_catalog.now()));
     END IF;
@@ -323,24 +353,7 @@ SELECT pg_catalog.jsonb_build_array(
 {% if not citus %}
     ELSE
 {% call take('users', 'v_ids', 'uuid') %}
-SELECT d.user_id
-                  FROM ({{ settled_since('v_since') }}
-                        UNION
-                        SELECT p.user_id FROM {{ app }}.posts AS p WHERE p.created_at > v_since
-                        UNION
-                        SELECT p.user_id FROM {{ app }}.posts AS p
-                         WHERE p.created_at > v_since - {{ ghost_after | interval }}
-                           AND p.created_at <= p_now - {{ ghost_after | interval }}
-                        UNION
-                        SELECT k.user_id FROM pg_catalog.unnest(v_kings) AS k (user_id)
-                        UNION
-                        SELECT ub.user_id FROM {{ app }}.user_badges AS ub
-                         WHERE ub.badge_id = 'profit_king' AND ub.lost_at IS NULL
-                        UNION
-                        SELECT ub.user_id FROM {{ app }}.user_badges AS ub
-                         WHERE ub.badge_id = 'ghost' AND ub.lost_at IS NULL
-                           AND NOT EXISTS (SELECT FROM {{ app }}.posts AS p WHERE p.user_id = ub.user_id)
-                       ) AS d
+SELECT d.user_id FROM pg_catalog.unnest(v_due) AS d (user_id)
                  WHERE v_from IS NULL OR d.user_id > v_from
                  ORDER BY d.user_id
                  LIMIT v_left
