@@ -386,8 +386,9 @@ class Cluster:
             base = Path("/var/tmp") / f"deployer-{digest}"
             if not base.exists():
                 created.append(base)
-        state = {"base": str(base), "port": _free_port(port or DEFAULT_PORT), "bindir": str(server.bindir),
-                 "version": server.version}
+        # port_chosen: the port was found free here, not asked for, so start() may move it.
+        state = {"base": str(base), "port": _free_port(port or DEFAULT_PORT), "port_chosen": port is None,
+                 "bindir": str(server.bindir), "version": server.version}
         self.state_file.write_text(json.dumps(state, indent=2) + "\n")
         for path in (self.base, self.sockdir):
             if not path.exists():
@@ -436,12 +437,31 @@ class Cluster:
                                                   indent=2) + "\n")
         cmd = [str(server.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.datadir), "-l",
                str(self.logfile)]
-        done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, check=False)
-        if done.returncode != 0:
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, check=False)
+            if done.returncode == 0:
+                break
+            # A port this cluster chose when it was made, taken by another program before the
+            # server's first start could bind it (test runs side by side): the next free one.
+            state = self._state()
+            if (attempt < PORT_ATTEMPTS and state.get("port_chosen") and not state.get("started")
+                    and lost_its_port(self.logfile)):
+                self._move_to(_free_port(self.port + 1))
+                continue
             tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1:] or ["no log"]
             raise LocalClusterError(f"the local cluster did not start: {tail[0]}")
+        if not self._state().get("started"):
+            self.state_file.write_text(json.dumps({**self._state(), "started": True}, indent=2) + "\n")
         self._create_pg_cron()
         return True
+
+    def _move_to(self, port: int) -> None:
+        """Listen on `port` from the next start: the state, and postgresql.conf (its last
+        `port` line is the one that counts)."""
+        self.state_file.write_text(json.dumps({**self._state(), "port": port}, indent=2) + "\n")
+        with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write(f"port = {port}  # moved by deployer: the first one was taken before the server bound it\n")
+        self.logfile.write_text("")
 
     def _create_pg_cron(self) -> None:
         deadline = time.monotonic() + 30

@@ -246,3 +246,34 @@ def test_a_throwaway_cluster_whose_port_is_taken_before_it_binds_starts_on_the_n
                 assert conn.execute("SHOW port").fetchone()[0] == str(cluster.port)
     finally:
         taken.close()
+
+
+def test_db_start_whose_chosen_port_is_taken_before_it_binds_moves_to_the_next(workdir, monkeypatch):
+    """Two test runs side by side: `deployer db start` without --port found a port free, and
+    another program took it before the new cluster's first start could bind it. The cluster
+    moves to the next free port (and keeps it), instead of failing to start."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    busy = taken.getsockname()[1]
+    real_free_port = local._free_port
+    # The cluster is made asking for the default port and is told `busy`: free when checked.
+    monkeypatch.setattr(local, "_free_port",
+                        lambda preferred: busy if preferred == local.DEFAULT_PORT else real_free_port(preferred))
+    cluster = local.Cluster(workdir / ".deployer")
+    try:
+        assert cluster.start() is True
+        moved = cluster.port
+        assert moved != busy and json.loads(cluster.state_file.read_text())["port"] == moved
+        with psycopg.connect(cluster.url()) as conn:
+            assert conn.execute("SHOW port").fetchone()[0] == str(moved)
+        cluster.stop()
+        taken.close()  # free again, yet the cluster keeps the port it moved to
+        assert cluster.start() is True and cluster.port == moved
+        with psycopg.connect(cluster.url()) as conn:
+            assert conn.execute("SHOW port").fetchone()[0] == str(moved)
+    finally:
+        taken.close()
+        cluster.stop()
