@@ -25,8 +25,10 @@
       ghost without any post left (hard deleted: no longer "a post ever").
   The run's first batch lists them (sorted, carried in `next`); the batches walk the list.
   The week's best profit is then the recorded one or a bigger one among the bettors above,
-  as long as a holder of it is not among them (his profit did not move) or it was not above
-  0 (every other profit is at most that); otherwise it is read from the week's bets again.
+  as long as a holder of it is not among them (that profit did not move) or it was not above
+  0 (every other profit is at most that); otherwise it is read from the week's bets again,
+  with who has it, and they are examined too. (A recorded best above 0 is exact and its
+  holders hold profit_king; one at or below 0 is only known to bound every profit.)
   Anything else (a new week, an earlier now, a stamp that changed: badges deleted or
   restored by hand) makes the run examine every user, as a first run does, and a real one
   drops the state at once, so that a run stopped before the end starts over. What a window
@@ -272,7 +274,7 @@ SELECT pg_catalog.jsonb_build_array(
     ELSE
 {% if not citus %}
         SELECT s.state INTO v_state FROM {{ js }}.job_state AS s WHERE s.job_name = 'calculate_badges';
-        IF v_state -> 'stamp' OPERATOR(pg_catalog.=) ({{ stamp }})
+        IF v_state IS NOT NULL AND v_state -> 'stamp' OPERATOR(pg_catalog.=) ({{ stamp }})
            AND (v_state ->> 'now')::timestamptz <= p_now THEN
             v_since := (v_state ->> 'moment')::timestamptz - {{ lag | interval }};
         ELSIF v_state IS NOT NULL THEN
