@@ -429,39 +429,35 @@ class Cluster:
             self._init(server, port)
         if self.running():
             return False
-        self.logfile.touch()
-        _chown_server(self.logfile)
         state = self._state()
         if state.get("bindir") != str(server.bindir):  # stop and status use what runs
             self.state_file.write_text(json.dumps({**state, "bindir": str(server.bindir), "version": server.version},
                                                   indent=2) + "\n")
-        cmd = [str(server.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.datadir), "-l",
-               str(self.logfile)]
-        for attempt in range(1, PORT_ATTEMPTS + 1):
-            done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, check=False)
-            if done.returncode == 0:
-                break
-            # A port this cluster chose when it was made, taken by another program before the
-            # server's first start could bind it (test runs side by side): the next free one.
-            state = self._state()
-            if (attempt < PORT_ATTEMPTS and state.get("port_chosen") and not state.get("started")
-                    and lost_its_port(self.logfile)):
-                self._move_to(_free_port(self.port + 1))
-                continue
-            tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1:] or ["no log"]
-            raise LocalClusterError(f"the local cluster did not start: {tail[0]}")
-        if not self._state().get("started"):
+        if state.get("port_chosen") and not state.get("started"):
+            # A port this cluster chose when it was made may be taken by another program
+            # before the server's first start binds it (test runs side by side): the next free one.
+            start_on_free_port(lambda port: self._start_at(server, port), self.port, lambda: self.logfile)
             self.state_file.write_text(json.dumps({**self._state(), "started": True}, indent=2) + "\n")
+        else:
+            self._start_at(server, self.port)
         self._create_pg_cron()
         return True
 
-    def _move_to(self, port: int) -> None:
-        """Listen on `port` from the next start: the state, and postgresql.conf (its last
-        `port` line is the one that counts)."""
-        self.state_file.write_text(json.dumps({**self._state(), "port": port}, indent=2) + "\n")
-        with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
-            conf.write(f"port = {port}  # moved by deployer: the first one was taken before the server bound it\n")
-        self.logfile.write_text("")
+    def _start_at(self, server: Server, port: int) -> None:
+        """pg_ctl start, listening on `port`: a port other than the cluster's is written into
+        the state and postgresql.conf (its last `port` line is the one that counts) first."""
+        if port != self.port:
+            self.state_file.write_text(json.dumps({**self._state(), "port": port}, indent=2) + "\n")
+            with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
+                conf.write(f"port = {port}  # moved by deployer: the first one was taken before the server bound it\n")
+        self.logfile.touch()
+        _chown_server(self.logfile)
+        cmd = [str(server.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.datadir), "-l",
+               str(self.logfile)]
+        done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1:] or ["no log"]
+            raise LocalClusterError(f"the local cluster did not start: {tail[0]}")
 
     def _create_pg_cron(self) -> None:
         deadline = time.monotonic() + 30

@@ -259,9 +259,10 @@ def test_db_start_whose_chosen_port_is_taken_before_it_binds_moves_to_the_next(w
     taken.listen()
     busy = taken.getsockname()[1]
     real_free_port = local._free_port
-    # The cluster is made asking for the default port and is told `busy`: free when checked.
-    monkeypatch.setattr(local, "_free_port",
-                        lambda preferred: busy if preferred == local.DEFAULT_PORT else real_free_port(preferred))
+    # The cluster is made asking for the default port, and its start asking for that one, and
+    # both are told `busy`: free when checked, taken when the server binds it.
+    monkeypatch.setattr(local, "_free_port", lambda preferred: busy if preferred in (local.DEFAULT_PORT, busy)
+                        else real_free_port(preferred))
     cluster = local.Cluster(workdir / ".deployer")
     try:
         assert cluster.start() is True
