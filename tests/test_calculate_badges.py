@@ -465,9 +465,13 @@ def test_runs_through_a_week_hold_what_the_rules_give_at_each_moment(conn, old_p
     for u, before in old_posts:
         factories.post(conn, users[u], created_at=MONDAY - before * timedelta(minutes=1), expires_at=MONDAY)
     minute = timedelta(minutes=1)
-    pending = sorted(events, key=lambda e: e[5])
+    # A tail or fade is two events: the pick shared and followed `back` minutes before, its bet
+    # settled at the event's minute. Each row is written at the minute it is stamped with.
+    pending = sorted([(e[5] - e[6], "share", i, e) for i, e in enumerate(events) if e[0] in ("tail", "fade")]
+                     + [(e[5], e[0], i, e) for i, e in enumerate(events)], key=lambda x: (x[0], x[2], x[1] != "share"))
+    followed = {}
 
-    def happen(kind, u, other, outcome, nfl, at, back):
+    def happen(step, i, kind, u, other, outcome, nfl, at, back):
         t = MONDAY + at * minute
         if kind == "settle":  # a bet placed `back` minutes before, settled now
             factories.settled_bet(conn, users[u], games[nfl], created_at=t - back * minute, status=STATUS[outcome],
@@ -476,15 +480,18 @@ def test_runs_through_a_week_hold_what_the_rules_give_at_each_moment(conn, old_p
             bet_id = factories.bet(conn, users[u], games[False], created_at=t) if kind == "pick" else None
             factories.post(conn, users[u], post_type=kind if kind == "pick" else "content", bet_id=bet_id,
                            created_at=t, expires_at=t + HOUR)
-        elif kind in ("tail", "fade"):  # a pick shared `back` minutes before, followed then, settled now
+        elif step == "share":  # the pick, and the bet that follows it, still pending
             shared = t - back * minute
             own = factories.bet(conn, users[u], games[False], created_at=shared)
             pick = factories.post(conn, users[u], post_type="pick", bet_id=own, created_at=shared,
                                   expires_at=shared + HOUR)
-            resulting = factories.settled_bet(conn, users[other], games[False], created_at=shared,
-                                              status=STATUS[outcome], settled_at=t)
+            followed[i] = factories.bet(conn, users[other], games[False], created_at=shared)
             conn.execute("INSERT INTO public.pick_actions (post_id, user_id, action_type, resulting_bet_id,"
-                         " created_at) VALUES (%s, %s, %s, %s, %s)", (pick, users[other], kind, resulting, shared))
+                         " created_at) VALUES (%s, %s, %s, %s, %s)", (pick, users[other], kind, followed[i], shared))
+        elif kind in ("tail", "fade"):  # settled now, as settle_games settles it
+            conn.execute("UPDATE public.bets SET status = %s,"
+                         " actual_win = CASE %s WHEN 'won' THEN potential_win WHEN 'lost' THEN -stake ELSE 0 END,"
+                         " settled_at = %s WHERE id = %s", (STATUS[outcome], STATUS[outcome], t, followed[i]))
         else:  # expire_content's hard delete: posts soft-deleted more than 30 days before
             conn.execute("DELETE FROM public.posts WHERE user_id = %s AND created_at < %s",
                          (users[u], t - 31 * DAY))
@@ -492,8 +499,9 @@ def test_runs_through_a_week_hold_what_the_rules_give_at_each_moment(conn, old_p
     examined = []
     for at in sorted(moments):
         now = MONDAY + at * minute
-        while pending and pending[0][5] <= at:
-            happen(*pending.pop(0))
+        while pending and pending[0][0] <= at:
+            _, step, i, event = pending.pop(0)
+            happen(step, i, *event)
         result = run(conn, now)
         examined.append(result["details"]["users"])
         assert active(conn) == reference(snapshot(conn), now), f"at {now}"
