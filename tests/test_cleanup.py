@@ -132,27 +132,33 @@ def test_reactions_on_soft_deleted_posts_go_and_the_apps_counter_follows(conn):
     assert run(conn, NOW + DAY)["details"] == only(reactions=1)
 
 
-def test_the_apps_reaction_trigger_runs_with_the_default_plan_cache_mode_and_the_job_after_it_without(conn):
-    """SnapBet's per-row trigger on reactions is not re-planned for every deleted row: the
-    reactions' delete runs with plan_cache_mode auto (bench/README.md), and the job's later
-    statements with its own force_custom_plan again."""
+def test_the_apps_triggers_and_cascades_run_with_the_default_plan_cache_mode_and_the_job_after_them_without(conn):
+    """SnapBet's per-row trigger on reactions and the chats' ON DELETE CASCADE are not
+    re-planned for every deleted row: those two deletes run with plan_cache_mode auto
+    (bench/README.md), and the job's later statements (here the abandoned run's mark) with
+    its own force_custom_plan again."""
     conn.execute("CREATE TABLE public.seen_mode (what text, mode text)")
     conn.execute("""
         CREATE FUNCTION public.note_mode() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO public.seen_mode VALUES (TG_TABLE_NAME, current_setting('plan_cache_mode'));
-            RETURN OLD;
+            RETURN NULL;
         END $$""")
-    for table in ("reactions", "chats"):
+    for table in ("reactions", "chats", "messages"):
         conn.execute(f"CREATE TRIGGER note_mode AFTER DELETE ON public.{table} FOR EACH ROW"
                      " EXECUTE FUNCTION public.note_mode()")
+    conn.execute("CREATE TRIGGER note_mode AFTER UPDATE ON jobs.job_executions FOR EACH ROW"
+                 " WHEN (NEW.status = 'abandoned') EXECUTE FUNCTION public.note_mode()")
     author = factories.user(conn)
     gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
     factories.reaction(conn, gone, author, created_at=NOW - 2 * DAY)
-    group(conn, NOW - DAY)
-    assert run(conn)["details"] == only(reactions=1, chats=1)
+    factories.message(conn, group(conn, NOW - DAY), author, created_at=NOW - DAY, expires_at=NOW + DAY)
+    me = conn.execute("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    execution(conn, NOW - DAY, "running", backend_pid=me["pid"], backend_start=me["backend_start"] - timedelta(hours=1))
+    assert run(conn)["details"] == only(reactions=1, chats=1, abandoned=1)
     seen = conn.execute("SELECT what, mode FROM public.seen_mode ORDER BY what").fetchall()
-    assert [(r["what"], r["mode"]) for r in seen] == [("chats", "force_custom_plan"), ("reactions", "auto")]
+    assert [(r["what"], r["mode"]) for r in seen] == [
+        ("chats", "auto"), ("job_executions", "force_custom_plan"), ("messages", "auto"), ("reactions", "auto")]
     assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == "auto"  # the session's own
 
 
@@ -283,22 +289,106 @@ def test_the_dry_run_predicts_the_real_run_in_batches_and_a_second_run_does_noth
     assert run(conn) == {"affected": 0, "details": only(), "next": None}
 
 
-def test_a_backlog_of_old_notifications_goes_in_one_pass_over_the_heap_as_the_runner_batches_it(conn):
-    """macros/heap_pass.sql: 1,500 old notifications among 2,000, the heap's pass chosen."""
+def test_a_backlog_of_old_notifications_goes_by_ranges_of_their_keys_as_the_runner_batches_it(conn):
+    """macros/hard_delete.sql, range_delete: 1,500 old notifications among 2,000; each batch
+    deletes the next 400 in (created_at, id) order and carries the last one's keys on."""
     user_id = factories.user(conn)
     conn.execute("INSERT INTO public.notifications (user_id, type, created_at)"
-                 " SELECT %s, 'system', %s - make_interval(days => CASE WHEN i %% 4 = 0 THEN 1 ELSE 31 END)"
-                 " FROM generate_series(1, 2000) AS i", (user_id, NOW))
+                 " SELECT %s, 'system', %s - make_interval(days => CASE WHEN i %% 4 = 0 THEN 1 ELSE 31 END,"
+                 " secs => i) FROM generate_series(1, 2000) AS i", (user_id, NOW))
     first = run(conn, dry_run=True, limit=400)
-    assert "notifications:heap" in first["next"] and first["details"]["notifications"] == 400
+    oldest = conn.execute("SELECT created_at, id FROM public.notifications WHERE created_at < %s"
+                          " ORDER BY created_at, id OFFSET 399 LIMIT 1", (NOW - 30 * DAY,)).fetchone()
+    assert first["details"]["notifications"] == 400
+    assert first["next"]["notifications"] == [oldest["created_at"].isoformat(), str(oldest["id"])]
     dry = run(conn, dry_run=True)
     assert dry["details"] == only(notifications=1500)
     conn.execute("UPDATE jobs.job_registry SET batch_size = 400, min_batch_size = 400, max_batch_size = 400"
                  " WHERE job_name = 'cleanup'")
     conn.execute("CALL jobs.run_job('cleanup', %s)", (NOW,))
-    row = conn.execute("SELECT status, affected_count, details, batches FROM jobs.job_executions"
+    row = conn.execute("SELECT status, affected_count, details, batches, batch_sizes FROM jobs.job_executions"
                        " WHERE job_name = 'cleanup'").fetchone()
     assert (row["status"], row["affected_count"], row["details"]) == ("succeeded", 1500, dry["details"])
-    assert row["batches"] >= 4
+    assert row["batch_sizes"][:3] == [400, 400, 400] and row["batches"] == 4
     left = conn.execute("SELECT count(*) AS n, min(created_at) AS oldest FROM public.notifications").fetchone()
-    assert (left["n"], left["oldest"]) == (500, NOW - DAY)
+    assert (left["n"], left["oldest"]) == (500, NOW - DAY - 2000 * timedelta(seconds=1))
+
+
+def blocked(conn, pid: int) -> None:
+    """Wait until backend `pid` waits for a lock (a deadline only for a test that fails)."""
+    deadline = time.monotonic() + 120
+    while not conn.execute("SELECT count(*) AS n FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)
+                           ).fetchone()["n"]:
+        assert time.monotonic() < deadline, "the job never waited for the lock"
+        time.sleep(0.02)
+
+
+def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with_40001_deleting_nothing(db, conn):
+    """range_delete never deletes more than asked: old notifications committed between the
+    batch's two statements (its last row found, then the delete) fail the batch with
+    40001, which run_job retries; the function call here, by itself, rolls back."""
+    user_id = factories.user(conn)
+    for i in range(20):
+        notification(conn, user_id, NOW - 31 * DAY + i * timedelta(minutes=1))
+    outcome: dict = {}
+
+    def job() -> None:
+        with psycopg.connect(db, autocommit=True) as jc:
+            outcome["pid"] = jc.info.backend_pid
+            try:
+                jc.execute("SELECT jobs.cleanup(%s, false, 10)", (NOW,))
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    with psycopg.connect(db) as holder:
+        # SHARE mode lets the job read the table (its last row) and makes its DELETE wait.
+        holder.execute("LOCK TABLE public.notifications IN SHARE MODE")
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while "pid" not in outcome:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        blocked(conn, outcome["pid"])
+        for i in range(3):
+            holder.execute("INSERT INTO public.notifications (user_id, type, created_at) VALUES (%s, 'system', %s)",
+                           (user_id, NOW - 40 * DAY + i * timedelta(minutes=1)))
+        holder.commit()
+    thread.join(120)
+    assert isinstance(outcome.get("error"), psycopg.errors.SerializationFailure)
+    assert "notifications: 3 rows came due inside the batch's range while it ran" in str(outcome["error"])
+    assert conn.execute("SELECT count(*) AS n FROM public.notifications").fetchone()["n"] == 23
+    assert run(conn, limit=10)["details"] == only(notifications=10)
+    oldest = conn.execute("SELECT min(created_at) AS t FROM public.notifications").fetchone()["t"]
+    assert oldest == NOW - 31 * DAY + 7 * timedelta(minutes=1)
+
+
+def test_a_reaction_the_app_moves_to_a_live_post_while_the_job_deletes_is_kept(db, conn):
+    """The reactions' delete rechecks, on the version the app committed, that the reaction is
+    still on the soft-deleted post it was found on."""
+    author = factories.user(conn)
+    gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
+    live = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW + DAY)
+    moved, stays = (factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY) for _ in range(2))
+    outcome: dict = {}
+
+    def job() -> None:
+        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as jc:
+            outcome["pid"] = jc.info.backend_pid
+            outcome["result"] = jc.execute("SELECT jobs.cleanup(%s) AS r", (NOW,)).fetchone()["r"]
+
+    with psycopg.connect(db) as holder:
+        holder.execute("UPDATE public.reactions SET post_id = %s WHERE id = %s", (live, moved))
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while "pid" not in outcome:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        blocked(conn, outcome["pid"])
+        holder.commit()
+    thread.join(120)
+    assert outcome["result"]["details"] == only(reactions=1)
+    left = conn.execute("SELECT id, post_id FROM public.reactions").fetchall()
+    assert [(r["id"], r["post_id"]) for r in left] == [(moved, live)]
+    assert stays not in [r["id"] for r in left]

@@ -23,11 +23,10 @@
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
-{% from "macros/hard_delete.sql" import hard_delete with context %}
+{% from "macros/hard_delete.sql" import hard_delete, range_delete with context %}
 {% from "macros/take.sql" import take %}
 {% from "macros/position.sql" import position, walk %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
-{% from "macros/heap_pass.sql" import heap_locals with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
@@ -46,14 +45,13 @@
 {% if citus %}
     v_messages   uuid[]      := '{}'::uuid[];
 {% endif %}
-{{ heap_locals() }}
 {% endset %}
 {% call job_function("cleanup", declare) %}
-{{ hard_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
-               [('created_at', 'timestamptz'), ('id', 'uuid')], heap=true) }}
+{{ range_delete('notifications', app ~ '.notifications', 't.created_at < v_notif_cut',
+                [('created_at', 'timestamptz'), ('id', 'uuid')]) }}
 
-{{ hard_delete('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
-               [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') }}
+{{ range_delete('executions', js ~ '.job_executions', "t.executed_at < v_exec_cut AND t.status <> 'running'",
+                [('executed_at', 'timestamptz'), ('id', 'bigint')], ids='v_runs') }}
 
     -- pg_cron's history, by runid (it grows with start_time), through dynamic SQL: the table
     -- exists only where pg_cron is installed.
@@ -114,16 +112,18 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
          USING {{ app }}.posts AS p
          WHERE r.post_id = ANY (v_ids) AND p.id = r.post_id AND p.deleted_at IS NOT NULL;
 {% else %}
-        -- The batch's posts' reactions found by probes (OFFSET 0) and deleted by key: as a
-        -- join, each batch hashed every soft-deleted post (bench/README.md: cleanup).
+        -- The batch's posts' reactions found by probes (OFFSET 0) and deleted where they
+        -- were found (by ctid): as a join, each batch hashed every soft-deleted post; by key,
+        -- each reaction cost a second index descent and a second look at its post
+        -- (bench/README.md: cleanup). A reaction the app changes meanwhile is deleted only
+        -- if it is still on that post (the join's condition, rechecked on its new version).
         DELETE FROM {{ app }}.reactions AS r
-         WHERE r.id = ANY (ARRAY(
-                   SELECT x.id
-                     FROM pg_catalog.unnest(v_ids) AS u (post_id)
-                    CROSS JOIN LATERAL (SELECT y.id FROM {{ app }}.reactions AS y
-                                         WHERE y.post_id = u.post_id OFFSET 0) AS x
-                    WHERE (SELECT p.deleted_at IS NOT NULL FROM {{ app }}.posts AS p WHERE p.id = u.post_id)))
-           AND (SELECT p.deleted_at IS NOT NULL FROM {{ app }}.posts AS p WHERE p.id = r.post_id);
+         USING (SELECT x.tid, u.post_id
+                  FROM pg_catalog.unnest(v_ids) AS u (post_id)
+                 CROSS JOIN LATERAL (SELECT y.ctid AS tid FROM {{ app }}.reactions AS y
+                                      WHERE y.post_id = u.post_id OFFSET 0) AS x
+                 WHERE (SELECT p.deleted_at IS NOT NULL FROM {{ app }}.posts AS p WHERE p.id = u.post_id)) AS f
+         WHERE r.ctid = f.tid AND r.post_id = f.post_id;
 {% endif %}
         GET DIAGNOSTICS v_n = ROW_COUNT;
         PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
@@ -141,7 +141,15 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
                              WHERE m.chat_id IN (SELECT t.id FROM {{ app }}.chats AS t WHERE {{ empty_chat }}));
     END IF;
 {% endif %}
+{% if not citus %}
+    -- The chats' messages and members go by SnapBet's ON DELETE CASCADE, a statement per
+    -- deleted chat and table; under force_custom_plan each would be planned anew.
+    PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+{% endif %}
 {{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')]) }}
+{% if not citus %}
+    PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+{% endif %}
 {% if citus %}
     IF NOT p_dry_run AND v_messages <> '{}' THEN
         DELETE FROM {{ app }}.message_reads AS r

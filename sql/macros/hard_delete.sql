@@ -9,6 +9,7 @@
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/heap_pass.sql" import heap_pass with context %}
+{% from "macros/position.sql" import position, walk %}
 {% macro hard_delete(key, table, rule, keys, record=true, ids='v_ids', heap=false) %}
 {% set walk %}
 {% call select_apply(key, table, rule, keys, record=record, ids=ids) %}
@@ -30,5 +31,67 @@
 {% endcall %}
 {% else %}
 {{- walk -}}
+{% endif %}
+{% endmacro %}
+
+{#
+  range_delete(key, table, rule, keys, record): a hard delete batch by batch over ranges of
+  the rule's keys, for a rule that an index on `keys` serves (cleanup's retention: rows
+  older than a cut, keys (created_at, id)). A batch first finds its last row, the v_left-th
+  due row after its position in key order (none when fewer are due), then deletes every due
+  row between its position and that row in one statement with both ends as constants, so
+  the planner reads the rule's index range and visits the due rows' pages once each, in
+  physical order (a bitmap scan), as the bare statement does: no candidate list is kept, no
+  row is looked up again by key (bench/README.md: cleanup). The delete checks the rule as
+  it reaches each row. A row stamped into the batch's range between the two statements (a
+  restore writing old rows) would make the delete exceed v_left: the batch then fails with
+  40001, which run_job retries, so that a batch never deletes more than asked. v_n is the
+  rows deleted; the ids are not collected. On Citus: hard_delete.
+#}
+{% macro range_delete(key, table, rule, keys, record=true, ids='v_ids') %}
+{% if citus %}
+{{ hard_delete(key, table, rule, keys, record=record, ids=ids) }}
+{% else %}
+{% set cols %}({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
+{% set after %}{{ cols }} > ({% for _, type in keys %}{{ position(key, type, loop.index0) }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
+{% set through %}{{ cols }} <= ({% for _, type in keys %}(v_last ->> {{ loop.index0 }})::{{ type }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
+{% set from_start = 'v_after -> ' ~ (key | literal) ~ ' IS NULL' %}
+    -- {{ key }}, by ranges of its keys
+    v_n := 0;
+{% call walk(key, ids) %}
+        v_last := NULL;
+        IF v_left IS NOT NULL THEN
+            SELECT pg_catalog.jsonb_build_array({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
+              INTO v_last
+              FROM {{ table }} AS t
+             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+             ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
+
+            OFFSET v_left - 1 LIMIT 1;
+        END IF;
+        IF p_dry_run THEN
+            SELECT pg_catalog.count(*) INTO v_seen
+              FROM {{ table }} AS t
+             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+               AND (v_last IS NULL OR {{ through }});
+        ELSE
+            DELETE FROM {{ table }} AS t
+             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+               AND (v_last IS NULL OR {{ through }});
+            GET DIAGNOSTICS v_seen = ROW_COUNT;
+            IF v_seen > v_left THEN
+                RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                    MESSAGE = pg_catalog.format('%s: %s rows came due inside the batch''s range while it ran; the batch is retried',
+                                                {{ key | literal }}, v_seen - v_left);
+            END IF;
+        END IF;
+        v_n := v_seen;
+        IF v_last IS NOT NULL THEN  -- the phase goes on after its last row, however many the delete found
+            v_seen := v_left;
+        END IF;
+{% endcall %}
+{% if record %}
+    v_details := v_details || pg_catalog.jsonb_build_object({{ key | literal }}, v_n);
+{% endif %}
 {% endif %}
 {% endmacro %}
