@@ -363,6 +363,36 @@ def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with
     assert oldest == NOW - 31 * DAY + 7 * timedelta(minutes=1)
 
 
+def test_a_reaction_the_app_edits_while_the_job_deletes_it_is_deleted_all_the_same(db, conn):
+    """A reaction updated while the delete waited has its new version at another ctid, which
+    the TID scan skips; the batch then deletes it by its (still soft-deleted) post."""
+    author = factories.user(conn)
+    gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
+    edited = factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
+    factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
+    outcome: dict = {}
+
+    def job() -> None:
+        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as jc:
+            outcome["pid"] = jc.info.backend_pid
+            outcome["result"] = jc.execute("SELECT jobs.cleanup(%s) AS r", (NOW,)).fetchone()["r"]
+
+    with psycopg.connect(db) as holder:
+        holder.execute("UPDATE public.reactions SET emoji = '👀' WHERE id = %s", (edited,))
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while "pid" not in outcome:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        blocked(conn, outcome["pid"])
+        holder.commit()
+    thread.join(120)
+    assert outcome["result"]["details"] == only(reactions=2)
+    assert conn.execute("SELECT count(*) AS n FROM public.reactions").fetchone()["n"] == 0
+    assert conn.execute("SELECT reaction_count FROM public.posts WHERE id = %s", (gone,)).fetchone()["reaction_count"] == 0
+
+
 def test_a_reaction_the_app_moves_to_a_live_post_while_the_job_deletes_is_kept(db, conn):
     """The reactions' delete rechecks, on the version the app committed, that the reaction is
     still on the soft-deleted post it was found on."""

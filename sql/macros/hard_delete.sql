@@ -61,13 +61,16 @@
 {% call walk(key, ids) %}
         v_last := NULL;
         IF v_left IS NOT NULL THEN
-            SELECT pg_catalog.jsonb_build_array({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
+            -- (the keys made JSON outside the skip: not for every row skipped)
+            SELECT pg_catalog.jsonb_build_array({% for col, _ in keys %}l.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
               INTO v_last
-              FROM {{ table }} AS t
-             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
-             ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
+              FROM (SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
 
-            OFFSET v_left - 1 LIMIT 1;
+                      FROM {{ table }} AS t
+                     WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+                     ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
+
+                    OFFSET v_left - 1 LIMIT 1) AS l;
         END IF;
         IF p_dry_run THEN
             SELECT pg_catalog.count(*) INTO v_seen
