@@ -92,7 +92,13 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
                AND (v_after -> 'reactions' IS NULL
                     OR (p.deleted_at, p.id) > ({{ position('reactions', 'timestamptz', 0) }},
                                                {{ position('reactions', 'uuid', 1) }}))
+{% if citus %}
                AND EXISTS (SELECT FROM {{ app }}.reactions AS r WHERE r.post_id = p.id)
+{% else %}
+               -- a probe per post, not a semi-join: without statistics (a restore) the planner
+               -- took the reactions' post ids as ~200 and hashed every reaction each batch
+               AND (SELECT true FROM {{ app }}.reactions AS r WHERE r.post_id = p.id LIMIT 1)
+{% endif %}
              ORDER BY p.deleted_at, p.id
              LIMIT v_left)
         SELECT coalesce(pg_catalog.array_agg(c.id ORDER BY c.deleted_at, c.id), '{}'), pg_catalog.count(*),
