@@ -314,13 +314,33 @@ def test_a_backlog_of_old_notifications_goes_by_ranges_of_their_keys_as_the_runn
     assert (left["n"], left["oldest"]) == (500, NOW - DAY - 2000 * timedelta(seconds=1))
 
 
-def blocked(conn, pid: int) -> None:
-    """Wait until backend `pid` waits for a lock (a deadline only for a test that fails)."""
-    deadline = time.monotonic() + 120
-    while not conn.execute("SELECT count(*) AS n FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)
-                           ).fetchone()["n"]:
-        assert time.monotonic() < deadline, "the job never waited for the lock"
-        time.sleep(0.02)
+def job_past_a_lock(db, conn, hold, call: str, params: tuple) -> dict:
+    """Run `call` on a connection of its own while another transaction holds what `hold`
+    (given that connection) takes; once the call waits for it, commit that transaction and
+    let the call finish. Returns {"result": first column of its row} or {"error": …}. The
+    deadlines only bound a test that fails."""
+    outcome: dict = {}
+
+    def job() -> None:
+        with psycopg.connect(db, autocommit=True) as jc:
+            outcome["pid"] = jc.info.backend_pid
+            try:
+                outcome["result"] = jc.execute(call, params).fetchone()[0]
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    with psycopg.connect(db) as holder:
+        hold(holder)
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while "pid" not in outcome or not conn.execute(
+                "SELECT count(*) AS n FROM pg_locks WHERE pid = %s AND NOT granted", (outcome["pid"],)).fetchone()["n"]:
+            assert time.monotonic() < deadline, "the job never waited for the lock"
+            time.sleep(0.02)
+        holder.commit()
+    thread.join(120)
+    return outcome
 
 
 def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with_40001_deleting_nothing(db, conn):
@@ -330,31 +350,16 @@ def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with
     user_id = factories.user(conn)
     for i in range(20):
         notification(conn, user_id, NOW - 31 * DAY + i * timedelta(minutes=1))
-    outcome: dict = {}
 
-    def job() -> None:
-        with psycopg.connect(db, autocommit=True) as jc:
-            outcome["pid"] = jc.info.backend_pid
-            try:
-                jc.execute("SELECT jobs.cleanup(%s, false, 10)", (NOW,))
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-    with psycopg.connect(db) as holder:
-        # SHARE mode lets the job read the table (its last row) and makes its DELETE wait.
+    def hold(holder) -> None:
+        # SHARE mode lets the job read the table (its last row) and makes its DELETE wait;
+        # the rows inserted meanwhile are committed with the lock's release.
         holder.execute("LOCK TABLE public.notifications IN SHARE MODE")
-        thread = threading.Thread(target=job)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while "pid" not in outcome:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        blocked(conn, outcome["pid"])
         for i in range(3):
             holder.execute("INSERT INTO public.notifications (user_id, type, created_at) VALUES (%s, 'system', %s)",
                            (user_id, NOW - 40 * DAY + i * timedelta(minutes=1)))
-        holder.commit()
-    thread.join(120)
+
+    outcome = job_past_a_lock(db, conn, hold, "SELECT jobs.cleanup(%s, false, 10)", (NOW,))
     assert isinstance(outcome.get("error"), psycopg.errors.SerializationFailure)
     assert "notifications: 3 rows came due inside the batch's range while it ran" in str(outcome["error"])
     assert conn.execute("SELECT count(*) AS n FROM public.notifications").fetchone()["n"] == 23
@@ -370,24 +375,9 @@ def test_a_reaction_the_app_edits_while_the_job_deletes_it_is_deleted_all_the_sa
     gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
     edited = factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
     factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
-    outcome: dict = {}
-
-    def job() -> None:
-        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as jc:
-            outcome["pid"] = jc.info.backend_pid
-            outcome["result"] = jc.execute("SELECT jobs.cleanup(%s) AS r", (NOW,)).fetchone()["r"]
-
-    with psycopg.connect(db) as holder:
-        holder.execute("UPDATE public.reactions SET emoji = '👀' WHERE id = %s", (edited,))
-        thread = threading.Thread(target=job)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while "pid" not in outcome:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        blocked(conn, outcome["pid"])
-        holder.commit()
-    thread.join(120)
+    outcome = job_past_a_lock(
+        db, conn, lambda holder: holder.execute("UPDATE public.reactions SET emoji = '👀' WHERE id = %s", (edited,)),
+        "SELECT jobs.cleanup(%s)", (NOW,))
     assert outcome["result"]["details"] == only(reactions=2)
     assert conn.execute("SELECT count(*) AS n FROM public.reactions").fetchone()["n"] == 0
     assert conn.execute("SELECT reaction_count FROM public.posts WHERE id = %s", (gone,)).fetchone()["reaction_count"] == 0
@@ -400,24 +390,9 @@ def test_a_reaction_the_app_moves_to_a_live_post_while_the_job_deletes_is_kept(d
     gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
     live = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW + DAY)
     moved, stays = (factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY) for _ in range(2))
-    outcome: dict = {}
-
-    def job() -> None:
-        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as jc:
-            outcome["pid"] = jc.info.backend_pid
-            outcome["result"] = jc.execute("SELECT jobs.cleanup(%s) AS r", (NOW,)).fetchone()["r"]
-
-    with psycopg.connect(db) as holder:
-        holder.execute("UPDATE public.reactions SET post_id = %s WHERE id = %s", (live, moved))
-        thread = threading.Thread(target=job)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while "pid" not in outcome:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        blocked(conn, outcome["pid"])
-        holder.commit()
-    thread.join(120)
+    outcome = job_past_a_lock(
+        db, conn, lambda holder: holder.execute("UPDATE public.reactions SET post_id = %s WHERE id = %s", (live, moved)),
+        "SELECT jobs.cleanup(%s)", (NOW,))
     assert outcome["result"]["details"] == only(reactions=1)
     left = conn.execute("SELECT id, post_id FROM public.reactions").fetchall()
     assert [(r["id"], r["post_id"]) for r in left] == [(moved, live)]
