@@ -84,7 +84,8 @@
             GET DIAGNOSTICS v_seen = ROW_COUNT;
             IF v_seen > v_left THEN
                 RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
-                    MESSAGE = pg_catalog.format('%s: %s rows came due inside the batch''s range while it ran; the batch is rolled back (run_job retries it)',
+                    MESSAGE = pg_catalog.format('%s: %s rows came due inside the batch''s range while it ran; '
+                                                'the batch is rolled back (run_job retries it)',
                                                 {{ key | literal }}, v_seen - v_left);
             END IF;
         END IF;
