@@ -9,7 +9,7 @@
 #}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/heap_pass.sql" import heap_pass with context %}
-{% from "macros/position.sql" import position, walk %}
+{% from "macros/position.sql" import columns, past, walk %}
 {% macro hard_delete(key, table, rule, keys, record=true, ids='v_ids', heap=false) %}
 {% set walk %}
 {% call select_apply(key, table, rule, keys, record=record, ids=ids) %}
@@ -52,34 +52,30 @@
 {% if citus %}
 {{ hard_delete(key, table, rule, keys, record=record, ids=ids) }}
 {% else %}
-{% set cols %}({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
-{% set after %}{{ cols }} > ({% for _, type in keys %}{{ position(key, type, loop.index0) }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
-{% set through %}{{ cols }} <= ({% for _, type in keys %}(v_last ->> {{ loop.index0 }})::{{ type }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
-{% set from_start = 'v_after -> ' ~ (key | literal) ~ ' IS NULL' %}
+{% set after %}(v_after -> {{ key | literal }} IS NULL OR {{ past(key, keys) }}){% endset %}
+{% set through %}({{ columns(keys) }}) <= ({% for _, type in keys %}(v_last ->> {{ loop.index0 }})::{{ type }}{{ ', ' if not loop.last }}{% endfor %}){% endset %}
     -- {{ key }}, by ranges of its keys
     v_n := 0;
 {% call walk(key, ids) %}
         v_last := NULL;
         IF v_left IS NOT NULL THEN
             -- (the keys made JSON outside the skip: not for every row skipped)
-            SELECT pg_catalog.jsonb_build_array({% for col, _ in keys %}l.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
+            SELECT pg_catalog.jsonb_build_array({{ columns(keys, 'l') }})
               INTO v_last
-              FROM (SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
-
+              FROM (SELECT {{ columns(keys) }}
                       FROM {{ table }} AS t
-                     WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
-                     ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
-
+                     WHERE ({{ rule }}) AND {{ after }}
+                     ORDER BY {{ columns(keys) }}
                     OFFSET v_left - 1 LIMIT 1) AS l;
         END IF;
         IF p_dry_run THEN
             SELECT pg_catalog.count(*) INTO v_seen
               FROM {{ table }} AS t
-             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+             WHERE ({{ rule }}) AND {{ after }}
                AND (v_last IS NULL OR {{ through }});
         ELSE
             DELETE FROM {{ table }} AS t
-             WHERE ({{ rule }}) AND ({{ from_start }} OR {{ after }})
+             WHERE ({{ rule }}) AND {{ after }}
                AND (v_last IS NULL OR {{ through }});
             GET DIAGNOSTICS v_seen = ROW_COUNT;
             IF v_seen > v_left THEN

@@ -22,6 +22,20 @@
 {% macro position(key, type, i=0) -%}
 (NULLIF(v_after -> {{ key | literal }}, '"done"') ->> {{ i }})::{{ type }}
 {%- endmacro %}
+{#
+  A phase's keys, a list of (column, type) pairs: columns(keys, alias) lists their columns,
+  `t.expires_at, t.id`; positions(key, keys) the phase's position, one position() a key;
+  past(key, keys) is true for the rows after that position, `(t.a, t.b) > (…)`.
+#}
+{% macro columns(keys, alias='t') -%}
+{% for col, _ in keys %}{{ alias }}.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+{% macro positions(key, keys) -%}
+{% for _, type in keys %}{{ position(key, type, loop.index0) }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+{% macro past(key, keys) -%}
+({{ columns(keys) }}) > ({{ positions(key, keys) }})
+{%- endmacro %}
 {% macro walk(key, ids, own_position=false) %}
     {{ ids }} := '{}';
     v_seen := 0;

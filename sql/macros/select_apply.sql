@@ -19,25 +19,23 @@
   by `ids`, for a job whose phases have keys of different types), v_n, v_seen, v_left bigint,
   v_details, v_after, v_last jsonb, v_more boolean.
 #}
-{% from "macros/position.sql" import position, walk %}
+{% from "macros/position.sql" import columns, positions, walk %}
 {% macro select_apply(key, table, rule, keys, pk='id', record=true, ids='v_ids', source=none) %}
 {% set at = 'v_after -> ' ~ (key | literal) %}
 {% set write = caller() %}
 {% macro candidates(after) -%}
-SELECT {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
-
+SELECT {{ columns(keys) }}
               FROM {{ source or table }} AS t
              WHERE ({{ rule }})
 {% if after %}
-               AND ({% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
-                 > ({% for _, type in keys %}{{ position(key, type, loop.index0) }}{{ ', ' if not loop.last }}{% endfor %})
+               AND ({{ columns(keys) }})
+                 > ({{ positions(key, keys) }})
 {% endif %}
-             ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %}
-
+             ORDER BY {{ columns(keys) }}
              LIMIT v_left
 {%- endmacro %}
 {% set last_key -%}
-(SELECT pg_catalog.jsonb_build_array({% for col, _ in keys %}c.{{ col }}{{ ', ' if not loop.last }}{% endfor %})
+(SELECT pg_catalog.jsonb_build_array({{ columns(keys, 'c') }})
                  FROM c ORDER BY {% for col, _ in keys %}c.{{ col }} DESC{{ ', ' if not loop.last }}{% endfor %} LIMIT 1)
 {%- endset %}
     -- {{ key }}
