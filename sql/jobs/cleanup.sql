@@ -21,7 +21,7 @@
   "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
   Variables: app_schema, jobs_schema, the intervals above.
 #}
-{% from "macros/job_function.sql" import job_function with context %}
+{% from "macros/job_function.sql" import job_function, app_plans with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/hard_delete.sql" import hard_delete, range_delete with context %}
 {% from "macros/take.sql" import take %}
@@ -110,11 +110,8 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
     IF p_dry_run THEN
         SELECT pg_catalog.count(*) INTO v_n FROM {{ app }}.reactions AS r WHERE r.post_id = ANY (v_ids);
     ELSE
-        -- SnapBet's trigger on reactions runs a statement per deleted row; under the job
-        -- function's plan_cache_mode = force_custom_plan it would be planned anew each time
-        -- (bench/README.md). This statement's plan needs no position, so for it (and the
-        -- triggers it fires) the default, until the function ends or the next line.
-        PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+        -- SnapBet's trigger on reactions runs a statement per deleted row.
+{% call app_plans(8) %}
 {% if citus %}
         DELETE FROM {{ app }}.reactions AS r
          USING {{ app }}.posts AS p
@@ -147,7 +144,7 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
             v_n := v_n + v_found;
         END IF;
 {% endif %}
-        PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+{% endcall %}
     END IF;
     v_details := v_details || pg_catalog.jsonb_build_object('reactions', v_n);
 
@@ -162,14 +159,14 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
                              WHERE m.chat_id IN (SELECT t.id FROM {{ app }}.chats AS t WHERE {{ empty_chat }}));
     END IF;
 {% endif %}
-{% if not citus %}
-    -- The chats' messages and members go by SnapBet's ON DELETE CASCADE, a statement per
-    -- deleted chat and table; under force_custom_plan each would be planned anew.
-    PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
-{% endif %}
+{% if citus %}
 {{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')]) }}
-{% if not citus %}
-    PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+{% else %}
+    -- The chats' messages and members go by SnapBet's ON DELETE CASCADE, a statement per
+    -- deleted chat and table.
+{% call app_plans() %}
+{{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')]) }}
+{% endcall %}
 {% endif %}
 {% if citus %}
     IF NOT p_dry_run AND v_messages <> '{}' THEN

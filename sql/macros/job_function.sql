@@ -69,3 +69,16 @@ $fn$;
 REVOKE ALL ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION {{ fn }}(timestamptz, boolean, integer, jsonb) IS {{ ('SECURITY DEFINER (runs as the owner role for the runner role). ' ~ comment ~ ' p_after (optional) is the `next` of the previous batch of the same run: the batch continues after it.') | literal }};
 {% endmacro %}
+
+{#
+  app_plans(): the caller's statements run with plan_cache_mode = auto, the job function's
+  own force_custom_plan back after them. For a write that fires the app's per-row triggers
+  or ON DELETE CASCADE: those run a statement per row, which force_custom_plan, in force
+  until the function returns, would plan anew for every row (bench/README.md: cleanup).
+  Only a statement whose plan needs no batch position belongs inside.
+#}
+{% macro app_plans(indent=4) %}
+{{ ' ' * indent }}PERFORM pg_catalog.set_config('plan_cache_mode', 'auto', true);
+{{ caller().rstrip() }}
+{{ ' ' * indent }}PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+{% endmacro %}
