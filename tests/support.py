@@ -6,8 +6,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -37,6 +40,36 @@ def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path |
 def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None) -> dict:
     """A job function called directly: its {affected, details}."""
     return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
+
+
+def past_a_lock(db: str, conn, hold: Callable[[psycopg.Connection], Any],
+                work: Callable[[psycopg.Connection], Any]) -> dict:
+    """`work` on a connection of its own while another transaction holds what `hold` (given
+    that transaction's connection) takes; once `work` waits for it, that transaction commits
+    and `work` finishes. Returns {"result": what it returned} or {"error": the psycopg error}.
+    `conn` watches for the wait; the deadlines only bound a test that fails."""
+    outcome: dict = {}
+
+    def job() -> None:
+        with psycopg.connect(db, autocommit=True, row_factory=dict_row) as jc:
+            outcome["pid"] = jc.info.backend_pid
+            try:
+                outcome["result"] = work(jc)
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    with psycopg.connect(db) as holder:
+        hold(holder)
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while "pid" not in outcome or not conn.execute(
+                "SELECT count(*) AS n FROM pg_locks WHERE pid = %s AND NOT granted", (outcome["pid"],)).fetchone()["n"]:
+            assert time.monotonic() < deadline, "the job never waited for the lock"
+            time.sleep(0.02)
+        holder.commit()
+    thread.join(120)
+    return outcome
 
 
 def all_tables(conn) -> list[str]:

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 
 from deployer import install
 from tests import factories
-from tests.support import DROP_APP_SCHEMA, call_job
+from tests.support import DROP_APP_SCHEMA, call_job, past_a_lock
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -314,35 +314,6 @@ def test_a_backlog_of_old_notifications_goes_by_ranges_of_their_keys_as_the_runn
     assert (left["n"], left["oldest"]) == (500, NOW - DAY - 2000 * timedelta(seconds=1))
 
 
-def job_past_a_lock(db, conn, hold, call: str, params: tuple) -> dict:
-    """Run `call` on a connection of its own while another transaction holds what `hold`
-    (given that connection) takes; once the call waits for it, commit that transaction and
-    let the call finish. Returns {"result": first column of its row} or {"error": …}. The
-    deadlines only bound a test that fails."""
-    outcome: dict = {}
-
-    def job() -> None:
-        with psycopg.connect(db, autocommit=True) as jc:
-            outcome["pid"] = jc.info.backend_pid
-            try:
-                outcome["result"] = jc.execute(call, params).fetchone()[0]
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-    with psycopg.connect(db) as holder:
-        hold(holder)
-        thread = threading.Thread(target=job)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while "pid" not in outcome or not conn.execute(
-                "SELECT count(*) AS n FROM pg_locks WHERE pid = %s AND NOT granted", (outcome["pid"],)).fetchone()["n"]:
-            assert time.monotonic() < deadline, "the job never waited for the lock"
-            time.sleep(0.02)
-        holder.commit()
-    thread.join(120)
-    return outcome
-
-
 def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with_40001_deleting_nothing(db, conn):
     """range_delete never deletes more than asked: old notifications committed between the
     batch's two statements (its last row found, then the delete) fail the batch with
@@ -359,7 +330,7 @@ def test_rows_stamped_into_a_batchs_range_while_it_runs_make_the_batch_fail_with
             holder.execute("INSERT INTO public.notifications (user_id, type, created_at) VALUES (%s, 'system', %s)",
                            (user_id, NOW - 40 * DAY + i * timedelta(minutes=1)))
 
-    outcome = job_past_a_lock(db, conn, hold, "SELECT jobs.cleanup(%s, false, 10)", (NOW,))
+    outcome = past_a_lock(db, conn, hold, lambda job: run(job, limit=10))
     assert isinstance(outcome.get("error"), psycopg.errors.SerializationFailure)
     assert "notifications: 3 rows came due inside the batch's range while it ran" in str(outcome["error"])
     assert conn.execute("SELECT count(*) AS n FROM public.notifications").fetchone()["n"] == 23
@@ -375,9 +346,8 @@ def test_a_reaction_the_app_edits_while_the_job_deletes_it_is_deleted_all_the_sa
     gone = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW - DAY, deleted_at=NOW - DAY)
     edited = factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
     factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY)
-    outcome = job_past_a_lock(
-        db, conn, lambda holder: holder.execute("UPDATE public.reactions SET emoji = '👀' WHERE id = %s", (edited,)),
-        "SELECT jobs.cleanup(%s)", (NOW,))
+    edit = "UPDATE public.reactions SET emoji = '👀' WHERE id = %s"
+    outcome = past_a_lock(db, conn, lambda holder: holder.execute(edit, (edited,)), run)
     assert outcome["result"]["details"] == only(reactions=2)
     assert conn.execute("SELECT count(*) AS n FROM public.reactions").fetchone()["n"] == 0
     counter = conn.execute("SELECT reaction_count FROM public.posts WHERE id = %s", (gone,)).fetchone()
@@ -392,8 +362,7 @@ def test_a_reaction_the_app_moves_to_a_live_post_while_the_job_deletes_is_kept(d
     live = factories.post(conn, author, created_at=NOW - 2 * DAY, expires_at=NOW + DAY)
     moved, stays = (factories.reaction(conn, gone, factories.user(conn), created_at=NOW - 2 * DAY) for _ in range(2))
     move = "UPDATE public.reactions SET post_id = %s WHERE id = %s"
-    outcome = job_past_a_lock(db, conn, lambda holder: holder.execute(move, (live, moved)),
-                              "SELECT jobs.cleanup(%s)", (NOW,))
+    outcome = past_a_lock(db, conn, lambda holder: holder.execute(move, (live, moved)), run)
     assert outcome["result"]["details"] == only(reactions=1)
     left = conn.execute("SELECT id, post_id FROM public.reactions").fetchall()
     assert [(r["id"], r["post_id"]) for r in left] == [(moved, live)]

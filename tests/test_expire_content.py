@@ -3,17 +3,13 @@ directly with a fixed `now`."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from tests import factories
-from tests.support import call_job
+from tests.support import call_job, past_a_lock
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # a Monday
 US = timedelta(microseconds=1)
@@ -523,18 +519,10 @@ def test_a_row_changed_by_the_app_while_the_write_waits_is_checked_again(db, con
         changed, other = (_soft_deleted(conn, "posts", NOW - 31 * DAY) for _ in range(2))
         bulk_posts(conn, author, [NOW - 40 * DAY] * backlog, deleted_at=NOW - 31 * DAY)
         assert ("hard_deleted posts:heap" in (run(conn, dry_run=True, limit=10)["next"] or {})) == bool(backlog)
-    result: dict = {}
-    with psycopg.connect(db, autocommit=True, row_factory=dict_row) as job, psycopg.connect(db) as app:
-        app.execute(f"UPDATE public.posts SET {change} WHERE id = %s", (changed,))  # holds the row's lock
-        thread = threading.Thread(target=lambda: result.update(run(job)))
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = %s AND wait_event_type"
-                               " = 'Lock'", (job.info.backend_pid,)).fetchone()["n"]:
-            assert time.monotonic() < deadline, "the job never waited for the row the app holds"
-            time.sleep(0.02)
-        app.commit()  # the job read the row as it was; its write must see it as it is now
-        thread.join(60)
+    # The app holds the changed row; the job read it as it was, and its write must see it as
+    # it is once the app commits.
+    result = past_a_lock(db, conn, lambda app: app.execute(f"UPDATE public.posts SET {change} WHERE id = %s",
+                                                           (changed,)), run)["result"]
     assert result["details"][rule] == (1 if kept else 2) + backlog
     if rule == "posts":
         assert (deleted_at(conn, "posts", changed), deleted_at(conn, "posts", other)) == (None if kept else NOW, NOW)
