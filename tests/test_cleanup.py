@@ -179,6 +179,42 @@ def test_group_chats_without_members_are_deleted_after_a_grace(conn):
     assert conn.execute("SELECT count(*) AS n FROM public.messages").fetchone()["n"] == 0  # cascaded
 
 
+def test_after_a_complete_run_only_the_chats_that_can_have_become_due_since_are_looked_at(conn):
+    """The chats' window (sql/jobs/cleanup.sql): the grace ended since the previous complete
+    run's moment less the lag, or a removal moved last_message_at since; not every group chat."""
+    member = factories.user(conn)
+    young, kept = group(conn, NOW - timedelta(minutes=30)), group(conn, NOW - 2 * DAY)
+    factories.chat_member(conn, kept, member)
+    assert run(conn)["details"] == only()  # the young chat's grace is not over: recorded as looked at
+    assert conn.execute("SELECT (state ->> 'chats_seen')::timestamptz AS at FROM jobs.job_state"
+                        " WHERE job_name = 'cleanup'").fetchone()["at"] == NOW
+    # emptied by SnapBet's removal trigger, whose own delete of an empty chat is off here
+    conn.execute("ALTER TABLE public.chat_members DISABLE TRIGGER cleanup_empty_chats_trigger")
+    conn.execute("DELETE FROM public.chat_members WHERE chat_id = %s", (kept,))
+    # empty, but nothing about it changed since the run: created before its window, no message
+    unseen = group(conn, NOW - 3 * DAY)
+    later = NOW + DAY
+    assert run(conn, later, dry_run=True)["details"] == only(chats=2)
+    assert run(conn, later)["details"] == only(chats=2)
+    assert [exists(conn, "public.chats", c) for c in (young, kept, unseen)] == [False, False, True]
+    conn.execute("UPDATE jobs.job_state SET state = state - 'chats_seen' WHERE job_name = 'cleanup'")
+    assert run(conn, later)["details"] == only(chats=1)  # no moment: every group chat
+    assert not exists(conn, "public.chats", unseen)
+
+
+def test_without_snapbets_removal_triggers_every_group_chat_is_looked_at(conn):
+    assert run(conn)["details"] == only()
+    emptied = group(conn, NOW - 3 * DAY)  # as if its members left without a trace
+    conn.execute("ALTER TABLE public.chat_members DISABLE TRIGGER chat_member_removal_trigger")
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    assert run(conn, NOW + DAY)["details"] == only(chats=1)
+    assert not exists(conn, "public.chats", emptied)
+    assert [n for n in notices if "chat" in n] == [
+        "cleanup: SnapBet's triggers chat_member_removal_trigger and update_chat_last_message_time, which move a "
+        "group chat's last_message_at when a member leaves, are not both enabled; every group chat is looked at"]
+
+
 # --- abandoned runs ----------------------------------------------------------------------------
 
 def test_a_run_whose_backend_was_killed_is_marked_abandoned(db, conn):

@@ -17,7 +17,7 @@ OURS = {
     "jobset_messages_soft_deleted_idx", "jobset_comments_soft_deleted_idx", "jobset_comments_live_by_post_idx",
     "jobset_bankrolls_last_reset_idx", "jobset_bets_pending_game_idx",
     "jobset_posts_user_created_idx", "jobset_posts_created_idx", "jobset_user_badges_active_badge_idx",
-    "jobset_notifications_created_idx",
+    "jobset_notifications_created_idx", "jobset_chats_group_created_idx",
     "jobset_posts_media_url_rev_idx", "jobset_posts_thumbnail_url_rev_idx", "jobset_messages_media_url_rev_idx",
     "jobset_stories_media_url_rev_idx", "jobset_users_avatar_url_rev_idx",
 }

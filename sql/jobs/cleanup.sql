@@ -15,7 +15,19 @@
                       of them on the first run: older ones were cleaned then, and hard
                       deletes cascade to whatever is left
     chats             group chats without members, created more than empty_chat_grace
-                      (1 hour) ago: a chat the app has just created gets its members first
+                      (1 hour) ago: a chat the app has just created gets its members first.
+                      SnapBet deletes a chat when its last member leaves (its trigger
+                      cleanup_empty_chats); what is left for the job is mostly a group that
+                      never got members. The chats looked at are those that can have become
+                      due since the previous complete run's moment less soft_delete_lag:
+                      created so that their grace ended since (or without created_at), or
+                      with a last_message_at since, which SnapBet's chat_member_removal_trigger
+                      moves on every removal from a group ("<name> left the group", through
+                      update_chat_last_message_time). All of them on a first run, or when
+                      those two triggers are not both enabled (a NOTICE says so). A removal
+                      that fires no trigger (session_replication_role = replica) leaves no
+                      trace: dropping the chats_seen key of cleanup's jobs.job_state row makes
+                      the next run look at every group chat
     abandoned         `running` runs whose backend is gone (jobs.backend_alive), marked
                       `abandoned`
   "Older than N" is strict (docs/rules.md: Boundaries): created_at < p_now - N.
@@ -26,7 +38,7 @@
 {% from "macros/hard_delete.sql" import hard_delete, range_delete with context %}
 {% from "macros/take.sql" import take %}
 {% from "macros/position.sql" import position, walk %}
-{% from "macros/mark.sql" import mark_window, mark_advance with context %}
+{% from "macros/mark.sql" import mark_window, mark_advance, moment_window, moment_advance with context %}
 {% from "macros/job_result.sql" import job_result %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
@@ -37,6 +49,7 @@
     v_exec_cut   timestamptz := p_now - {{ executions_after | interval }};
     v_cron_cut   timestamptz := p_now - {{ cron_history_after | interval }};
     v_chat_cut   timestamptz := p_now - {{ empty_chat_grace | interval }};
+    v_chats      timestamptz;
     v_since      timestamptz;
     v_through    timestamptz;
     v_from_run   bigint      := {{ position('cron_run_details', 'bigint') }};
@@ -150,22 +163,44 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
 
 {% set empty_chat = "t.chat_type = 'group' AND coalesce(t.created_at, '-infinity') < v_chat_cut
          AND NOT EXISTS (SELECT FROM " ~ app ~ ".chat_members AS m WHERE m.chat_id = t.id)" %}
+    -- Group chats that can have become due since the previous complete run (v_chats: its
+    -- moment less the lag; NULL: every group chat).
+{% call moment_window('cleanup', 'chats_seen', soft_delete_lag, 'v_chats') %}
+        IF v_chats IS NOT NULL AND NOT (
+               -- SnapBet's triggers: a removal from a group writes a message, which moves the
+               -- chat's last_message_at (enabled AFTER row triggers: DELETE, INSERT)
+               EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
+                        WHERE g.tgrelid = {{ (app ~ '.chat_members') | literal }}::regclass
+                          AND g.tgname = 'chat_member_removal_trigger'
+                          AND g.tgenabled IN ('O', 'A') AND g.tgtype & 75 = 9)
+               AND EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
+                            WHERE g.tgrelid = {{ (app ~ '.messages') | literal }}::regclass
+                              AND g.tgname = 'update_chat_last_message_time'
+                              AND g.tgenabled IN ('O', 'A') AND g.tgtype & 71 = 5)) THEN
+            RAISE NOTICE 'cleanup: SnapBet''s triggers chat_member_removal_trigger and update_chat_last_message_time, which move a group chat''s last_message_at when a member leaves, are not both enabled; every group chat is looked at';
+            v_chats := NULL;
+        END IF;
+{% endcall %}
+{% set chats_source = "(SELECT t.* FROM " ~ app ~ ".chats AS t
+                WHERE t.chat_type = 'group'
+                  AND (v_chats IS NULL OR t.last_message_at > v_chats OR t.created_at IS NULL
+                       OR t.created_at >= v_chats - " ~ (empty_chat_grace | interval) ~ "))" %}
 {% if citus %}
     -- Citus: message_reads has no foreign key to messages there (docs/citus.md). The
     -- messages of the chats that may go now are noted, and the reads of those the cascade
     -- took are deleted after, as the cascade takes them on one node.
     IF NOT p_dry_run THEN
         v_messages := ARRAY(SELECT m.id FROM {{ app }}.messages AS m
-                             WHERE m.chat_id IN (SELECT t.id FROM {{ app }}.chats AS t WHERE {{ empty_chat }}));
+                             WHERE m.chat_id IN (SELECT t.id FROM {{ chats_source }} AS t WHERE {{ empty_chat }}));
     END IF;
 {% endif %}
 {% if citus %}
-{{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')]) }}
+{{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')], source=chats_source) }}
 {% else %}
     -- The chats' messages and members go by SnapBet's ON DELETE CASCADE, a statement per
     -- deleted chat and table.
 {% call app_plans() %}
-{{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')]) }}
+{{ hard_delete('chats', app ~ '.chats', empty_chat, [('id', 'uuid')], source=chats_source) }}
 {% endcall %}
 {% endif %}
 {% if citus %}
@@ -190,6 +225,7 @@ SELECT r.runid FROM {{ js }}.cron_history_before(v_cron_cut, v_from_run, v_left)
 {% endcall %}
 
 {{ mark_advance('cleanup', 'reactions_through') }}
+{{ moment_advance('cleanup', 'chats_seen') }}
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}
 

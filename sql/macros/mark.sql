@@ -75,3 +75,39 @@
 {% endif %}
     END IF;
 {% endmacro %}
+
+{#
+  moment_window(job, key, lag, since): for a phase that finds its rows by a time the app
+  stamps on them when they change (cleanup: a chat's last_message_at), the previous complete
+  run's moment. `since` (a local timestamptz) becomes the moment recorded under `key` in
+  jobs.job_state less `lag` (NULL: none recorded, look at everything), fixed by the batch that
+  reaches it and carried in `next` under '<key>:since', with this run's moment (its now,
+  never later than the clock) under `key`. moment_advance(job, key): once a real run has
+  nothing left (v_more unset), that moment is recorded under `key` (never moving back), so
+  the next run looks past it less `lag`: a row stamped before it whose transaction committed
+  after this run read is still seen.
+#}
+{% macro moment_window(job, key, lag, since) %}
+{% set at = (key ~ ':since') | literal %}
+    IF v_after ? {{ at }} THEN
+        {{ since }} := (v_after ->> {{ at }})::timestamptz;
+    ELSE
+        SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }} INTO {{ since }}
+          FROM {{ js }}.job_state AS s
+         WHERE s.job_name = {{ job | literal }};
+{{ caller().rstrip() if caller else '' }}
+        v_after := v_after || pg_catalog.jsonb_build_object({{ at }}, {{ since }},
+                                                            {{ key | literal }}, LEAST(p_now, pg_catalog.now()));
+    END IF;
+{% endmacro %}
+{% macro moment_advance(job, key) %}
+    IF NOT p_dry_run AND NOT v_more AND v_after ? {{ key | literal }} THEN
+        INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
+        VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_after -> {{ key | literal }}), p_now)
+        ON CONFLICT (job_name) DO UPDATE
+           SET state = s.state || pg_catalog.jsonb_build_object(
+                   {{ key | literal }}, GREATEST((s.state ->> {{ key | literal }})::timestamptz,
+                                                 (v_after ->> {{ key | literal }})::timestamptz)),
+               updated_at = EXCLUDED.updated_at;
+    END IF;
+{% endmacro %}
