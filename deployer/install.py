@@ -236,10 +236,7 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     for role in plan.roles:
         conn.execute(role.sql)
     for signature in plan.extra_routines:
-        kind = conn.execute("SELECT CASE prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS k FROM pg_proc"
-                            " WHERE oid = to_regprocedure(%s)", (signature,)).fetchone()
-        if kind:
-            conn.execute(f"DROP {kind['k']} {signature}")  # regprocedure text: already quoted
+        _drop_routine(conn, signature)
     for name in plan.extra_registry:
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
     on_citus = citus.role(conn) == "coordinator"
@@ -254,6 +251,11 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     for name in plan.drops:
         for signature in units.JOB_SIGNATURES:
             conn.execute(f"DROP FUNCTION IF EXISTS {quote_ident((js, name))}({signature})")
+        # and the other routines its unit made (cleanup_media: the triggers' functions)
+        catalog = conn.execute(f"SELECT catalog FROM {quote_ident(js)}.deployed_objects WHERE unit = %s",
+                               (units.job_unit(name),)).fetchone()
+        for signature in ((catalog or {}).get("catalog") or {}).get("routines", {}):
+            _drop_routine(conn, signature)
         conn.execute(f"DELETE FROM {quote_ident(js)}.job_registry WHERE job_name = %s", (name,))
         conn.execute(
             f"DELETE FROM {quote_ident(js)}.deployed_objects WHERE unit IN (%s, %s)",
@@ -265,6 +267,17 @@ def _apply(conn: psycopg.Connection, manifest: Manifest, plan: Plan) -> None:
     # A handful of rows autovacuum never analyzes: without statistics the planner takes the
     # registry for hundreds of rows, and job_health's plan for one worth compiling (JIT).
     conn.execute(f"ANALYZE {quote_ident(js)}.job_registry")
+
+
+def _drop_routine(conn: psycopg.Connection, signature: str) -> None:
+    """Drop a routine of the jobs schema, if it is there; a trigger function with the triggers
+    that call it (the job set's own, on the app's tables: cleanup_media's journal)."""
+    routine = conn.execute(
+        "SELECT CASE prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS k,"
+        " prorettype = 'trigger'::regtype AS trigger FROM pg_proc WHERE oid = to_regprocedure(%s)",
+        (signature,)).fetchone()
+    if routine:  # regprocedure text: already quoted
+        conn.execute(f"DROP {routine['k']} {signature}{' CASCADE' if routine['trigger'] else ''}")
 
 
 def _record_catalog(conn: psycopg.Connection, manifest: Manifest, rendered: list[Unit]) -> None:

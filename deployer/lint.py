@@ -55,13 +55,18 @@ class LintReport:
         return [f for f in self.findings if f.level == "error"]
 
 
+# A trigger function is checked as each trigger that fires it would run it (its table and
+# transition tables); one no trigger fires cannot be, and is not.
 CHECK = """
-SELECT p.oid::regprocedure::text AS function, c.lineno, c.level,
+SELECT DISTINCT p.oid::regprocedure::text AS function, c.lineno, c.level,
        c.message || coalesce(' (' || c.detail || ')', '') AS message, c.sqlstate
   FROM pg_proc p
   JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plpgsql'
-  CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid) AS c
+  LEFT JOIN pg_trigger t ON p.prorettype = 'trigger'::regtype AND t.tgfoid = p.oid
+  CROSS JOIN LATERAL plpgsql_check_function_tb(p.oid, coalesce(t.tgrelid, 0),
+                                               oldtable => t.tgoldtable, newtable => t.tgnewtable) AS c
  WHERE p.pronamespace = to_regnamespace(%s)
+   AND (p.prorettype <> 'trigger'::regtype OR t.oid IS NOT NULL)
  ORDER BY 1, 2
 """
 

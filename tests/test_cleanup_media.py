@@ -19,6 +19,7 @@ from tests.support import cli as deployer
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 CDN = "https://cdn.test/storage/v1/object/public/"
 
 
@@ -87,6 +88,78 @@ def test_the_dry_run_predicts_the_real_run_and_an_object_is_queued_once(conn):
     row = conn.execute("SELECT affected_count, details, batches FROM jobs.job_executions").fetchone()
     assert (row["affected_count"], row["details"], row["batches"]) == (7, dry["details"], 4)
     assert run(conn) == {"affected": 0, "details": {"queued": 0}, "next": None}
+
+
+# --- the window: after a complete run, what can have become an orphan since --------------------
+
+def journal(conn) -> list[str]:
+    return sorted(r["url"] for r in conn.execute("SELECT url FROM jobs.media_dropped").fetchall())
+
+
+def test_the_app_dropping_a_url_journals_it_once_and_nothing_else_does(conn):
+    user_id = factories.user(conn, avatar_url=CDN + "avatars/u/a.png")
+    post = factories.post(conn, user_id, created_at=NOW - 9 * DAY, expires_at=NOW + DAY,
+                          media_url=CDN + "posts/u/p.jpg", thumbnail_url=CDN + "posts/u/t.jpg")
+    factories.post(conn, user_id, created_at=NOW - 9 * DAY, expires_at=NOW + DAY, media_url=CDN + "posts/u/q.jpg")
+    conn.execute("UPDATE public.posts SET caption = 'edited', reaction_count = 1")  # no URL changed
+    conn.execute("UPDATE public.users SET avatar_url = avatar_url")                 # the same URL
+    assert journal(conn) == []
+    conn.execute("UPDATE public.users SET avatar_url = %s", (CDN + "avatars/u/b.png",))
+    conn.execute("UPDATE public.posts SET thumbnail_url = NULL WHERE id = %s", (post,))
+    conn.execute("DELETE FROM public.posts")  # one statement, two rows: the URLs they still held
+    assert journal(conn) == [CDN + "avatars/u/a.png", CDN + "posts/u/p.jpg", CDN + "posts/u/q.jpg",
+                             CDN + "posts/u/t.jpg"]
+
+
+def test_after_a_complete_run_only_objects_that_can_have_become_orphans_since_are_checked(conn):
+    user_id = factories.user(conn, avatar_url=CDN + "avatars/u/a.png")
+    post = factories.post(conn, user_id, created_at=NOW - 40 * DAY, expires_at=NOW + DAY,
+                          media_url=CDN + "posts/u/p.jpg")
+    for path in ("avatars/u/a.png", "posts/u/p.jpg"):
+        upload(conn, *path.split("/", 1), NOW - 40 * DAY)
+    upload(conn, "posts", "young.jpg", NOW - 6 * DAY - 12 * HOUR)  # its grace ends before the next run
+    assert run(conn)["details"] == {"queued": 0}
+    assert conn.execute("SELECT (state ->> 'seen')::timestamptz AS at FROM jobs.job_state"
+                        " WHERE job_name = 'cleanup_media'").fetchone()["at"] == NOW
+    conn.execute("DELETE FROM public.posts WHERE id = %s", (post,))
+    conn.execute("UPDATE public.users SET avatar_url = %s", (CDN + "avatars/u/b.png",))
+    upload(conn, "posts", "unseen.jpg", NOW - 30 * DAY)  # an orphan that left no trace since the run
+    later = NOW + DAY
+    assert run(conn, later, dry_run=True)["details"] == {"queued": 3}
+    assert run(conn, later)["details"] == {"queued": 3}
+    assert queued(conn) == {"posts/u/p.jpg", "avatars/u/a.png", "posts/young.jpg"}
+    conn.execute("UPDATE jobs.job_state SET state = state - 'seen' WHERE job_name = 'cleanup_media'")
+    assert run(conn, later)["details"] == {"queued": 1}  # no moment: every object
+    assert "posts/unseen.jpg" in queued(conn)
+
+
+def test_a_complete_run_drops_the_journal_rows_older_than_the_next_runs_window(conn):
+    conn.execute("INSERT INTO jobs.media_dropped (url, dropped_at) VALUES (%s, %s), (%s, %s)",
+                 (CDN + "posts/old.jpg", NOW - HOUR, CDN + "posts/new.jpg",
+                  NOW - HOUR + timedelta(microseconds=1)))
+    run(conn, dry_run=True)
+    assert len(journal(conn)) == 2  # a dry run writes nothing
+    run(conn)
+    assert journal(conn) == [CDN + "posts/new.jpg"]
+
+
+def triggers(conn) -> list[str]:
+    return [f"{r['tgrelid']}.{r['tgname']}" for r in conn.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname LIKE 'jobset\\_%' ORDER BY 1, 2")]
+
+
+def test_removing_the_job_from_the_manifest_drops_its_triggers_from_the_apps_tables(db, conn, tmp_path):
+    assert triggers(conn) == [f"{t}.jobset_media_{w}" for t in ("messages", "posts", "stories", "users")
+                              for w in ("changed", "deleted")]
+    text = (Path(__file__).parent.parent / "sql" / "jobs.toml").read_text()
+    manifest = tmp_path / "jobs.toml"
+    manifest.write_text(text[:text.index("[jobs.cleanup_media]")] + text[text.index("[environments"):])
+    result = deployer("deploy", "--no-schedule", "--manifest", str(manifest), dsn=db)
+    assert result.returncode == 0, result.stderr
+    assert "remove job cleanup_media" in result.stdout
+    assert triggers(conn) == []
+    assert conn.execute("SELECT count(*) AS n FROM pg_proc WHERE proname LIKE 'media\\_%'").fetchone()["n"] == 0
+    conn.execute("DELETE FROM public.users")  # the app's writes go on without them
 
 
 # --- the purge ------------------------------------------------------------------------------

@@ -13,17 +13,32 @@
   deletes the file, then the object's row, then marks the queue row done, and checks again
   that nothing points to the object before it deletes anything. An orphan whose name would
   escape the purge root is still queued: the purge refuses it (docs/rules.md: Boundaries).
-  Objects are walked in id order (storage.objects' key): every run reads every object's key,
-  because an object becomes an orphan when the last row pointing to it goes, at any age.
+  Objects are walked in id order (storage.objects' key). An object becomes an orphan when its
+  grace ends unreferenced, or when the last row pointing to it goes, at any age. After a
+  complete run, the next one checks only the objects that can have become orphans since its
+  moment less `lag`: those whose grace ended since, and those named by a URL the app's rows
+  dropped since. jobs.media_dropped is the journal of those URLs, written by the job set's
+  triggers on the four tables: a statement's deleted rows (its transition table) and a row
+  whose URL changed. storage.objects is the platform's, without an index on created_at that
+  the deploying role could add, so each run still reads every object's row once (a cheap
+  filter); only the window's objects are looked up in the five URL indexes. A first run,
+  or one without a recorded moment, checks every object. A complete run drops the journal's
+  rows older than the next run's window. On Citus the triggers are not installed (the app's
+  tables are distributed) and every run checks every object.
   Variables: app_schema, storage_schema, jobs_schema, buckets (comma-separated), grace.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
 {% from "macros/select_apply.sql" import select_apply %}
 {% from "macros/job_result.sql" import job_result %}
 {% from "macros/position.sql" import position %}
+{% from "macros/mark.sql" import moment_window, moment_advance with context %}
 {% set app = app_schema | ident %}
 {% set js = jobs_schema | ident %}
 {% set objects = js ~ '.storage_objects' %}
+{% set url_columns = [('posts', ['media_url', 'thumbnail_url']), ('messages', ['media_url']),
+                      ('stories', ['media_url']), ('users', ['avatar_url'])] %}
+{# How far before the previous run's moment a run looks again: longer than the app's transactions. #}
+{% set lag = '1 hour' %}
 -- storage.objects as the job reads it: a view owned by the role that deploys (not handed to
 -- the owner role; sql/privileges.sql). On Supabase the storage schema is the platform's and
 -- its USAGE cannot be granted on by `postgres`, which may read the table itself: the view
@@ -49,6 +64,76 @@ CREATE INDEX IF NOT EXISTS media_purge_queue_pending_idx
 REVOKE ALL ON {{ js }}.media_purge_queue FROM PUBLIC;
 COMMENT ON TABLE {{ js }}.media_purge_queue IS
     'Orphaned storage objects queued by jobs.cleanup_media; deployer media purge deletes them and marks them done';
+{% if not citus %}
+
+-- The URLs the app's rows dropped (deleted, or changed to another), for the next runs of
+-- cleanup_media: an object they named may have lost its last reference.
+CREATE TABLE IF NOT EXISTS {{ js }}.media_dropped (
+    url        text        NOT NULL,
+    dropped_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX IF NOT EXISTS media_dropped_at_idx ON {{ js }}.media_dropped (dropped_at);
+REVOKE ALL ON {{ js }}.media_dropped FROM PUBLIC;
+COMMENT ON TABLE {{ js }}.media_dropped IS
+    'URLs the app''s rows no longer hold (written by the job set''s triggers), read and pruned by jobs.cleanup_media';
+
+-- SECURITY DEFINER: the app's roles fire these triggers and have no right on the journal.
+-- An update: the URLs of the columns named in the trigger's arguments that the row changed.
+CREATE OR REPLACE FUNCTION {{ js }}.media_url_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    /* AFTER UPDATE row trigger: each URL column named in TG_ARGV whose old value the row no
+       longer holds goes into the journal. */
+    INSERT INTO {{ js }}.media_dropped (url)
+    SELECT u.was
+      FROM pg_catalog.unnest(TG_ARGV) AS c (name)
+     CROSS JOIN LATERAL (SELECT pg_catalog.to_jsonb(OLD) ->> c.name AS was,
+                                pg_catalog.to_jsonb(NEW) ->> c.name AS now) AS u
+     WHERE u.was IS NOT NULL AND u.was IS DISTINCT FROM u.now;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.media_url_changed() FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.media_url_changed() IS
+    'SECURITY DEFINER (the app''s roles fire it): journals the URLs an updated row no longer holds, for cleanup_media';
+{% for table, columns in url_columns %}
+{% set fn = js ~ '.media_rows_deleted_' ~ table %}
+
+CREATE OR REPLACE FUNCTION {{ fn }}()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    /* AFTER DELETE statement trigger on {{ table }}: the URLs the deleted rows held (`gone`, the
+       statement's transition table) go into the journal. */
+    INSERT INTO {{ js }}.media_dropped (url)
+    SELECT u.url
+      FROM gone AS g
+     CROSS JOIN LATERAL (VALUES {% for column in columns %}(g.{{ column | ident }}){{ ', ' if not loop.last }}{% endfor %}) AS u (url)
+     WHERE u.url IS NOT NULL;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ fn }}() FROM PUBLIC;
+COMMENT ON FUNCTION {{ fn }}() IS
+    'SECURITY DEFINER (the app''s roles fire it): journals the URLs of deleted {{ table }} rows, for cleanup_media';
+CREATE OR REPLACE TRIGGER jobset_media_deleted
+    AFTER DELETE ON {{ app }}.{{ table | ident }}
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION {{ fn }}();
+CREATE OR REPLACE TRIGGER jobset_media_changed
+    AFTER UPDATE OF {% for column in columns %}{{ column | ident }}{{ ', ' if not loop.last }}{% endfor %} ON {{ app }}.{{ table | ident }}
+    FOR EACH ROW
+    WHEN ({% for column in columns %}OLD.{{ column | ident }} IS DISTINCT FROM NEW.{{ column | ident }}{{ ' OR ' if not loop.last }}{% endfor %})
+    EXECUTE FUNCTION {{ js }}.media_url_changed({% for column in columns %}{{ column | literal }}{{ ', ' if not loop.last }}{% endfor %});
+{% endfor %}
+{% endif %}
 
 {#
   True when a URL column points to bucket/name: a reversed URL starting with the reversed
@@ -104,10 +189,15 @@ COMMENT ON FUNCTION {{ js }}.media_referenced(text, text) IS
     v_keys       text[];
     v_refd       text[];
     v_pos        uuid        := {{ position('queued', 'uuid') }};
+{% else %}
+    v_since      timestamptz;
 {% endif %}
 {% endset %}
+{% set bucket_list -%}
+ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal }}{{ ', ' if not loop.last }}{% endfor %}]::text[]
+{%- endset %}
 {% set unqueued -%}
-t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal }}{{ ', ' if not loop.last }}{% endfor %}]::text[])
+t.bucket_id = ANY ({{ bucket_list }})
              AND t.created_at < v_cut AND t.name IS NOT NULL
              AND NOT EXISTS (SELECT FROM {{ js }}.media_purge_queue AS q WHERE q.object_id = t.id)
 {%- endset %}
@@ -117,8 +207,28 @@ t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal
 {% else %}
 {% set orphan = unqueued ~ "
              AND NOT " ~ js ~ ".media_referenced(t.bucket_id, t.name)" %}
+{#
+  The objects that can have become orphans since the previous complete run (v_since: its
+  moment less the lag; NULL: every object): their grace ended since, or a dropped URL since
+  names them. A URL names bucket b and name n when it ends with '/b/n': each '/'-separated
+  part of it that is one of the buckets gives a (bucket, the rest) key, looked up as a whole
+  (a hashed subplan, built once a batch).
+#}
+{% set window = "(SELECT o.* FROM " ~ objects ~ " AS o
+                WHERE v_since IS NULL OR o.created_at >= v_since - " ~ (grace | interval) ~ "
+                   OR (o.bucket_id, o.name) IN (
+                          SELECT d.parts[i.i], pg_catalog.array_to_string(d.parts[i.i + 1:], '/')
+                            FROM (SELECT pg_catalog.string_to_array(m.url, '/') AS parts
+                                    FROM " ~ js ~ ".media_dropped AS m
+                                   WHERE m.dropped_at > v_since) AS d
+                           CROSS JOIN LATERAL pg_catalog.generate_subscripts(d.parts, 1) AS i (i)
+                           WHERE d.parts[i.i] = ANY (" ~ bucket_list ~ ")
+                             AND i.i < pg_catalog.cardinality(d.parts)))" %}
 {% endif %}
 {% call job_function("cleanup_media", declare) %}
+{% if not citus %}
+{{ moment_window('cleanup_media', 'seen', lag, 'v_since') }}
+{% endif %}
 {% if citus %}
     {#- Citus: not a probe of every shard per object. The objects after the batch's position
         are read in chunks, each chunk's keys joined at once to every URL column (each
@@ -152,7 +262,7 @@ t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal
         END LOOP;
     END IF;
 {% endif %}
-{% call select_apply('queued', objects, orphan, [('id', 'uuid')]) %}
+{% call select_apply('queued', objects, orphan, [('id', 'uuid')], source=none if citus else window) %}
         w AS (
             INSERT INTO {{ js }}.media_purge_queue AS q (object_id, bucket_id, name, queued_at)
             SELECT o.id, o.bucket_id, o.name, p_now
@@ -164,5 +274,13 @@ t.bucket_id = ANY (ARRAY[{% for b in buckets.split(',') %}{{ b.strip() | literal
             RETURNING q.object_id AS id)
 {% endcall %}
 
+{% if not citus %}
+    -- The journal's rows older than the next run's window.
+    IF NOT p_dry_run AND NOT v_more THEN
+        DELETE FROM {{ js }}.media_dropped AS d
+         WHERE d.dropped_at <= (v_after ->> 'seen')::timestamptz - {{ lag | interval }};
+    END IF;
+{{ moment_advance('cleanup_media', 'seen') }}
+{% endif %}
 {{ job_result('v_n') }}
 {% endcall %}

@@ -95,7 +95,9 @@
         SELECT (s.state ->> {{ key | literal }})::timestamptz - {{ lag | interval }} INTO {{ since }}
           FROM {{ js }}.job_state AS s
          WHERE s.job_name = {{ job | literal }};
-{{ caller().rstrip() if caller else '' }}
+{% if caller is defined %}
+{{ caller().rstrip() }}
+{% endif %}
         v_after := v_after || pg_catalog.jsonb_build_object({{ at }}, {{ since }},
                                                             {{ key | literal }}, LEAST(p_now, pg_catalog.now()));
     END IF;
