@@ -475,7 +475,7 @@ def uninstall(
     target = require_session(local.resolve_dsn(dsn), "uninstall")
     if not force:
         _confirm(f"uninstall drops the job set: its cron jobs, its schema {m.settings['jobs_schema']} with the run "
-                 "history, and its indexes (the app's tables stay)", "Uninstall it now?", "uninstall")
+                 "history, and its indexes and triggers on the app's tables (the tables stay)", "Uninstall it now?", "uninstall")
     lines = install.uninstall(target, m)
     if json_out:
         output.print_json({"changes": lines})

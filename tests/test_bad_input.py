@@ -245,7 +245,8 @@ def _spawn(*args: str, dsn: str, **popen) -> subprocess.Popen:
     (("run", "reset_bankrolls"),
      "reset_bankrolls changes every user's data: pass --force to run it without a terminal"),
     (("uninstall",), ("uninstall drops the job set: its cron jobs, its schema jobs with the run history, and its "
-                      "indexes (the app's tables stay): pass --force to uninstall without a terminal")),
+                      "indexes and triggers on the app's tables (the tables stay): pass --force to uninstall "
+                      "without a terminal")),
 ])
 def test_without_any_stdin_a_confirmation_asks_for_force_in_one_line(db, conn, args, words):
     """`deployer … 0<&-`: stdin closed, not merely empty; nothing runs, nothing is dropped."""

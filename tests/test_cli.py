@@ -473,6 +473,6 @@ def test_reset_bankrolls_asks_on_a_terminal(db, conn, answer, code, balance):
 def test_uninstall_asks_on_a_terminal_saying_what_it_drops(db, conn):
     returncode, screen = _on_a_terminal(["uninstall"], db, b"n\n")
     assert ("uninstall drops the job set: its cron jobs, its schema jobs with the run history, and its indexes"
-            " (the app's tables stay). Uninstall it now?") in " ".join(screen.split())
+            " and triggers on the app's tables (the tables stay). Uninstall it now?") in " ".join(screen.split())
     assert returncode == 2 and "not confirmed; nothing was changed" in screen
     assert conn.execute("SELECT to_regnamespace('jobs') IS NOT NULL AS kept").fetchone()["kept"]

@@ -61,11 +61,14 @@ def test_plan_lists_what_a_deploy_will_build_rebuild_and_drop(db, conn, test_man
     assert have["jobset_stories_soft_deleted_idx"]["note"] != "snapbet job set (jobs) index 0123"
 
 
-def test_uninstall_drops_the_indexes_and_leaves_the_app_tables(db, conn):
+def test_uninstall_drops_the_indexes_and_triggers_and_leaves_the_app_tables(db, conn):
+    triggers = "SELECT count(*) AS n FROM pg_trigger WHERE tgname LIKE 'jobset\\_%'"
+    assert conn.execute(triggers).fetchone()["n"] == 8  # cleanup_media's, two on each URL table
     result = deployer("uninstall", "--force", dsn=db)
     assert result.returncode == 0, result.stderr
     assert "drop index jobset_posts_live_picks_idx" in result.stdout
     assert job_indexes(conn) == {}
+    assert conn.execute(triggers).fetchone()["n"] == 0
     assert conn.execute("SELECT to_regclass('public.posts') IS NOT NULL AS ok").fetchone()["ok"]
 
 

@@ -411,7 +411,7 @@ def test_indexes_foreign_keys_and_triggers_come_back_unchanged(conn):
         UNION ALL
         SELECT 'trigger ' || tgenabled::text, tgname, pg_get_triggerdef(oid), true
           FROM pg_trigger WHERE NOT tgisinternal
-         ORDER BY 1, 2
+         ORDER BY 1, 2, 3
     """
     schemas = {"app": "public", "storage": "storage"}
     before = query(conn, definitions, schemas)
