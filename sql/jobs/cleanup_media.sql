@@ -191,6 +191,7 @@ COMMENT ON FUNCTION {{ js }}.media_referenced(text, text) IS
     v_pos        uuid        := {{ position('queued', 'uuid') }};
 {% else %}
     v_since      timestamptz;
+    v_window     uuid[];
 {% endif %}
 {% endset %}
 {% set bucket_list -%}
@@ -214,8 +215,7 @@ t.bucket_id = ANY ({{ bucket_list }})
   part of it that is one of the buckets gives a (bucket, the rest) key, looked up as a whole
   (a hashed subplan, built once a batch).
 #}
-{% set window = "(SELECT o.* FROM " ~ objects ~ " AS o
-                WHERE v_since IS NULL OR o.created_at >= v_since - " ~ (grace | interval) ~ "
+{% set window = "o.created_at >= v_since - " ~ (grace | interval) ~ "
                    OR (o.bucket_id, o.name) IN (
                           SELECT d.parts[i.i], pg_catalog.array_to_string(d.parts[i.i + 1:], '/')
                             FROM (SELECT pg_catalog.string_to_array(m.url, '/') AS parts
@@ -223,7 +223,7 @@ t.bucket_id = ANY ({{ bucket_list }})
                                    WHERE m.dropped_at > v_since) AS d
                            CROSS JOIN LATERAL pg_catalog.generate_subscripts(d.parts, 1) AS i (i)
                            WHERE d.parts[i.i] = ANY (" ~ bucket_list ~ ")
-                             AND i.i < pg_catalog.cardinality(d.parts)))" %}
+                             AND i.i < pg_catalog.cardinality(d.parts))" %}
 {% endif %}
 {% call job_function("cleanup_media", declare) %}
 {% if not citus %}
@@ -262,7 +262,24 @@ t.bucket_id = ANY ({{ bucket_list }})
         END LOOP;
     END IF;
 {% endif %}
-{% call select_apply('queued', objects, orphan, [('id', 'uuid')], source=none if citus else window) %}
+{#
+  Every object (Citus; a run without a recorded moment), walked by key; or the window's
+  objects, found first (v_window: one pass over the table, not a walk of every object in
+  key order until the batch has its orphans, as a plan for the LIMIT may have it), then
+  walked by key.
+#}
+{% if not citus %}
+    IF v_since IS NOT NULL AND v_after -> 'queued' IS DISTINCT FROM '"done"'::jsonb THEN
+        v_window := ARRAY(SELECT o.id FROM {{ objects }} AS o
+                           WHERE o.created_at < v_cut
+                             AND ({{ window }}));
+    END IF;
+{% endif %}
+{% for source in ([none] if citus else [none, '(SELECT o.* FROM ' ~ objects ~ ' AS o WHERE o.id = ANY (v_window))']) %}
+{% if not citus %}
+    {{ 'IF v_since IS NULL THEN' if loop.first else 'ELSE' }}
+{% endif %}
+{% call select_apply('queued', objects, orphan, [('id', 'uuid')], source=source) %}
         w AS (
             INSERT INTO {{ js }}.media_purge_queue AS q (object_id, bucket_id, name, queued_at)
             SELECT o.id, o.bucket_id, o.name, p_now
@@ -273,6 +290,10 @@ t.bucket_id = ANY ({{ bucket_list }})
             ON CONFLICT (object_id) DO NOTHING
             RETURNING q.object_id AS id)
 {% endcall %}
+{% endfor %}
+{% if not citus %}
+    END IF;
+{% endif %}
 
 {% if not citus %}
     -- The journal's rows older than the next run's window.
