@@ -126,7 +126,11 @@ def test_after_a_complete_run_only_objects_that_can_have_become_orphans_since_ar
     upload(conn, "posts", "unseen.jpg", NOW - 30 * DAY)  # an orphan that left no trace since the run
     later = NOW + DAY
     assert run(conn, later, dry_run=True)["details"] == {"queued": 3}
-    assert run(conn, later)["details"] == {"queued": 3}
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, min_batch_size = 1, max_batch_size = 1"
+                 " WHERE job_name = 'cleanup_media'")
+    conn.execute("CALL jobs.run_job('cleanup_media', %s)", (later,))  # the window, one object a batch
+    row = conn.execute("SELECT affected_count, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    assert (row["affected_count"], row["batches"]) == (3, 4)
     assert queued(conn) == {"posts/u/p.jpg", "avatars/u/a.png", "posts/young.jpg"}
     conn.execute("UPDATE jobs.job_state SET state = state - 'seen' WHERE job_name = 'cleanup_media'")
     assert run(conn, later)["details"] == {"queued": 1}  # no moment: every object
