@@ -631,6 +631,11 @@ class Templates:
                 "bets and games, posts deleted before, comments, stories, messages")
         return self._build(f"tmpl_cost_{posts}", what, lambda dsn: fill_cost(dsn, posts, expired))
 
+    def windows(self, posts: int) -> str:
+        what = (f"{posts // 10:,} users with avatars; {posts:,} live posts and {posts // 100:,} soft-deleted long ago, "
+                f"with their files; old and new files nothing names; {posts // 10:,} group chats, some empty")
+        return self._build(f"tmpl_windows_{posts}", what, lambda dsn: fill_windows(dsn, posts))
+
     def demo(self, users: int) -> str:
         what = f"deployer seed: {users:,} users"
         return self._build(f"tmpl_demo_{users}", what,
@@ -757,3 +762,60 @@ def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> Non
     if with_ids:
         with connect(dsn) as conn:
             conn.execute(BENCH_IDS_SQL)
+
+
+# daily_windows (bench/windows.py): users u with avatars/u<u>.png; posts w<i> by them, live, and
+# gone<i> soft-deleted 40 days ago; a file for each of those, old files nothing names and the
+# uploads whose 7-day grace ends 2 hours after NOW; group chats with a member (their last
+# message up to 30 days old), and without: old ones, and ones made 30 minutes before NOW.
+WINDOWS_SQL = [
+    """UPDATE users AS u SET avatar_url = %(cdn)s || 'avatars/u' || g || '.png'
+         FROM generate_series(1, %(users)s::integer) AS g WHERE u.id = md5('user' || g)::uuid""",
+    """INSERT INTO posts (id, user_id, post_type, media_url, created_at, expires_at)
+       SELECT md5('wpost' || i)::uuid, md5('user' || (1 + i %% %(users)s::integer))::uuid, 'content',
+              %(cdn)s || 'posts/w' || i || '.jpg', %(now)s::timestamptz - interval '20 days',
+              %(now)s::timestamptz + interval '10 days'
+         FROM generate_series(1, %(posts)s::integer) AS i""",
+    """INSERT INTO posts (id, user_id, post_type, media_url, created_at, expires_at, deleted_at)
+       SELECT md5('wgone' || i)::uuid, md5('user' || (1 + i %% %(users)s::integer))::uuid, 'content',
+              %(cdn)s || 'posts/gone' || i || '.jpg', %(now)s::timestamptz - interval '45 days',
+              %(now)s::timestamptz - interval '44 days', %(now)s::timestamptz - interval '40 days'
+         FROM generate_series(1, %(posts)s::integer / 100) AS i""",
+    """INSERT INTO storage.objects (bucket_id, name, created_at)
+       SELECT 'posts', 'w' || i || '.jpg', %(now)s::timestamptz - interval '20 days'
+         FROM generate_series(1, %(posts)s::integer) AS i
+       UNION ALL
+       SELECT 'posts', 'gone' || i || '.jpg', %(now)s::timestamptz - interval '45 days'
+         FROM generate_series(1, %(posts)s::integer / 100) AS i
+       UNION ALL
+       SELECT 'avatars', 'u' || g || '.png', %(now)s::timestamptz - interval '60 days'
+         FROM generate_series(1, %(users)s::integer) AS g
+       UNION ALL
+       SELECT 'posts', 'orphan' || i || '.jpg', %(now)s::timestamptz - interval '20 days'
+         FROM generate_series(1, %(posts)s::integer / 100) AS i
+       UNION ALL
+       SELECT 'posts', 'upload' || i || '.jpg', %(now)s::timestamptz - interval '7 days' + interval '2 hours'
+         FROM generate_series(1, %(posts)s::integer / 1000) AS i""",
+    """INSERT INTO chats (id, chat_type, name, created_at, last_message_at)
+       SELECT md5('wchat' || c)::uuid, 'group'::chat_type, 'group ' || c, %(now)s::timestamptz - interval '30 days',
+              %(now)s::timestamptz - (c %% 30) * interval '1 day' - interval '1 hour'
+         FROM generate_series(1, %(posts)s::integer / 10) AS c
+       UNION ALL
+       SELECT md5('wold' || c)::uuid, 'group', 'old ' || c, %(now)s::timestamptz - interval '20 days', NULL
+         FROM generate_series(1, %(posts)s::integer / 1000) AS c
+       UNION ALL
+       SELECT md5('wnew' || c)::uuid, 'group', 'new ' || c, %(now)s::timestamptz - interval '30 minutes', NULL
+         FROM generate_series(1, %(posts)s::integer / 1000) AS c""",
+    """INSERT INTO chat_members (chat_id, user_id)
+       SELECT md5('wchat' || c)::uuid, md5('user' || (1 + c %% %(users)s::integer))::uuid
+         FROM generate_series(1, %(posts)s::integer / 10) AS c""",
+]
+
+
+def fill_windows(dsn: str, posts: int) -> None:
+    params = {"now": NOW, "users": posts // 10, "posts": posts, "cdn": CDN}
+    with deferred(dsn, ["users", "posts", "chats", "chat_members"]):
+        with connect(dsn) as conn:
+            conn.execute(USERS_SQL, params)
+            for statement in WINDOWS_SQL:
+                conn.execute(statement, params)

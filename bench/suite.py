@@ -13,7 +13,7 @@ from pathlib import Path
 
 from deployer import manifest
 
-from bench import client, compare, cost, online, settle_batches, unanalyzed
+from bench import client, compare, cost, online, settle_batches, unanalyzed, windows
 from bench.cluster import bench_cluster
 from bench.common import Context
 from bench.data import Templates
@@ -29,6 +29,7 @@ SCENARIOS = {
     "client_rss": client.client_rss,
     "unanalyzed": unanalyzed.unanalyzed,
     "settle_batches": settle_batches.settle_batches,
+    "daily_windows": windows.daily_windows,
 }
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "bench" / "plans"

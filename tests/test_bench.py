@@ -16,6 +16,7 @@ from bench.badges import BADGES
 from bench.compare import COMPARED
 from bench.scales import SCALES
 from bench.suite import SCENARIOS
+from bench.windows import RUNS
 from deployer.local import bindir
 
 SMOKE = SCALES["smoke"]
@@ -136,3 +137,20 @@ def test_settle_batches_credits_each_user_once_per_batch_that_holds_the_users_be
     adaptive, whole = rows
     assert whole["updates"] == users  # one batch: each user's bankroll once, as the bare statement
     assert users < adaptive["updates"] <= SMOKE.pending_bets  # its batches split a user's bets
+
+
+def test_the_daily_windows_look_at_what_changed_since_the_previous_run(smoke):
+    """cleanup_media: the old orphans on the first run; the next day, the files of the posts
+    hard-deleted, of the avatars changed and the uploads whose grace ended; then nothing.
+    cleanup: the old empty group chats, then those made just before the first run."""
+    report, _, _ = smoke
+    rows = {(r["job"], r["run"]): r for r in report.section("daily_windows").rows}
+    n = SMOKE.posts
+    media = [rows[("cleanup_media", label)] for label, _ in RUNS]
+    chats = [rows[("cleanup", label)] for label, _ in RUNS]
+    assert all(r["status"] == "succeeded" for r in media + chats)
+    assert [r["affected"] for r in media] == [n // 100, n // 100 + n // 10 // 100 + n // 1000, 0]
+    assert [r["details"]["chats"] for r in chats] == [n // 1000, n // 1000, 0]
+    # nothing new: storage.objects read once, no URL looked up; every object looked up at first
+    assert media[2]["blocks"] < media[0]["blocks"] / 10
+    assert chats[2]["blocks"] < chats[0]["blocks"]
