@@ -771,22 +771,17 @@ def fill_posts_template(dsn: str, posts: int, every: int, with_ids: bool) -> Non
 WINDOWS_SQL = [
     """UPDATE users AS u SET avatar_url = %(cdn)s || 'avatars/u' || g || '.png'
          FROM generate_series(1, %(users)s::integer) AS g WHERE u.id = md5('user' || g)::uuid""",
-    """INSERT INTO posts (id, user_id, post_type, media_url, created_at, expires_at)
-       SELECT md5('wpost' || i)::uuid, md5('user' || (1 + i %% %(users)s::integer))::uuid, 'content',
-              %(cdn)s || 'posts/w' || i || '.jpg', %(now)s::timestamptz - interval '20 days',
-              %(now)s::timestamptz + interval '10 days'
-         FROM generate_series(1, %(posts)s::integer) AS i""",
     """INSERT INTO posts (id, user_id, post_type, media_url, created_at, expires_at, deleted_at)
-       SELECT md5('wgone' || i)::uuid, md5('user' || (1 + i %% %(users)s::integer))::uuid, 'content',
-              %(cdn)s || 'posts/gone' || i || '.jpg', %(now)s::timestamptz - interval '45 days',
-              %(now)s::timestamptz - interval '44 days', %(now)s::timestamptz - interval '40 days'
-         FROM generate_series(1, %(posts)s::integer / 100) AS i""",
+       SELECT md5('wpost' || p.name)::uuid, md5('user' || (1 + i %% %(users)s::integer))::uuid, 'content',
+              %(cdn)s || 'posts/' || p.name || '.jpg', p.created_at, p.created_at + interval '30 days',
+              CASE WHEN p.gone THEN %(now)s::timestamptz - interval '40 days' END
+         FROM generate_series(1, %(posts)s::integer + %(posts)s::integer / 100) AS i,
+              LATERAL (SELECT i > %(posts)s::integer AS gone) AS g,
+              LATERAL (SELECT g.gone, CASE WHEN g.gone THEN 'gone' || i - %(posts)s::integer ELSE 'w' || i END AS name,
+                              %(now)s::timestamptz - CASE WHEN g.gone THEN interval '75 days'
+                                                          ELSE interval '20 days' END AS created_at) AS p""",
     """INSERT INTO storage.objects (bucket_id, name, created_at)
-       SELECT 'posts', 'w' || i || '.jpg', %(now)s::timestamptz - interval '20 days'
-         FROM generate_series(1, %(posts)s::integer) AS i
-       UNION ALL
-       SELECT 'posts', 'gone' || i || '.jpg', %(now)s::timestamptz - interval '45 days'
-         FROM generate_series(1, %(posts)s::integer / 100) AS i
+       SELECT 'posts', substr(p.media_url, length(%(cdn)s || 'posts/') + 1), p.created_at FROM posts AS p
        UNION ALL
        SELECT 'avatars', 'u' || g || '.png', %(now)s::timestamptz - interval '60 days'
          FROM generate_series(1, %(users)s::integer) AS g

@@ -32,7 +32,7 @@ def test_lint_passes_on_the_project_sql(db):
     templates = report["checked"]["templates"]
     assert len(templates) == 50 and "jobs/settle_games.sql" in templates and "seed/seed.sql" in templates
     assert {t.split("/")[0] for t in templates} == {"framework", "app", "jobs", "indexes", "seed", "privileges.sql"}
-    assert len(report["checked"]["functions"]) == 31
+    assert len(report["checked"]["functions"]) == 28
     assert "jobs.cleanup(timestamp with time zone,boolean,integer,jsonb)" in report["checked"]["functions"]
 
 
@@ -50,7 +50,7 @@ def test_lint_fails_on_a_function_body_naming_a_missing_column(db, tmp_path):
     assert len(errors) == 1
     assert errors[0].startswith("jobs.expire_content(timestamp with time zone,boolean,integer,jsonb) line ")
     assert "column t.expires_on does not exist" in errors[0] and "[SQLSTATE 42703]" in errors[0]
-    assert lines[-1] == "50 templates, 0 sqlfluff findings; 31 functions checked, 1 errors, 0 warnings"
+    assert lines[-1] == "50 templates, 0 sqlfluff findings; 28 functions checked, 1 errors, 0 warnings"
 
 
 def test_lint_fails_on_a_template_sqlfluff_cannot_parse(db, tmp_path):

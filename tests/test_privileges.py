@@ -60,8 +60,7 @@ def test_the_deployer_creates_three_roles_and_hands_the_schema_to_the_owner(conn
         "SELECT proname AS f FROM pg_proc WHERE pronamespace = 'jobs'::regnamespace AND prosecdef ORDER BY 1")]
     assert definers == sorted(["blind_spots", "calculate_badges", "calculate_badges_changes", "catalog_drift",
                                "cleanup", "cleanup_media", "cron_jobs", "expire_content", "reset_bankrolls", "rollup_stats",
-                               "run_open", "run_update", "settle_games", "media_url_changed"]
-                              + [f"media_rows_deleted_{t}" for t in ("messages", "posts", "stories", "users")])
+                               "run_open", "run_update", "settle_games", "media_url_changed", "media_rows_deleted"])
     run_job = conn.execute("SELECT prosecdef FROM pg_proc WHERE oid = 'jobs.run_job'::regproc").fetchone()
     assert run_job["prosecdef"] is False  # it commits: it cannot be SECURITY DEFINER
 

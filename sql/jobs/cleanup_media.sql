@@ -77,61 +77,53 @@ REVOKE ALL ON {{ js }}.media_dropped FROM PUBLIC;
 COMMENT ON TABLE {{ js }}.media_dropped IS
     'URLs the app''s rows no longer hold (written by the job set''s triggers), read and pruned by jobs.cleanup_media';
 
--- SECURITY DEFINER: the app's roles fire these triggers and have no right on the journal.
--- An update: the URLs of the columns named in the trigger's arguments that the row changed.
-CREATE OR REPLACE FUNCTION {{ js }}.media_url_changed()
+{#
+  The journal's two trigger functions, SECURITY DEFINER: the app's roles fire them and have no
+  right on the journal. Each takes the URL columns of its table as the trigger's arguments.
+#}
+{% macro journal_function(name, what) %}
+CREATE OR REPLACE FUNCTION {{ js }}.{{ name }}()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    /* AFTER UPDATE row trigger: each URL column named in TG_ARGV whose old value the row no
-       longer holds goes into the journal. */
+    /* {{ what }} */
     INSERT INTO {{ js }}.media_dropped (url)
+{{ caller().rstrip() }}
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {{ js }}.{{ name }}() FROM PUBLIC;
+COMMENT ON FUNCTION {{ js }}.{{ name }}() IS
+    {{ ('SECURITY DEFINER (the app\'s roles fire it): ' ~ what ~ ', for cleanup_media') | literal }};
+{% endmacro %}
+{% call journal_function('media_rows_deleted', 'journals the URLs the rows a statement deleted held') %}
+    SELECT u.url
+      FROM gone AS g
+     CROSS JOIN pg_catalog.unnest(TG_ARGV) AS c (name)
+     CROSS JOIN LATERAL (SELECT pg_catalog.to_jsonb(g) ->> c.name AS url) AS u
+     WHERE u.url IS NOT NULL;
+{% endcall %}
+{% call journal_function('media_url_changed', 'journals the URLs an updated row no longer holds') %}
     SELECT u.was
       FROM pg_catalog.unnest(TG_ARGV) AS c (name)
      CROSS JOIN LATERAL (SELECT pg_catalog.to_jsonb(OLD) ->> c.name AS was,
                                 pg_catalog.to_jsonb(NEW) ->> c.name AS now) AS u
      WHERE u.was IS NOT NULL AND u.was IS DISTINCT FROM u.now;
-    RETURN NULL;
-END
-$fn$;
-REVOKE ALL ON FUNCTION {{ js }}.media_url_changed() FROM PUBLIC;
-COMMENT ON FUNCTION {{ js }}.media_url_changed() IS
-    'SECURITY DEFINER (the app''s roles fire it): journals the URLs an updated row no longer holds, for cleanup_media';
+{% endcall %}
 {% for table, columns in url_columns %}
-{% set fn = js ~ '.media_rows_deleted_' ~ table %}
-
-CREATE OR REPLACE FUNCTION {{ fn }}()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    /* AFTER DELETE statement trigger on {{ table }}: the URLs the deleted rows held (`gone`, the
-       statement's transition table) go into the journal. */
-    INSERT INTO {{ js }}.media_dropped (url)
-    SELECT u.url
-      FROM gone AS g
-     CROSS JOIN LATERAL (VALUES {% for column in columns %}(g.{{ column | ident }}){{ ', ' if not loop.last }}{% endfor %}) AS u (url)
-     WHERE u.url IS NOT NULL;
-    RETURN NULL;
-END
-$fn$;
-REVOKE ALL ON FUNCTION {{ fn }}() FROM PUBLIC;
-COMMENT ON FUNCTION {{ fn }}() IS
-    'SECURITY DEFINER (the app''s roles fire it): journals the URLs of deleted {{ table }} rows, for cleanup_media';
+{% set names %}{% for column in columns %}{{ column | literal }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
 CREATE OR REPLACE TRIGGER jobset_media_deleted
     AFTER DELETE ON {{ app }}.{{ table | ident }}
     REFERENCING OLD TABLE AS gone
-    FOR EACH STATEMENT EXECUTE FUNCTION {{ fn }}();
+    FOR EACH STATEMENT EXECUTE FUNCTION {{ js }}.media_rows_deleted({{ names }});
 CREATE OR REPLACE TRIGGER jobset_media_changed
     AFTER UPDATE OF {% for column in columns %}{{ column | ident }}{{ ', ' if not loop.last }}{% endfor %} ON {{ app }}.{{ table | ident }}
     FOR EACH ROW
     WHEN ({% for column in columns %}OLD.{{ column | ident }} IS DISTINCT FROM NEW.{{ column | ident }}{{ ' OR ' if not loop.last }}{% endfor %})
-    EXECUTE FUNCTION {{ js }}.media_url_changed({% for column in columns %}{{ column | literal }}{{ ', ' if not loop.last }}{% endfor %});
+    EXECUTE FUNCTION {{ js }}.media_url_changed({{ names }});
 {% endfor %}
 {% endif %}
 
