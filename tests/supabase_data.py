@@ -82,7 +82,8 @@ def _id(kind: str, label: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{kind}:{label}")
 
 
-def _url(bucket: str, name: str) -> str:
+def url(bucket: str, name: str) -> str:
+    """The public URL of a storage object, as SnapBet's rows hold it."""
     return f"{STORAGE_URL}/{bucket}/{name}"
 
 
@@ -98,7 +99,7 @@ def _users(conn: psycopg.Connection, data: Loaded) -> None:
         user_id = data.users[name] = _id("user", name)
         _insert(conn, "public.users", {
             "id": user_id, "email": f"{name}@snapbet.test", "oauth_provider": "google", "oauth_id": f"google-{name}",
-            "username": name, "display_name": name.title(), "avatar_url": _url("avatars", f"{name}.jpg"),
+            "username": name, "display_name": name.title(), "avatar_url": url("avatars", f"{name}.jpg"),
             "created_at": data.now - timedelta(days=60 - n), "updated_at": data.now - timedelta(days=60 - n),
         })
 
@@ -204,8 +205,8 @@ def _posts(conn: psycopg.Connection, data: Loaded) -> None:
             "id": data.posts[label], "user_id": data.users[author], "post_type": post_type,
             "bet_id": data.bets[bet] if post_type == "pick" else None,
             "settled_bet_id": data.bets[bet] if post_type == "outcome" else None,
-            "media_url": _url("posts", f"{label}.jpg"), "media_type": "photo",
-            "thumbnail_url": _url("posts", f"{label}_thumb.jpg"), "caption": f"{label} caption",
+            "media_url": url("posts", f"{label}.jpg"), "media_type": "photo",
+            "thumbnail_url": url("posts", f"{label}_thumb.jpg"), "caption": f"{label} caption",
             "created_at": created, "expires_at": expires, "deleted_at": deleted,
         })
     for label, (post, user, hours, deleted) in {
@@ -248,7 +249,7 @@ def _stories(conn: psycopg.Connection, data: Loaded) -> None:
     }.items():
         data.stories[label] = _id("story", label)
         _insert(conn, "public.stories", {
-            "id": data.stories[label], "user_id": data.users[user], "media_url": _url("stories", f"{label}.mp4"),
+            "id": data.stories[label], "user_id": data.users[user], "media_url": url("stories", f"{label}.mp4"),
             "media_type": "video", "caption": f"story {label}", "story_type": "manual",
             "story_content_type": "content", "metadata": {}, "created_at": created, "expires_at": expires,
             "deleted_at": deleted,
@@ -288,7 +289,7 @@ def _chats(conn: psycopg.Connection, data: Loaded) -> None:
         data.messages[label] = _id("message", label)
         _insert(conn, "public.messages", {
             "id": data.messages[label], "chat_id": data.chats[chat], "sender_id": data.users[sender],
-            "content": f"message {label}", "media_url": _url("messages", media) if media else None,
+            "content": f"message {label}", "media_url": url("messages", media) if media else None,
             "media_type": "photo" if media else None, "message_type": "media" if media else "text",
             "metadata": {}, "created_at": created, "expires_at": expires,
         })

@@ -135,8 +135,28 @@ def test_deploy_as_postgres_then_every_job_runs_as_its_dry_run_said_under_row_se
         assert {"posts/orphan.jpg", "messages/orphan.jpg", "stories/orphan.mp4", "avatars/old_alice.jpg"} <= queued
         assert not queued & {"avatars/alice.jpg", "messages/group_expired.jpg", "posts/orphan_new.jpg"}
         runs = c.execute("SELECT DISTINCT run_as FROM jobs.job_executions WHERE executed_by <> 'pg_cron'").fetchall()
+        journal = {r["url"] for r in c.execute("SELECT url FROM jobs.media_dropped")}
+        # expire_content's hard delete of carol's post journaled the URLs it held
+        assert {supabase_data.url("posts", "content_deleted_40d.jpg"),
+                supabase_data.url("posts", "content_deleted_40d_thumb.jpg")} <= journal
         pause_schedules(c, active=True)
         health = {r["job_name"]: r["state"] for r in c.execute("SELECT job_name, state, blind_tables FROM jobs.job_health")}
+
+    # The app's own role, under row security and with no right on the job set's schema, fires
+    # cleanup_media's triggers: bob deletes his post, alice changes her avatar.
+    with psycopg.connect(supabase.admin_dsn, autocommit=True, row_factory=dict_row) as app:
+        app.execute("SET ROLE authenticated")
+        for who, statement in (("bob", "DELETE FROM public.posts WHERE id = %s"),
+                               ("alice", "UPDATE public.users SET avatar_url = avatar_url || '?v=2' WHERE id = %s")):
+            app.execute("SELECT set_config('request.jwt.claims', %s, false)",
+                        (json.dumps({"sub": str(data.users[who]), "role": "authenticated"}),))
+            target = data.posts["content_live"] if who == "bob" else data.users[who]
+            assert app.execute(statement, (target,)).rowcount == 1
+        assert not app.execute("SELECT has_schema_privilege('jobs', 'USAGE') AS u").fetchone()["u"]
+    with psycopg.connect(supabase.postgres_dsn, row_factory=dict_row) as c:
+        added = {r["url"] for r in c.execute("SELECT url FROM jobs.media_dropped")} - journal
+    assert added == {supabase_data.url("posts", "content_live.jpg"), supabase_data.url("posts", "content_live_thumb.jpg"),
+                     supabase_data.url("avatars", "alice.jpg")}
     assert runs == [{"run_as": "postgres"}]  # by hand, as the person who ran them
     assert set(health.values()) == {"healthy"}, health
 
