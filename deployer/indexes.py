@@ -113,10 +113,18 @@ def existing(conn: psycopg.Connection, manifest: Manifest) -> dict[str, dict]:
 
 def plan(conn: psycopg.Connection, manifest: Manifest) -> list[IndexChange]:
     want, have = wanted(manifest), existing(conn, manifest)
+    # A wanted name taken by an index without the job set's mark (built by hand, or restored
+    # without comments): rebuilt, not created beside it (which would fail on the name).
+    taken = {r["name"] for r in conn.execute(
+        "SELECT c.relname AS name FROM pg_catalog.pg_class c"
+        " WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'i' AND c.relname = ANY (%s)",
+        (quote_ident(manifest.settings["app_schema"]), [n for n in want if n not in have]))}
     changes = []
     for name, index in want.items():
         present = have.get(name)
-        if present is None:
+        if name in taken:
+            changes.append(IndexChange("rebuild", name, "an index of that name lacks the job set's mark", index))
+        elif present is None:
             changes.append(IndexChange("create", name, f"for {index.job}", index))
         elif not present["valid"]:
             changes.append(IndexChange("rebuild", name, "an earlier concurrent build left it invalid", index))

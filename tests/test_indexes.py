@@ -44,6 +44,7 @@ def test_plan_lists_what_a_deploy_will_build_rebuild_and_drop(db, conn, test_man
     conn.execute("DROP INDEX public.jobset_posts_live_picks_idx")
     conn.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.jobset_bankrolls_last_reset_idx'::regclass")
     conn.execute("COMMENT ON INDEX public.jobset_stories_soft_deleted_idx IS 'snapbet job set (jobs) index 0123'")
+    conn.execute("COMMENT ON INDEX public.jobset_chats_group_created_idx IS NULL")  # restored without comments
     conn.execute("CREATE INDEX jobset_old_idx ON public.posts (created_at)")
     conn.execute("COMMENT ON INDEX public.jobset_old_idx IS 'snapbet job set (jobs) index 4567'")
     conn.execute("CREATE INDEX jobset_somebody_elses_idx ON public.posts (caption)")
@@ -52,6 +53,8 @@ def test_plan_lists_what_a_deploy_will_build_rebuild_and_drop(db, conn, test_man
         "would create index jobset_posts_live_picks_idx (for expire_content), concurrently",
         "would rebuild index jobset_stories_soft_deleted_idx (its definition changed), concurrently",
         "would rebuild index jobset_bankrolls_last_reset_idx (an earlier concurrent build left it invalid), concurrently",
+        "would rebuild index jobset_chats_group_created_idx (an index of that name lacks the job set's mark), "
+        "concurrently",
         "would drop index jobset_old_idx (no job needs it), concurrently",
     ]
     install.deploy(db, test_manifest, with_schedule=False)
@@ -59,6 +62,7 @@ def test_plan_lists_what_a_deploy_will_build_rebuild_and_drop(db, conn, test_man
     assert set(have) == OURS | {"jobset_somebody_elses_idx"}  # not marked as ours: left alone
     assert all(have[name]["indisvalid"] for name in OURS)
     assert have["jobset_stories_soft_deleted_idx"]["note"] != "snapbet job set (jobs) index 0123"
+    assert (have["jobset_chats_group_created_idx"]["note"] or "").startswith("snapbet job set (jobs) index ")
 
 
 def test_uninstall_drops_the_indexes_and_triggers_and_leaves_the_app_tables(db, conn):
