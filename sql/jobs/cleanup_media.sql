@@ -37,6 +37,9 @@
 {% set objects = js ~ '.storage_objects' %}
 {% set url_columns = [('posts', ['media_url', 'thumbnail_url']), ('messages', ['media_url']),
                       ('stories', ['media_url']), ('users', ['avatar_url'])] %}
+{% set urls = namespace(pairs=[]) %}
+{% for table, columns in url_columns %}{% for column in columns %}{% set urls.pairs = urls.pairs + [(table, column)] %}{% endfor %}{% endfor %}
+{% set url_pairs = urls.pairs %}
 {# How far before the previous run's moment a run looks again: longer than the app's transactions. #}
 {% set lag = '1 hour' %}
 -- storage.objects as the job reads it: a view owned by the role that deploys (not handed to
@@ -154,8 +157,7 @@ BEGIN
     /* Whether any row's posts.media_url, posts.thumbnail_url, messages.media_url,
        stories.media_url or users.avatar_url ends with '/<p_bucket>/<p_name>' (plain text). */
     {{ 'RETURN' if citus else 'SELECT' }} EXISTS (
-{% for table, column in [('posts', 'media_url'), ('posts', 'thumbnail_url'), ('messages', 'media_url'),
-                         ('stories', 'media_url'), ('users', 'avatar_url')] %}
+{% for table, column in url_pairs %}
         SELECT {{ "1 " if citus }}FROM {{ app }}.{{ table | ident }} AS t
          WHERE pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" >= {{ key }}
            AND pg_catalog.reverse(t.{{ column | ident }}) COLLATE "C" < {{ key }} || pg_catalog.chr(1114111)
@@ -236,8 +238,7 @@ t.bucket_id = ANY ({{ bucket_list }})
                      ORDER BY t.id LIMIT 5000) AS t;
             EXIT WHEN v_chunk IS NULL;
             v_refd := ARRAY(
-{% for table, column in [('posts', 'media_url'), ('posts', 'thumbnail_url'), ('messages', 'media_url'),
-                         ('stories', 'media_url'), ('users', 'avatar_url')] %}
+{% for table, column in url_pairs %}
                 SELECT k.key FROM pg_catalog.unnest(v_keys) AS k (key)
                   JOIN {{ app }}.{{ table | ident }} AS u
                     ON pg_catalog.reverse(u.{{ column | ident }}) COLLATE "C" >= k.key COLLATE "C"
