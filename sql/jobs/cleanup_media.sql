@@ -206,18 +206,25 @@ t.bucket_id = ANY ({{ bucket_list }})
   The objects that can have become orphans since the previous complete run (v_since: its
   moment less the lag; NULL: every object): their grace ended since, or a dropped URL since
   names them. A URL names bucket b and name n when it ends with '/b/n': each '/'-separated
-  part of it that is one of the buckets gives a (bucket, the rest) key, looked up as a whole
-  (a hashed subplan, built once a batch).
+  part of it that is one of the buckets gives a (bucket, the rest) key, joined to the objects
+  as a whole. Two sets, each one pass over storage.objects (UNION: an object in both once);
+  not an IN (subquery) beside the grace's test, which a journal too large to hash in
+  work_mem would have run again for every object.
 #}
-{% set window = "o.created_at >= v_since - " ~ (grace | interval) ~ "
-                   OR (o.bucket_id, o.name) IN (
-                          SELECT d.parts[i.i], pg_catalog.array_to_string(d.parts[i.i + 1:], '/')
-                            FROM (SELECT pg_catalog.string_to_array(m.url, '/') AS parts
-                                    FROM " ~ js ~ ".media_dropped AS m
-                                   WHERE m.dropped_at > v_since) AS d
-                           CROSS JOIN LATERAL pg_catalog.generate_subscripts(d.parts, 1) AS i (i)
-                           WHERE d.parts[i.i] = ANY (" ~ bucket_list ~ ")
-                             AND i.i < pg_catalog.cardinality(d.parts))" %}
+{% set window = "SELECT o.id FROM " ~ objects ~ " AS o
+                            WHERE o.created_at < v_cut AND o.created_at >= v_since - " ~ (grace | interval) ~ "
+                           UNION
+                           SELECT o.id
+                             FROM (SELECT pg_catalog.string_to_array(m.url, '/') AS parts
+                                     FROM " ~ js ~ ".media_dropped AS m
+                                    WHERE m.dropped_at > v_since) AS d
+                            CROSS JOIN LATERAL pg_catalog.generate_subscripts(d.parts, 1) AS i (i)
+                             JOIN " ~ objects ~ " AS o
+                               ON o.bucket_id = d.parts[i.i]
+                              AND o.name = pg_catalog.array_to_string(d.parts[i.i + 1:], '/')
+                            WHERE d.parts[i.i] = ANY (" ~ bucket_list ~ ")
+                              AND i.i < pg_catalog.cardinality(d.parts)
+                              AND o.created_at < v_cut" %}
 {% endif %}
 {% call job_function("cleanup_media", declare) %}
 {% if not citus %}
@@ -263,9 +270,7 @@ t.bucket_id = ANY ({{ bucket_list }})
 #}
 {% if not citus %}
     IF v_since IS NOT NULL AND v_after -> 'queued' IS DISTINCT FROM '"done"'::jsonb THEN
-        v_window := ARRAY(SELECT o.id FROM {{ objects }} AS o
-                           WHERE o.created_at < v_cut
-                             AND ({{ window }}));
+        v_window := ARRAY({{ window }});
     END IF;
 {% endif %}
 {% for source in ([none] if citus else [none, '(SELECT o.* FROM ' ~ objects ~ ' AS o WHERE o.id = ANY (v_window))']) %}
