@@ -1,6 +1,7 @@
-"""cleanup_media's reference lookup (jobs.media_referenced) as PostgreSQL plans it while the
-job runs: each URL column is probed through its jobset_*_rev_idx index, never by reading the
-whole table once per storage object.
+"""cleanup_media as PostgreSQL plans it while the job runs: the reference lookup
+(jobs.media_referenced) probes each URL column through its jobset_*_rev_idx index, never by
+reading the whole table once per storage object; and the window of a run after a complete
+one is found in single passes over the objects and the journal of dropped URLs.
 
 What lets this fail: the plans are the ones the server really runs, logged by auto_explain
 from inside the SQL function (parameters unknown at planning, as when the job calls it; an
@@ -53,19 +54,24 @@ def outline(plan: dict, depth: int = 0) -> str:
     return "\n".join([line, *(outline(child, depth + 1) for child in plan.get("Plans", []))])
 
 
-def lookup_plans(dsn: str, work: Callable[[psycopg.Connection], object]) -> list[dict]:
-    """The plans of every lookup `work` makes on a session of its own that logs each plan it
-    runs, nested statements included, to the client. A lookup's plan is one that reads a URL
-    table: only jobs.media_referenced does, in cleanup_media."""
+def logged_plans(dsn: str, work: Callable[[psycopg.Connection], object], *settings: str) -> list[dict]:
+    """The plans ({"Query Text", "Plan"}) of every statement `work` runs, nested ones included,
+    on a session of its own that logs each plan to the client (and `settings` besides)."""
     notices: list[str] = []
     with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
         conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
         conn.execute("LOAD 'auto_explain'")
-        for setting in AUTO_EXPLAIN:
+        for setting in (*AUTO_EXPLAIN, *settings):
             conn.execute(f"SET {setting}")
         work(conn)
-    plans = [json.loads(text.split("plan:\n", 1)[1]) for text in notices if "plan:\n" in text]
-    return [p["Plan"] for p in plans if any(n.get("Relation Name") in URL_TABLES for n in nodes(p["Plan"]))]
+    return [json.loads(text.split("plan:\n", 1)[1]) for text in notices if "plan:\n" in text]
+
+
+def lookup_plans(dsn: str, work: Callable[[psycopg.Connection], object]) -> list[dict]:
+    """The plans of every lookup `work` makes. A lookup's plan is one that reads a URL table:
+    only jobs.media_referenced does, in cleanup_media."""
+    return [p["Plan"] for p in logged_plans(dsn, work)
+            if any(n.get("Relation Name") in URL_TABLES for n in nodes(p["Plan"]))]
 
 
 def not_probed(plan: dict) -> list[str]:
@@ -131,3 +137,37 @@ def test_the_check_sees_a_lookup_that_reads_whole_tables(seeded):
     assert sorted(not_probed(plans[0])) == sorted([
         "Seq Scan on messages", "Seq Scan on posts", "Seq Scan on posts", "Seq Scan on stories", "Seq Scan on users",
         f"indexes [], not {sorted(URL_INDEXES)}"])
+
+
+def rows_handled(plan: dict) -> int:
+    """Rows that every node of an analyzed plan produced, over all its loops: the work a plan
+    does, whatever the machine's speed."""
+    return sum(round(n["Actual Rows"] * n["Actual Loops"]) for n in nodes(plan))
+
+
+def test_the_window_is_one_pass_over_the_objects_and_the_journal_however_large_the_journal(db):
+    """After a complete run, cleanup_media's window (the objects whose grace ended since, and
+    those a URL dropped since names) is found in passes over the objects and the journal that
+    each happen once. A journal too large to hash in work_mem once made the planner run its
+    URL keys again for every object (an IN (subquery) beside the grace's test: the journal's
+    keys materialized and read 400 times over here, and one run of the simulated week took
+    407 s so)."""
+    objects, urls = 400, 3000
+    with psycopg.connect(db, autocommit=True, row_factory=dict_row) as conn:
+        call_job(conn, "cleanup_media", NOW)
+        conn.execute("INSERT INTO storage.objects (bucket_id, name, created_at)"
+                     " SELECT 'posts', 'old/' || i || '.jpg', %s FROM generate_series(1, %s) AS i",
+                     (NOW - timedelta(days=30), objects))
+        conn.execute("INSERT INTO jobs.media_dropped (url, dropped_at)"
+                     " SELECT 'https://cdn.test/storage/v1/object/public/posts/dropped/' || i || '.jpg', %s"
+                     "   FROM generate_series(1, %s) AS i", (NOW + timedelta(hours=1), urls))
+        conn.execute("ANALYZE storage.objects, jobs.media_dropped")
+
+    def later(conn: psycopg.Connection) -> None:
+        assert call_job(conn, "cleanup_media", NOW + timedelta(days=1), dry_run=True)["details"] == {"queued": 0}
+
+    plans = [p for p in logged_plans(db, later, "work_mem = '64kB'", "auto_explain.log_analyze = on",
+                                     "auto_explain.log_timing = off")
+             if p["Query Text"].lstrip().startswith("v_window")]
+    assert len(plans) == 1, "the window's statement was not logged once"
+    assert rows_handled(plans[0]["Plan"]) <= 10 * (objects + urls), outline(plans[0]["Plan"])
