@@ -353,13 +353,20 @@ def run_fire(conn: psycopg.Connection, manifest: Manifest, fire: Fire) -> Step:
 
 def replay(dsn: str, manifest: Manifest, planned: list[Fire], progress: Callable[[Fire], None] | None = None,
            observe: Observer | None = None) -> list[Step]:
-    """Run every fire in turn on one session; `progress` before each, `observe(dsn, step)` after each."""
+    """Run every fire in turn on one session; `progress` before each, `observe(dsn, step)` after each.
+    The URLs a fire's deletes journal for cleanup_media (stamped by the server's clock) are
+    restamped with the fire's moment, as if the week had happened on the clock."""
     steps = []
+    journal = f"{quote_ident(manifest.settings['jobs_schema'])}.media_dropped"
     with connect(dsn) as conn:
+        journaled = conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL AS ok", (journal,)).fetchone()["ok"]
         for fire in planned:
             if progress is not None:
                 progress(fire)
+            began = conn.execute("SELECT pg_catalog.clock_timestamp() AS at").fetchone()["at"]
             step = run_fire(conn, manifest, fire)
+            if journaled:
+                conn.execute(f"UPDATE {journal} SET dropped_at = %s WHERE dropped_at >= %s", (fire.at, began))
             steps.append(step)
             if observe is not None:
                 observe(dsn, step)

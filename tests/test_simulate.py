@@ -210,3 +210,20 @@ def test_a_failed_run_is_red_in_the_picture_and_the_exit_code_is_1(admin_dsn, te
     assert done.returncode == 1, done.stderr
     assert "failed" in done.stdout and "bankrolls are frozen" in done.stdout
     assert (tmp_path / "sim.svg").read_text().count('class="run failed"') == 2  # 20:05 and 21:05
+
+
+def test_what_a_fire_drops_is_journaled_at_the_fires_moment_not_the_servers_clock(db, conn, test_manifest):
+    # The app's deletes stamp the journal of dropped URLs with now(); a simulated fire happens
+    # at its own moment, so that the next simulated cleanup_media's window sees what it saw.
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    user_id = factories.user(conn)
+    factories.post(conn, user_id, created_at=at - timedelta(days=60), expires_at=at - timedelta(days=59),
+                   deleted_at=at - timedelta(days=45), media_url="https://cdn.test/storage/v1/object/public/posts/a.jpg")
+    conn.execute("INSERT INTO jobs.media_dropped (url, dropped_at) VALUES ('https://cdn.test/old.jpg', %s)",
+                 (at - timedelta(days=1),))
+    steps = simulate.replay(db, test_manifest, [simulate.Fire(at, "expire_content")])
+    assert steps[0].details["hard_deleted"] == 1
+    rows = conn.execute("SELECT url, dropped_at FROM jobs.media_dropped ORDER BY url").fetchall()
+    assert [(r["url"], r["dropped_at"]) for r in rows] == [
+        ("https://cdn.test/old.jpg", at - timedelta(days=1)),
+        ("https://cdn.test/storage/v1/object/public/posts/a.jpg", at)]
