@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,34 @@ def race_settle_games(dsn: str, now: datetime, limits: tuple[int, ...], runners:
         t.join(timeout)
     assert errors == []
     return done
+
+
+# Plans as the server runs them ------------------------------------------------------------
+
+AUTO_EXPLAIN = ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
+                "auto_explain.log_level = notice", "auto_explain.log_format = json")
+
+
+def nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def outline(plan: dict, depth: int = 0) -> str:
+    """The plan's nodes, one a line, for a failure message."""
+    line = "  " * depth + " ".join(filter(None, (plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))))
+    return "\n".join([line, *(outline(child, depth + 1) for child in plan.get("Plans", []))])
+
+
+def logged_plans(dsn: str, work: Callable[[psycopg.Connection], object], *settings: str) -> list[dict]:
+    """The plans ({"Query Text", "Plan"}) of every statement `work` runs, nested ones included,
+    on a session of its own that logs each plan to the client (and `settings` besides)."""
+    notices: list[str] = []
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for setting in (*AUTO_EXPLAIN, *settings):
+            conn.execute(f"SET {setting}")
+        work(conn)
+    return [json.loads(text.split("plan:\n", 1)[1]) for text in notices if "plan:\n" in text]

@@ -14,7 +14,6 @@ sequential scan is the honest choice and the test would prove nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +23,7 @@ from psycopg.rows import dict_row
 
 from deployer import seed as seed_mod
 from tests.conftest import fresh_database
-from tests.support import call_job
+from tests.support import call_job, logged_plans, nodes, outline
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=timezone.utc)
 
@@ -38,35 +37,6 @@ URL_INDEXES = {
     "jobset_users_avatar_url_rev_idx": "users",
 }
 URL_TABLES = set(URL_INDEXES.values())
-AUTO_EXPLAIN = ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
-                "auto_explain.log_level = notice", "auto_explain.log_format = json")
-
-
-def nodes(plan: dict) -> Iterator[dict]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
-
-
-def outline(plan: dict, depth: int = 0) -> str:
-    """The plan's nodes, one a line, for a failure message."""
-    line = "  " * depth + " ".join(filter(None, (plan["Node Type"], plan.get("Relation Name"), plan.get("Index Name"))))
-    return "\n".join([line, *(outline(child, depth + 1) for child in plan.get("Plans", []))])
-
-
-def logged_plans(dsn: str, work: Callable[[psycopg.Connection], object], *settings: str) -> list[dict]:
-    """The plans ({"Query Text", "Plan"}) of every statement `work` runs, nested ones included,
-    on a session of its own that logs each plan to the client (and `settings` besides)."""
-    notices: list[str] = []
-    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
-        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
-        conn.execute("LOAD 'auto_explain'")
-        for setting in (*AUTO_EXPLAIN, *settings):
-            conn.execute(f"SET {setting}")
-        work(conn)
-    return [json.loads(text.split("plan:\n", 1)[1]) for text in notices if "plan:\n" in text]
-
-
 def lookup_plans(dsn: str, work: Callable[[psycopg.Connection], object]) -> list[dict]:
     """The plans of every lookup `work` makes. A lookup's plan is one that reads a URL table:
     only jobs.media_referenced does, in cleanup_media."""
