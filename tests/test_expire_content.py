@@ -364,6 +364,61 @@ def test_comments_of_a_pick_soft_deleted_in_this_run_are_soft_deleted(conn):
     assert result["details"]["comments"] == 1
 
 
+def test_a_comment_written_since_on_a_post_deleted_long_ago_is_soft_deleted(conn):
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - 2 * DAY)  # by the app
+    run(conn, NOW - HOUR)
+    assert mark(conn) is not None
+    comment_id = factories.comment(conn, post_id, author, created_at=NOW - 10 * timedelta(minutes=1))
+    assert run(conn, dry_run=True)["details"]["comments"] == 1
+    assert run(conn)["details"]["comments"] == 1
+    assert deleted_at(conn, "comments", comment_id) == NOW
+
+
+def test_the_posts_the_previous_complete_run_deleted_are_not_looked_at_again(conn):
+    """Their comments were that run's to delete; one written since is found by its created_at
+    (above). A comment older than the window on such a post, as only a transaction open for
+    longer than the lag could leave, is not seen until the mark is dropped."""
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW - 2 * HOUR)
+    run(conn, NOW - HOUR)
+    state = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
+    assert datetime.fromisoformat(state["deleted_at"]) == deleted_at(conn, "posts", post_id) == NOW - HOUR
+    unseen = factories.comment(conn, post_id, author, created_at=NOW - 3 * HOUR)
+    assert run(conn)["details"]["comments"] == 0
+    assert deleted_at(conn, "comments", unseen) is None
+    conn.execute("DELETE FROM jobs.job_state WHERE job_name = 'expire_content'")
+    assert run(conn)["details"]["comments"] == 1
+
+
+def test_a_run_stopped_before_its_comments_at_the_same_now_leaves_no_post_unseen(conn):
+    """A run at the previous complete run's now stamps its posts as that run did; stopped
+    before its comments phase, the next run still looks at their comments."""
+    author = factories.user(conn)
+    run(conn, NOW - HOUR)
+    post_id = live_post(conn, author, expires_at=NOW - 2 * HOUR)  # committed after that run read
+    comment_id = factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY)
+    assert run(conn, NOW - HOUR, limit=1)["details"]["posts"] == 1  # stopped by its limit
+    assert deleted_at(conn, "posts", post_id) == NOW - HOUR and deleted_at(conn, "comments", comment_id) is None
+    assert run(conn)["details"]["comments"] == 1
+    assert deleted_at(conn, "comments", comment_id) == NOW
+
+
+def test_a_run_in_batches_at_the_previous_complete_runs_now_deletes_the_comments_of_all_its_posts(conn):
+    """Its posts carry the same deleted_at as that run's: once it has deleted one, that
+    stamp no longer sets any post aside."""
+    author = factories.user(conn)
+    run(conn)
+    posts = [live_post(conn, author, expires_at=NOW - i * timedelta(minutes=1)) for i in range(3)]
+    comments = [factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY) for post_id in posts]
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, min_batch_size = 1, max_batch_size = 1"
+                 " WHERE job_name = 'expire_content'")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    row = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    assert row["batches"] > 3 and (row["details"]["posts"], row["details"]["comments"]) == (3, 3)
+    assert [deleted_at(conn, "comments", c) for c in comments] == [NOW] * 3
+
+
 def test_comments_of_a_post_soft_deleted_by_an_earlier_run_are_soft_deleted(conn):
     author = factories.user(conn)
     post_id = live_post(conn, author, expires_at=NOW - DAY, deleted_at=NOW - 2 * timedelta(hours=1))

@@ -19,10 +19,18 @@
   complete run looked at its game (it looked at every game that had started by then), and was
   then deleted; a transaction that commits up to `lag` after its rows' created_at (or a game
   moved back by less than `lag`) is still seen. The comments phase starts from the posts
-  deleted: by this run (v_post_ids; a dry run deletes none) and since mark - lag (by earlier
-  runs or the app; older ones were looked at then, and a hard delete cascades to whatever
-  is left). What a window cannot see: a pick or post restored (deleted_at back to NULL) or a
-  game moved back by more than `lag`, a row inserted with a NULL created_at; dropping the
+  deleted: by this run (v_post_ids; a dry run deletes none); since mark - lag, by the app or
+  by runs that did not complete (older ones were looked at then, and a hard delete cascades
+  to whatever is left); and the posts of live comments created since mark - lag, whatever
+  the post's deleted_at. The posts the previous complete run deleted (their deleted_at is its
+  now, kept as `deleted_at` in the state: v_own) are not looked at again: that run deleted
+  their comments, and one written since is found by its created_at. (A real run drops that
+  key as it starts and only a complete one records it; a run at the same now that deletes
+  posts itself does not set them aside.) What a window cannot
+  see: a pick or post restored (deleted_at back to NULL) or a game moved back by more than
+  `lag`, a row inserted with a NULL created_at, a comment stamped more than `lag` before it
+  commits on a post the previous complete run deleted, and the old comments of a post the
+  app deleted at that run's now to the microsecond; dropping the
   mark (DELETE FROM jobs.job_state WHERE job_name = 'expire_content') makes the next run look
   at everything. A run stopped by p_limit or its time budget leaves the mark, so the next run
   looks at the same windows. Every candidate is checked by the rule itself, as docs/rules.md
@@ -45,6 +53,7 @@
     v_since     timestamptz;
     v_through   timestamptz;
     v_games     timestamptz;
+    v_own       timestamptz;
     v_ids       uuid[];
     v_post_ids  uuid[]      := '{}'::uuid[];
     v_picks     bigint      := 0;
@@ -104,7 +113,8 @@
                  JOIN " ~ app ~ ".bets AS b ON b.id = p.bet_id
                  JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
                 WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
-                  AND g.commence_time <= v_games)" %}
+                  AND g.commence_time <= v_games
+               OFFSET 0)" %}
 {% endif %}
 {% call job_function("expire_content", declare) %}
 {# The mark is the run's now, but never later than the clock: a real run given a later
@@ -113,6 +123,20 @@
 {{ mark_window('expire_content', 'checked_through', lag, 'SELECT LEAST(p_now, pg_catalog.now())') }}
     -- Games that started after v_games are walked by the picks phase (NULL: every game).
     v_games := v_since - {{ pick_grace | interval }};
+    -- The deleted_at the previous complete run gave the posts it deleted (its now), whose
+    -- comments it deleted itself; read by the first batch, carried in `next`. A real run
+    -- drops it at once and only a complete one records it again: a run stopped before its
+    -- comments phase leaves posts with its now whose comments are still to be looked at.
+    IF NOT v_after ? 'own' THEN
+        v_after := v_after || pg_catalog.jsonb_build_object('own', (
+            SELECT s.state -> 'deleted_at' FROM {{ jobs_schema | ident }}.job_state AS s
+             WHERE s.job_name = 'expire_content'));
+        IF NOT p_dry_run THEN
+            UPDATE {{ jobs_schema | ident }}.job_state AS s SET state = s.state - 'deleted_at'
+             WHERE s.job_name = 'expire_content';
+        END IF;
+    END IF;
+    v_own := CASE WHEN v_since IS NOT NULL THEN (v_after ->> 'own')::timestamptz END;
 
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
@@ -135,6 +159,14 @@
     v_post_ids := v_post_ids || v_ids;
     v_picks := v_picks + v_n;
     v_details := v_details || pg_catalog.jsonb_build_object('picks', v_picks);
+    -- Posts this run deletes (or, dry, would) carry its now: at the previous complete run's
+    -- now, that stamp no longer tells that run's posts apart (from this batch on).
+    IF pg_catalog.cardinality(v_post_ids) > 0 THEN
+        v_after := v_after || '{"stamped": true}'::jsonb;
+    END IF;
+    IF v_own = p_now AND v_after ? 'stamped' THEN
+        v_own := NULL;
+    END IF;
 
 {{ soft_delete('stories', app ~ '.stories', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,
                heap=true) }}
@@ -145,7 +177,8 @@
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
     -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
-    -- the position to its end for every post before it.
+    -- the position to its end for every post before it. The posts deleted since, but for
+    -- those stamped v_own, are two ranges of deleted_at (a filter would read each entry it skips).
 {# Not on Citus: there the subquery must merge into the statement, whose probe of each
    comment's post is then a join on the distribution column that every shard runs alone. #}
 {{ soft_delete('comments', app ~ '.comments',
@@ -158,8 +191,17 @@
                 WHERE c.deleted_at IS NULL
                   AND c.post_id IN (SELECT p.id FROM ' ~ app ~ '.posts AS p
                                      WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
+                                       AND (v_own IS NULL OR p.deleted_at < v_own)
                                     UNION ALL
-                                    SELECT pg_catalog.unnest(v_post_ids))
+                                    SELECT p.id FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at > v_own
+                                    UNION ALL
+                                    SELECT pg_catalog.unnest(v_post_ids)
+                                    UNION ALL
+                                    SELECT n.post_id
+                                      FROM ' ~ app ~ '.comments AS n
+                                      JOIN ' ~ app ~ '.posts AS p ON p.id = n.post_id
+                                     WHERE n.deleted_at IS NULL AND n.created_at > v_since
+                                       AND p.deleted_at IS NOT NULL)
                ' ~ ('' if citus else 'OFFSET 0') ~ ')') }}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
@@ -179,5 +221,10 @@
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
 {{ mark_advance('expire_content', 'checked_through') }}
+    IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
+        UPDATE {{ jobs_schema | ident }}.job_state AS s
+           SET state = s.state || pg_catalog.jsonb_build_object('deleted_at', p_now)
+         WHERE s.job_name = 'expire_content';
+    END IF;
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}
