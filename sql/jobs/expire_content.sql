@@ -220,11 +220,6 @@
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
-{{ mark_advance('expire_content', 'checked_through') }}
-    IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
-        UPDATE {{ jobs_schema | ident }}.job_state AS s
-           SET state = s.state || pg_catalog.jsonb_build_object('deleted_at', p_now)
-         WHERE s.job_name = 'expire_content';
-    END IF;
+{{ mark_advance('expire_content', 'checked_through', also="pg_catalog.jsonb_build_object('deleted_at', p_now)") }}
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}
