@@ -79,14 +79,10 @@ week_bets AS (
               FROM {{ app }}.bets AS b
 {% endif %}
              WHERE b.user_id = ANY ({{ ids }})
-{% if citus %}
-               AND b.created_at >= v_week_start AND b.created_at < v_week_end
-{% else %}
                -- The week's test is kept out of idx_bets_created's reach (IS TRUE): a generic
                -- plan, which takes a range of parameters for a small share of the table,
                -- intersected the users' bets with every bet of the week, in every batch.
                AND (b.created_at >= v_week_start AND b.created_at < v_week_end) IS TRUE
-{% endif %}
         ), bettors AS (
             SELECT w.user_id,
                    pg_catalog.count(*) FILTER (WHERE w.status IN ('won', 'lost')) AS settled,
