@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from tests import factories
@@ -155,6 +157,44 @@ def test_a_pick_created_after_its_game_was_walked_is_soft_deleted(conn):
     assert result["details"]["picks"] == 1
 
 
+@pytest.mark.parametrize("savepoint", [False, True], ids=["top-level", "in-a-savepoint"])
+@pytest.mark.parametrize("kind", ["late pick", "comment on a deleted post"])
+def test_what_a_transaction_open_during_the_previous_run_writes_is_found_by_the_next(db, conn, kind, savepoint):
+    """A run looks again only at what the previous complete run could not see: rows stamped
+    since the oldest transaction then open began, and not written before every one then open.
+    The row here is stamped by its writer's clock (its created_at is its transaction's start),
+    before that run's moment, and committed after it; written in a savepoint too (a
+    subtransaction, whose number no snapshot lists). On the server's clock: that is what a
+    transaction's start is measured by."""
+    clock = conn.execute("SELECT now() AS t").fetchone()["t"]
+    author = factories.user(conn)
+    game_id = factories.game(conn, commence_time=clock - 3 * DAY)
+    bet_id = factories.bet(conn, author, game_id, created_at=clock - 4 * DAY)
+    deleted = live_post(conn, author, expires_at=clock + DAY, deleted_at=clock - 2 * DAY)  # by the app
+    run(conn, clock - 2 * DAY)
+    with psycopg.connect(db, row_factory=dict_row) as other:
+        began = other.execute("SELECT now() AS t, pg_current_xact_id()").fetchone()["t"]
+        if savepoint:
+            other.execute("SAVEPOINT s")
+        if kind == "late pick":
+            row = factories.post(other, author, post_type="pick", bet_id=bet_id, created_at=began,
+                                 expires_at=clock + DAY)
+        else:
+            row = factories.comment(other, deleted, author, created_at=began)
+        if savepoint:
+            other.execute("RELEASE SAVEPOINT s")
+        moment = conn.execute("SELECT clock_timestamp() AS t").fetchone()["t"]
+        run(conn, moment)  # complete, while the row is not yet committed
+        state = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
+        assert datetime.fromisoformat(mark(conn)) == moment > began
+        assert "horizon" in state and datetime.fromisoformat(state["quiet"]) == began
+        other.commit()
+    now = moment + timedelta(minutes=1)
+    assert run(conn, now, dry_run=True)["details"]["picks" if kind == "late pick" else "comments"] == 1
+    run(conn, now)
+    assert deleted_at(conn, "posts" if kind == "late pick" else "comments", row) == now
+
+
 def test_a_real_run_given_a_later_now_does_not_hide_what_becomes_due_before_it(conn):
     """The mark is never later than the clock: after a run at a month from now, a pick shared
     now on a game that started hours ago is still found by the run at now."""
@@ -165,8 +205,8 @@ def test_a_real_run_given_a_later_now_does_not_hide_what_becomes_due_before_it(c
     run(conn, clock - 2 * HOUR)
     run(conn, clock + 30 * DAY)
     assert datetime.fromisoformat(mark(conn)) <= clock + timedelta(minutes=5)
-    late = factories.post(conn, author, post_type="pick", bet_id=bet_id, created_at=clock - timedelta(minutes=10),
-                          expires_at=clock + DAY)
+    shared = conn.execute("SELECT now() AS t").fetchone()["t"]  # its writer's clock
+    late = factories.post(conn, author, post_type="pick", bet_id=bet_id, created_at=shared, expires_at=clock + DAY)
     now = clock + timedelta(minutes=1)
     assert run(conn, now)["details"]["picks"] == 1
     assert deleted_at(conn, "posts", late) == now

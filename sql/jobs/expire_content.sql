@@ -10,31 +10,45 @@
   whose moment is a high-water mark (macros/mark.sql, key checked_through; none: everything,
   as on a first run), less `lag`:
     picks       live picks of the bets of games that started in (mark - lag - pick_grace,
-                now - pick_grace]: each game is walked once its pick_grace is over, and again
-                by the run after (the lag);
-    late_picks  live picks created after mark - lag whose game started before that window:
-                a pick shared after its game was walked;
+                now - pick_grace], but for the games the previous complete run walked (v_walked
+                and before) unchanged since: each game is walked once its pick_grace is over,
+                and again once it changes within the lag;
+    late_picks  live picks created since v_fresh whose game is not walked by this run: a
+                pick shared after its game was walked;
     lost_picks  live picks without a bet (so without a game), by expiry.
+  What the previous complete run could see it looked at, so a window sets it aside (a run
+  right after another costs next to nothing, bench/README.md: cost_follows_work):
+    - a row written before every transaction in progress as that run began (its horizon,
+      the xmin of its first snapshot: a transaction, or a subtransaction of one, then
+      running or started since has a number at least that; pg_catalog.age() compares it to
+      a row's xmin within one transaction). Only from this server's run: after a restore
+      onto another, the numbers start anew (the postmaster's start tells);
+    - a pick or comment stamped before v_fresh: the oldest transaction open in the database
+      as that run began (pg_stat_activity, which shows other roles' transactions only to
+      pg_read_all_stats; without it, mark - lag) or that run's mark, less `skew`. A row
+      written since is stamped (created_at = now()) by its writer's start.
   A live pick of a game that started before the window was created before the previous
   complete run looked at its game (it looked at every game that had started by then), and was
   then deleted; a transaction that commits up to `lag` after its rows' created_at (or a game
   moved back by less than `lag`) is still seen. The comments phase starts from the posts
   deleted: by this run (v_post_ids; a dry run deletes none); since mark - lag, by the app or
   by runs that did not complete (older ones were looked at then, and a hard delete cascades
-  to whatever is left); and the posts of live comments created since mark - lag, whatever
+  to whatever is left); and the posts of live comments created since v_fresh, whatever
   the post's deleted_at. The posts the previous complete run deleted (their deleted_at is its
   now, kept as `deleted_at` in the state: v_own) are not looked at again: that run deleted
   their comments, and one written since is found by its created_at. (A real run drops that
   key as it starts and only a complete one records it; a run at the same now that deletes
   posts itself does not set them aside.) What a window cannot
-  see: a pick or post restored (deleted_at back to NULL) or a game moved back by more than
-  `lag`, a row inserted with a NULL created_at, a comment stamped more than `lag` before it
-  commits on a post the previous complete run deleted, and the old comments of a post the
-  app deleted at that run's now to the microsecond; dropping the
+  see: a pick or post restored (deleted_at back to NULL), a pick moved to another bet or a
+  bet to another game, a game moved back by more than `lag`, a row inserted with a NULL
+  created_at, a pick or comment stamped more than `skew` before its writer began, a comment
+  stamped more than `lag` before it commits on a post the previous complete run deleted, and
+  the old comments of a post the app deleted at that run's now to the microsecond; dropping the
   mark (DELETE FROM jobs.job_state WHERE job_name = 'expire_content') makes the next run look
   at everything. A run stopped by p_limit or its time budget leaves the mark, so the next run
   looks at the same windows. Every candidate is checked by the rule itself, as docs/rules.md
-  says it, and again by the write.
+  says it, and again by the write. Citus sets nothing aside (its nodes number their own
+  transactions): v_fresh is mark - lag there.
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.
 #}
 {% from "macros/job_function.sql" import job_function with context %}
@@ -46,7 +60,14 @@
 {% set app = app_schema | ident %}
 {# How far before the mark a run looks again: longer than the job's time budget and the app's transactions. #}
 {% set lag = '1 hour' %}
+{# How much earlier than its writer's transaction began a row's stamp may be (a clock of the app's). #}
+{% set skew = '5 minutes' %}
 {% set by_expiry = [('expires_at', 'timestamptz'), ('id', 'uuid')] %}
+{# A row whose version the previous complete run could already see (written by a transaction
+   older than every one running as that run began: its horizon, v_old its age in this
+   transaction) was looked at by that run; a window checks the others. Not on Citus, whose
+   nodes each number their own transactions. #}
+{% macro unseen(alias) %}{% if not citus %} AND NOT coalesce(pg_catalog.age({{ alias }}.xmin) > v_old, false){% endif %}{% endmacro %}
 {% set declare %}
     v_cutoff    timestamptz := p_now - {{ hard_delete_after | interval }};
     v_pick_cut  timestamptz := p_now - {{ pick_grace | interval }};
@@ -54,6 +75,11 @@
     v_through   timestamptz;
     v_games     timestamptz;
     v_own       timestamptz;
+    v_state     jsonb;
+    v_next      bigint;
+    v_old       integer;
+    v_walked    timestamptz;
+    v_fresh     timestamptz;
     v_ids       uuid[];
     v_post_ids  uuid[]      := '{}'::uuid[];
     v_picks     bigint      := 0;
@@ -103,17 +129,21 @@
                         WHERE g.commence_time <= v_games OFFSET 0) AS s ON s.id = p.bet_id
                 WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since)" %}
 {% else %}
+{# A game the previous complete run walked: started by its moment less pick_grace, and unchanged
+   since (it looked at every live pick of its bets then). #}
+{% set walked = "coalesce(g.commence_time <= v_walked AND pg_catalog.age(g.xmin) > v_old, false)" %}
 {% set picks_source = "(SELECT p.*, g.commence_time
                  FROM " ~ app ~ ".games AS g
                  JOIN " ~ app ~ ".bets AS b ON b.game_id = g.id
                  JOIN " ~ app ~ ".posts AS p ON p.bet_id = b.id AND p.post_type = 'pick' AND p.deleted_at IS NULL
-                WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games))" %}
+                WHERE g.commence_time <= v_pick_cut AND (v_games IS NULL OR g.commence_time > v_games)
+                  AND NOT " ~ walked ~ ")" %}
 {% set late_source = "(SELECT p.*
                  FROM " ~ app ~ ".posts AS p
                  JOIN " ~ app ~ ".bets AS b ON b.id = p.bet_id
                  JOIN " ~ app ~ ".games AS g ON g.id = b.game_id
-                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_since
-                  AND g.commence_time <= v_games
+                WHERE p.post_type = 'pick' AND p.deleted_at IS NULL AND p.created_at > v_fresh" ~ unseen('p') ~ "
+                  AND (g.commence_time <= v_games OR " ~ walked ~ ")
                OFFSET 0)" %}
 {% endif %}
 {% call job_function("expire_content", declare) %}
@@ -123,20 +153,57 @@
 {{ mark_window('expire_content', 'checked_through', lag, 'SELECT LEAST(p_now, pg_catalog.now())') }}
     -- Games that started after v_games are walked by the picks phase (NULL: every game).
     v_games := v_since - {{ pick_grace | interval }};
-    -- The deleted_at the previous complete run gave the posts it deleted (its now), whose
-    -- comments it deleted itself; read by the first batch, carried in `next`. A real run
-    -- drops it at once and only a complete one records it again: a run stopped before its
-    -- comments phase leaves posts with its now whose comments are still to be looked at.
+    -- Read by the first batch from the previous complete run's state, carried in `next`:
+    -- `own`, the deleted_at it gave the posts it deleted (its now), whose comments it deleted
+    -- itself; `skip`, its horizon, valid while the server runs since it took it (another
+    -- server, as after a restore, numbers its transactions anew); `walked`, the start of the
+    -- last game it walked; `fresh`, from when picks and comments can be unseen by it. A real
+    -- run drops `deleted_at` at once and only a complete one records it again (a run stopped
+    -- before its comments phase leaves posts with its now whose comments are still to be
+    -- looked at), and sets its own horizon aside as `pending`, which a complete run records
+    -- with its mark (not one behind the mark: the run that set the mark saw more).
     IF NOT v_after ? 'own' THEN
-        v_after := v_after || pg_catalog.jsonb_build_object('own', (
-            SELECT s.state -> 'deleted_at' FROM {{ jobs_schema | ident }}.job_state AS s
-             WHERE s.job_name = 'expire_content'));
+        SELECT s.state INTO v_state FROM {{ jobs_schema | ident }}.job_state AS s
+         WHERE s.job_name = 'expire_content';
+        v_after := v_after || pg_catalog.jsonb_build_object(
+            'own', v_state -> 'deleted_at',
+            'skip', CASE WHEN (v_state ->> 'started')::timestamptz = pg_catalog.pg_postmaster_start_time()
+                         THEN v_state -> 'horizon' END,
+            'walked', (v_state ->> 'checked_through')::timestamptz - {{ pick_grace | interval }},
+            'fresh', CASE WHEN v_state ->> 'quiet' IS NOT NULL THEN
+                         GREATEST(v_since, LEAST((v_state ->> 'checked_through')::timestamptz,
+                                                 (v_state ->> 'quiet')::timestamptz) - {{ skew | interval }}) END);
         IF NOT p_dry_run THEN
-            UPDATE {{ jobs_schema | ident }}.job_state AS s SET state = s.state - 'deleted_at'
-             WHERE s.job_name = 'expire_content';
+            INSERT INTO {{ jobs_schema | ident }}.job_state AS s (job_name, state, updated_at)
+            VALUES ('expire_content', pg_catalog.jsonb_build_object('pending',{% if citus %} '{}'::jsonb{% else %} CASE
+                        WHEN v_through >= (v_state ->> 'checked_through')::timestamptz
+                          OR v_state ->> 'checked_through' IS NULL THEN pg_catalog.jsonb_build_object(
+                    'horizon', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint,
+                    'started', pg_catalog.pg_postmaster_start_time(),
+                    'quiet', CASE WHEN pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') THEN (
+                        SELECT LEAST(pg_catalog.min(a.xact_start), pg_catalog.clock_timestamp())
+                          FROM pg_catalog.pg_stat_activity AS a
+                         WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+                           AND a.backend_type <> 'autovacuum worker') END)
+                        ELSE '{}'::jsonb END{% endif %}), p_now)
+            ON CONFLICT (job_name) DO UPDATE SET state = s.state - 'deleted_at' - 'pending' || EXCLUDED.state;
         END IF;
     END IF;
+{% if not citus %}
+    -- The previous run's horizon as an age in this transaction (pg_catalog.age() of a row's
+    -- xmin counts from the same transaction): unset if the horizon is not from this
+    -- server's past or too old to compare.
+    v_old := NULL;
+    IF v_since IS NOT NULL AND v_after ->> 'skip' IS NOT NULL THEN
+        v_next := pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint;
+        IF (v_after ->> 'skip')::bigint BETWEEN v_next - 1073741824 AND v_next THEN
+            v_old := pg_catalog.age((((v_after ->> 'skip')::bigint % 4294967296)::text)::xid);
+            v_walked := (v_after ->> 'walked')::timestamptz;
+        END IF;
+    END IF;
+{% endif %}
     v_own := CASE WHEN v_since IS NOT NULL THEN (v_after ->> 'own')::timestamptz END;
+    v_fresh := coalesce((v_after ->> 'fresh')::timestamptz, v_since);
 
 {{ soft_delete('posts', app ~ '.posts',
         "t.deleted_at IS NULL AND t.post_type IN ('content', 'outcome') AND t.expires_at <= p_now",
@@ -191,16 +258,16 @@
                 WHERE c.deleted_at IS NULL
                   AND c.post_id IN (SELECT p.id FROM ' ~ app ~ '.posts AS p
                                      WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
-                                       AND (v_own IS NULL OR p.deleted_at < v_own)
+                                       AND (v_own IS NULL OR p.deleted_at < v_own)' ~ unseen('p') ~ '
                                     UNION ALL
-                                    SELECT p.id FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at > v_own
+                                    SELECT p.id FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at > v_own' ~ unseen('p') ~ '
                                     UNION ALL
                                     SELECT pg_catalog.unnest(v_post_ids)
                                     UNION ALL
                                     SELECT n.post_id
                                       FROM ' ~ app ~ '.comments AS n
                                       JOIN ' ~ app ~ '.posts AS p ON p.id = n.post_id
-                                     WHERE n.deleted_at IS NULL AND n.created_at > v_since
+                                     WHERE n.deleted_at IS NULL AND n.created_at > v_fresh' ~ unseen('n') ~ '
                                        AND p.deleted_at IS NOT NULL)
                ' ~ ('' if citus else 'OFFSET 0') ~ ')') }}
 
@@ -220,6 +287,7 @@
 {% endfor %}
     v_details := v_details || pg_catalog.jsonb_build_object('hard_deleted', v_hard);
 
-{{ mark_advance('expire_content', 'checked_through', also="pg_catalog.jsonb_build_object('deleted_at', p_now)") }}
+{{ mark_advance('expire_content', 'checked_through', also="pg_catalog.jsonb_build_object('deleted_at', p_now)",
+                 pending='pending') }}
 {{ job_result('(SELECT sum(value::bigint) FROM pg_catalog.jsonb_each_text(v_details))') }}
 {% endcall %}

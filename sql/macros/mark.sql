@@ -15,10 +15,11 @@
   hourly run after settlements stopped looks at nothing again), past the mark less `lag` at
   most. A mark recorded without `seen` (an older version) is taken as mark - lag.
 
-  mark_advance(job, key, also=none): once a real run has nothing left (v_more unset), the
-  mark becomes v_through (never moving back), and the keys of `also` (a jsonb expression)
-  are recorded beside it. A run stopped at a limit or its time budget leaves them, so the
-  next run looks at the same window again.
+  mark_advance(job, key, also=none, pending=none): once a real run has nothing left (v_more
+  unset), the mark becomes v_through (never moving back), and the keys of `also` (a jsonb
+  expression) are recorded beside it, and those of the object the state keeps under
+  `pending` (what the run set aside as it began), which goes. A run stopped at a limit or
+  its time budget leaves them, so the next run looks at the same window again.
 
   A mark whose job keeps a table (rollup_stats: user_stats) holds only while the table
   still holds what the runs up to the mark wrote. `stamp` is a SELECT of the table's newest
@@ -59,16 +60,17 @@
                                                             'seen', LEAST(p_now, pg_catalog.now()));
     END IF;
 {% endmacro %}
-{% macro mark_advance(job, key, stamp=none, also=none) %}
+{% macro mark_advance(job, key, stamp=none, also=none, pending=none) %}
     IF NOT p_dry_run AND NOT v_more AND v_through IS NOT NULL THEN
         INSERT INTO {{ js }}.job_state AS s (job_name, state, updated_at)
         VALUES ({{ job | literal }}, pg_catalog.jsonb_build_object({{ key | literal }}, v_through,
                                                                    'seen', v_after -> 'seen'){% if also %} || ({{ also }}){% endif %}, p_now)
         ON CONFLICT (job_name) DO UPDATE
-           SET state = s.state || pg_catalog.jsonb_build_object(
+           SET state = s.state{% if pending %} - {{ pending | literal }}{% endif %} || pg_catalog.jsonb_build_object(
                    {{ key | literal }}, GREATEST((s.state ->> {{ key | literal }})::timestamptz, v_through),
                    'seen', GREATEST((s.state ->> 'seen')::timestamptz, (v_after ->> 'seen')::timestamptz)){% if also %}
-                   || ({{ also }}){% endif %},
+                   || ({{ also }}){% endif %}{% if pending %}
+                   || coalesce(s.state -> {{ pending | literal }}, '{}'::jsonb){% endif %},
                updated_at = EXCLUDED.updated_at;
 {% if stamp %}
         UPDATE {{ js }}.job_state AS s
