@@ -92,6 +92,7 @@ def test_cost_follows_work_runs_the_same_work_at_both_sizes_and_saves_plans(smok
     assert (small["posts"], large["posts"]) == SMOKE.cost_sizes
     assert small["affected"] == large["affected"] > SMOKE.cost_expired  # the due posts and what goes with them
     assert math.isfinite(ratios["work_ratio"]) and math.isfinite(ratios["idle_ratio"])
+    assert all(row["again_s"] > 0 for row in (small, large))  # the run after the one with nothing to do
     for size in SMOKE.cost_sizes:
         text = (plans / f"smoke-cost-{size}.txt").read_text()
         assert "Query Text:" in text and "Buffers:" in text and "update posts" in text

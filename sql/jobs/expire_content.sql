@@ -23,10 +23,12 @@
       running or started since has a number at least that; pg_catalog.age() compares it to
       a row's xmin within one transaction). Only from this server's run: after a restore
       onto another, the numbers start anew (the postmaster's start tells);
-    - a pick or comment stamped before v_fresh: the oldest transaction open in the database
-      as that run began (pg_stat_activity, which shows other roles' transactions only to
-      pg_read_all_stats; without it, mark - lag) or that run's mark, less `skew`. A row
-      written since is stamped (created_at = now()) by its writer's start.
+    - a pick or comment stamped before v_fresh: the start of the oldest transaction open in
+      the database as that run began, or that run's mark if earlier (pg_stat_activity, which
+      shows other roles' transactions only to pg_read_all_stats; without it, or with a
+      prepared transaction, which has no backend to show, mark - lag). A row written since
+      is stamped by its writer's transaction, at its start or later: SnapBet's posts and
+      comments take created_at's default, now(), and the app never sets it.
   A live pick of a game that started before the window was created before the previous
   complete run looked at its game (it looked at every game that had started by then), and was
   then deleted; a transaction that commits up to `lag` after its rows' created_at (or a game
@@ -41,7 +43,8 @@
   posts itself does not set them aside.) What a window cannot
   see: a pick or post restored (deleted_at back to NULL), a pick moved to another bet or a
   bet to another game, a game moved back by more than `lag`, a row inserted with a NULL
-  created_at, a pick or comment stamped more than `skew` before its writer began, a comment
+  created_at, a pick or comment stamped before its writer began (an import of old rows),
+  committed after a complete run, a comment
   stamped more than `lag` before it commits on a post the previous complete run deleted, and
   the old comments of a post the app deleted at that run's now to the microsecond; dropping the
   mark (DELETE FROM jobs.job_state WHERE job_name = 'expire_content') makes the next run look
@@ -60,8 +63,6 @@
 {% set app = app_schema | ident %}
 {# How far before the mark a run looks again: longer than the job's time budget and the app's transactions. #}
 {% set lag = '1 hour' %}
-{# How much earlier than its writer's transaction began a row's stamp may be (a clock of the app's). #}
-{% set skew = '5 minutes' %}
 {% set by_expiry = [('expires_at', 'timestamptz'), ('id', 'uuid')] %}
 {# A row whose version the previous complete run could already see (written by a transaction
    older than every one running as that run began: its horizon, v_old its age in this
@@ -172,7 +173,7 @@
             'walked', (v_state ->> 'checked_through')::timestamptz - {{ pick_grace | interval }},
             'fresh', CASE WHEN v_state ->> 'quiet' IS NOT NULL THEN
                          GREATEST(v_since, LEAST((v_state ->> 'checked_through')::timestamptz,
-                                                 (v_state ->> 'quiet')::timestamptz) - {{ skew | interval }}) END);
+                                                 (v_state ->> 'quiet')::timestamptz) - interval '1 microsecond') END);
         IF NOT p_dry_run THEN
             INSERT INTO {{ jobs_schema | ident }}.job_state AS s (job_name, state, updated_at)
             VALUES ('expire_content', pg_catalog.jsonb_build_object('pending',{% if citus %} '{}'::jsonb{% else %} CASE
@@ -180,7 +181,9 @@
                           OR v_state ->> 'checked_through' IS NULL THEN pg_catalog.jsonb_build_object(
                     'horizon', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint,
                     'started', pg_catalog.pg_postmaster_start_time(),
-                    'quiet', CASE WHEN pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') THEN (
+                    'quiet', CASE WHEN pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')
+                                   AND NOT EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts AS x
+                                                    WHERE x.database = pg_catalog.current_database()) THEN (
                         SELECT LEAST(pg_catalog.min(a.xact_start), pg_catalog.clock_timestamp())
                           FROM pg_catalog.pg_stat_activity AS a
                          WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid()
