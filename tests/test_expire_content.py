@@ -195,6 +195,47 @@ def test_what_a_transaction_open_during_the_previous_run_writes_is_found_by_the_
     assert deleted_at(conn, "posts" if kind == "late pick" else "comments", row) == now
 
 
+def state(conn) -> dict:
+    return conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
+
+
+def test_a_complete_run_records_its_own_horizon_and_one_behind_the_mark_keeps_the_marks(conn):
+    """A run sets its horizon aside as it begins and records it with its mark if it completes;
+    a run stopped by its limit records nothing, and one at an earlier now than the mark (which
+    saw what that run's rules did not need) leaves the mark's horizon."""
+    factories.expired_posts(conn, NOW - DAY, 2)
+    run(conn, NOW - 2 * DAY, limit=0)  # stopped: its pending horizon stays pending
+    assert "horizon" not in state(conn) and datetime.fromisoformat(state(conn)["pending"]["at"]) == NOW - 2 * DAY
+    run(conn, NOW)
+    first = state(conn)
+    assert "pending" not in first and first["horizon"] > 0 and "quiet" in first
+    conn.execute("SELECT pg_current_xact_id()")  # transactions go by
+    run(conn, NOW - DAY)  # behind the mark
+    behind = state(conn)
+    assert (behind["horizon"], behind["quiet"], behind["checked_through"]) == \
+        (first["horizon"], first["quiet"], first["checked_through"]) and "pending" not in behind
+    run(conn, NOW)
+    assert state(conn)["horizon"] > first["horizon"]
+
+
+def test_a_run_beside_another_at_the_same_now_records_the_older_horizon_of_the_two(conn):
+    """The other's pending horizon is still there as this run begins (a direct call beside a
+    scheduled run): whichever completes records what both could see."""
+    run(conn, NOW - HOUR)
+    started = conn.execute("SELECT pg_postmaster_start_time() AS t").fetchone()["t"]
+    older = {"at": NOW.isoformat(), "horizon": 3, "started": started.isoformat(), "quiet": (NOW - DAY).isoformat()}
+    conn.execute("UPDATE jobs.job_state SET state = state || jsonb_build_object('pending', %s::jsonb)"
+                 " WHERE job_name = 'expire_content'", (Jsonb(older),))
+    run(conn)
+    recorded = state(conn)
+    assert (recorded["horizon"], datetime.fromisoformat(recorded["quiet"])) == (3, NOW - DAY)
+    older["at"] = (NOW - US).isoformat()  # another now's: replaced
+    conn.execute("UPDATE jobs.job_state SET state = state || jsonb_build_object('pending', %s::jsonb)"
+                 " WHERE job_name = 'expire_content'", (Jsonb(older),))
+    run(conn)
+    assert state(conn)["horizon"] > 3 and datetime.fromisoformat(state(conn)["quiet"]) > NOW
+
+
 def test_a_real_run_given_a_later_now_does_not_hide_what_becomes_due_before_it(conn):
     """The mark is never later than the clock: after a run at a month from now, a pick shared
     now on a game that started hours ago is still found by the run at now."""

@@ -77,6 +77,7 @@
     v_games     timestamptz;
     v_own       timestamptz;
     v_state     jsonb;
+    v_mine      jsonb;
     v_next      bigint;
     v_old       integer;
     v_walked    timestamptz;
@@ -161,8 +162,8 @@
     -- last game it walked; `fresh`, from when picks and comments can be unseen by it. A real
     -- run drops `deleted_at` at once and only a complete one records it again (a run stopped
     -- before its comments phase leaves posts with its now whose comments are still to be
-    -- looked at), and sets its own horizon aside as `pending`, which a complete run records
-    -- with its mark (not one behind the mark: the run that set the mark saw more).
+    -- looked at), and sets its own horizon aside as `pending` (with its now, `at`), which it
+    -- records with its mark if it completes (macros/mark.sql: not behind the mark, whose run saw more).
     IF NOT v_after ? 'own' THEN
         SELECT s.state INTO v_state FROM {{ jobs_schema | ident }}.job_state AS s
          WHERE s.job_name = 'expire_content';
@@ -175,21 +176,34 @@
                          GREATEST(v_since, LEAST((v_state ->> 'checked_through')::timestamptz,
                                                  (v_state ->> 'quiet')::timestamptz) - interval '1 microsecond') END);
         IF NOT p_dry_run THEN
+{% if not citus %}
+            v_mine := pg_catalog.jsonb_build_object(
+                'at', p_now,
+                'horizon', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint,
+                'started', pg_catalog.pg_postmaster_start_time(),
+                'quiet', CASE WHEN pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')
+                               AND NOT EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts AS x
+                                                WHERE x.database = pg_catalog.current_database()) THEN (
+                    SELECT LEAST(pg_catalog.min(a.xact_start), pg_catalog.clock_timestamp())
+                      FROM pg_catalog.pg_stat_activity AS a
+                     WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+                       AND a.backend_type <> 'autovacuum worker') END);
+{% endif %}
+            -- Beside the pending horizon of a run at the same now that has not completed (a
+            -- direct call beside a scheduled run), the older of each, so that whichever of the
+            -- two completes records no more than both could see; another run's is replaced.
             INSERT INTO {{ jobs_schema | ident }}.job_state AS s (job_name, state, updated_at)
-            VALUES ('expire_content', pg_catalog.jsonb_build_object('pending',{% if citus %} '{}'::jsonb{% else %} CASE
-                        WHEN v_through >= (v_state ->> 'checked_through')::timestamptz
-                          OR v_state ->> 'checked_through' IS NULL THEN pg_catalog.jsonb_build_object(
-                    'horizon', pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint,
-                    'started', pg_catalog.pg_postmaster_start_time(),
-                    'quiet', CASE WHEN pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')
-                                   AND NOT EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts AS x
-                                                    WHERE x.database = pg_catalog.current_database()) THEN (
-                        SELECT LEAST(pg_catalog.min(a.xact_start), pg_catalog.clock_timestamp())
-                          FROM pg_catalog.pg_stat_activity AS a
-                         WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid()
-                           AND a.backend_type <> 'autovacuum worker') END)
-                        ELSE '{}'::jsonb END{% endif %}), p_now)
-            ON CONFLICT (job_name) DO UPDATE SET state = s.state - 'deleted_at' - 'pending' || EXCLUDED.state;
+            VALUES ('expire_content', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('pending', v_mine)), p_now)
+            ON CONFLICT (job_name) DO UPDATE SET state = s.state - 'deleted_at' - 'pending' || CASE
+                WHEN v_mine IS NULL THEN '{}'::jsonb
+                WHEN (s.state #>> '{pending,at}')::timestamptz = p_now
+                 AND s.state #> '{pending,started}' = v_mine -> 'started'
+                THEN pg_catalog.jsonb_build_object('pending', v_mine || pg_catalog.jsonb_build_object(
+                    'horizon', LEAST((s.state #>> '{pending,horizon}')::bigint, (v_mine ->> 'horizon')::bigint),
+                    'quiet', CASE WHEN s.state #>> '{pending,quiet}' IS NOT NULL AND v_mine ->> 'quiet' IS NOT NULL
+                                  THEN LEAST((s.state #>> '{pending,quiet}')::timestamptz,
+                                             (v_mine ->> 'quiet')::timestamptz) END))
+                ELSE pg_catalog.jsonb_build_object('pending', v_mine) END;
         END IF;
     END IF;
 {% if not citus %}

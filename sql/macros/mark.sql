@@ -17,8 +17,10 @@
 
   mark_advance(job, key, also=none, pending=none): once a real run has nothing left (v_more
   unset), the mark becomes v_through (never moving back), and the keys of `also` (a jsonb
-  expression) are recorded beside it, and those of the object the state keeps under
-  `pending` (what the run set aside as it began), which goes. A run stopped at a limit or
+  expression) are recorded beside it. The state's `pending` key (what a run set aside as it
+  began, with its now as `at`) goes; its other keys are recorded too if it is this run's (at
+  = p_now) and the mark is not ahead of v_through (a run at a later now completed
+  meanwhile: what this run saw is not what that mark needs). A run stopped at a limit or
   its time budget leaves them, so the next run looks at the same window again.
 
   A mark whose job keeps a table (rollup_stats: user_stats) holds only while the table
@@ -70,7 +72,9 @@
                    {{ key | literal }}, GREATEST((s.state ->> {{ key | literal }})::timestamptz, v_through),
                    'seen', GREATEST((s.state ->> 'seen')::timestamptz, (v_after ->> 'seen')::timestamptz)){% if also %}
                    || ({{ also }}){% endif %}{% if pending %}
-                   || coalesce(s.state -> {{ pending | literal }}, '{}'::jsonb){% endif %},
+                   || CASE WHEN (s.state -> {{ pending | literal }} ->> 'at')::timestamptz = p_now
+                            AND v_through >= coalesce((s.state ->> {{ key | literal }})::timestamptz, '-infinity')
+                           THEN (s.state -> {{ pending | literal }}) - 'at' ELSE '{}'::jsonb END{% endif %},
                updated_at = EXCLUDED.updated_at;
 {% if stamp %}
         UPDATE {{ js }}.job_state AS s
