@@ -223,7 +223,10 @@ def test_a_run_beside_another_at_the_same_now_records_the_older_horizon_of_the_t
     scheduled run): whichever completes records what both could see."""
     run(conn, NOW - HOUR)
     started = conn.execute("SELECT pg_postmaster_start_time() AS t").fetchone()["t"]
-    older = {"at": NOW.isoformat(), "horizon": 3, "started": started.isoformat(), "quiet": (NOW - DAY).isoformat()}
+    # the same moments, written in another offset than the server writes them: compared as times
+    east = timezone(timedelta(hours=5))
+    older = {"at": NOW.astimezone(east).isoformat(), "horizon": 3, "started": started.astimezone(east).isoformat(),
+             "quiet": (NOW - DAY).isoformat()}
     conn.execute("UPDATE jobs.job_state SET state = state || jsonb_build_object('pending', %s::jsonb)"
                  " WHERE job_name = 'expire_content'", (Jsonb(older),))
     run(conn)

@@ -198,7 +198,7 @@
             ON CONFLICT (job_name) DO UPDATE SET state = s.state - 'deleted_at' - 'pending' || CASE
                 WHEN v_mine IS NULL THEN '{}'::jsonb
                 WHEN (s.state #>> '{pending,at}')::timestamptz = p_now
-                 AND s.state #> '{pending,started}' = v_mine -> 'started'
+                 AND (s.state #>> '{pending,started}')::timestamptz = pg_catalog.pg_postmaster_start_time()
                 THEN pg_catalog.jsonb_build_object('pending', v_mine || pg_catalog.jsonb_build_object(
                     'horizon', LEAST((s.state #>> '{pending,horizon}')::bigint, (v_mine ->> 'horizon')::bigint),
                     'quiet', CASE WHEN s.state #>> '{pending,quiet}' IS NOT NULL AND v_mine ->> 'quiet' IS NOT NULL
