@@ -105,9 +105,14 @@ def test_pick_without_a_game_follows_its_expiry(conn):
 HOUR = timedelta(hours=1)
 
 
-def mark(conn):
+def state(conn) -> dict:
+    """The job's row of jobs.job_state ({} without one)."""
     row = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()
-    return row and row["state"].get("checked_through")
+    return row["state"] if row else {}
+
+
+def mark(conn):
+    return state(conn).get("checked_through")
 
 
 def test_a_complete_run_marks_its_moment_and_a_dry_run_or_a_limited_one_does_not(conn):
@@ -185,18 +190,14 @@ def test_what_a_transaction_open_during_the_previous_run_writes_is_found_by_the_
             other.execute("RELEASE SAVEPOINT s")
         moment = conn.execute("SELECT clock_timestamp() AS t").fetchone()["t"]
         run(conn, moment)  # complete, while the row is not yet committed
-        state = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
+        recorded = state(conn)
         assert datetime.fromisoformat(mark(conn)) == moment > began
-        assert "horizon" in state and datetime.fromisoformat(state["quiet"]) == began
+        assert "horizon" in recorded and datetime.fromisoformat(recorded["quiet"]) == began
         other.commit()
     now = moment + timedelta(minutes=1)
     assert run(conn, now, dry_run=True)["details"]["picks" if kind == "late pick" else "comments"] == 1
     run(conn, now)
     assert deleted_at(conn, "posts" if kind == "late pick" else "comments", row) == now
-
-
-def state(conn) -> dict:
-    return conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
 
 
 def test_a_complete_run_records_its_own_horizon_and_one_behind_the_mark_keeps_the_marks(conn):
@@ -466,8 +467,7 @@ def test_the_posts_the_previous_complete_run_deleted_are_not_looked_at_again(con
     author = factories.user(conn)
     post_id = live_post(conn, author, expires_at=NOW - 2 * HOUR)
     run(conn, NOW - HOUR)
-    state = conn.execute("SELECT state FROM jobs.job_state WHERE job_name = 'expire_content'").fetchone()["state"]
-    assert datetime.fromisoformat(state["deleted_at"]) == deleted_at(conn, "posts", post_id) == NOW - HOUR
+    assert datetime.fromisoformat(state(conn)["deleted_at"]) == deleted_at(conn, "posts", post_id) == NOW - HOUR
     unseen = factories.comment(conn, post_id, author, created_at=NOW - 3 * HOUR)
     assert run(conn)["details"]["comments"] == 0
     assert deleted_at(conn, "comments", unseen) is None
