@@ -103,6 +103,7 @@ def test_pick_without_a_game_follows_its_expiry(conn):
 # --- picks found from what can be due since the previous complete run (the mark) ----------
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def state(conn) -> dict:
@@ -501,6 +502,31 @@ def test_a_run_in_batches_at_the_previous_complete_runs_now_deletes_the_comments
     row = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
     assert row["batches"] > 3 and (row["details"]["posts"], row["details"]["comments"]) == (3, 3)
     assert [deleted_at(conn, "comments", c) for c in comments] == [NOW] * 3
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_a_run_in_batches_walks_the_window_range_by_range_and_then_the_comments_written_since(conn, limit):
+    """The comments phase walks the posts deleted in the window by deleted_at, post and comment:
+    before the previous complete run's stamp, after it, and this run's own, each with three
+    comments a batch may split; then the comment written since on a post deleted long ago.
+    Batched, it deletes what one dry call counts, and each batch stops at its limit."""
+    author = factories.user(conn)
+    gone_long_ago = live_post(conn, author, expires_at=NOW - 3 * DAY, deleted_at=NOW - 2 * DAY)
+    run(conn, NOW - HOUR)
+    assert datetime.fromisoformat(state(conn)["deleted_at"]) == NOW - HOUR
+    before_stamp = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - HOUR - 10 * MINUTE)
+    after_stamp = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - 10 * MINUTE)
+    this_run = live_post(conn, author, expires_at=NOW - MINUTE)
+    comments = [factories.comment(conn, post_id, author, created_at=NOW - DAY)
+                for post_id in (before_stamp, after_stamp, this_run) for _ in range(3)]
+    comments.append(factories.comment(conn, gone_long_ago, author, created_at=NOW - 5 * MINUTE))
+    predicted = run(conn, dry_run=True)["details"]
+    assert (predicted["posts"], predicted["comments"]) == (1, 10)
+    results, totals = batches(conn, limit)
+    assert totals == predicted
+    assert all(r["affected"] <= limit for r in results) and len(results) >= -(-11 // limit)
+    assert [deleted_at(conn, "comments", c) for c in comments] == [NOW] * 10
+    assert run(conn)["affected"] == 0
 
 
 def test_comments_of_a_post_soft_deleted_by_an_earlier_run_are_soft_deleted(conn):

@@ -97,3 +97,42 @@ def test_an_hourly_run_with_nothing_due_reads_no_live_post(conn):
     # the picks phases start from the games that started (none), not from the 2,000 live picks
     assert stats["seq_scan"] == 0
     assert stats["idx_tup_fetch"] <= 100
+
+
+def test_each_batch_of_the_comments_phase_reads_the_posts_it_takes_not_the_whole_window(conn):
+    """300 posts deleted by the app since the previous run, a comment on each, in batches of
+    10: the phase walks the window's posts in the order of jobset_posts_soft_deleted_idx and
+    stops at each batch's limit, so it reads each post's entries about once, not every post
+    of the window again for every batch (30 batches: some 9,000 entries). A post has two
+    entries by then: SnapBet's trigger rewrites the post as its comment goes. The statistics
+    were taken before the window's posts were deleted, as after a run that deleted many: a
+    comment's post looked up through that index's predicate (deleted_at IS NOT NULL), which
+    they make look nearly empty, read all of it for every comment."""
+    author = factories.user(conn)
+    conn.execute("""
+        INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at)
+        SELECT %(u)s, 'content', 'https://x/' || g, %(now)s, %(now)s + interval '1 day'
+          FROM generate_series(1, 20000) AS g
+    """, {"u": author, "now": NOW})
+    conn.execute("ANALYZE")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW - timedelta(hours=1),))
+    conn.execute("""
+        WITH p AS (
+            INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at, deleted_at)
+            SELECT %(u)s, 'content', 'https://x/' || g, %(now)s - interval '1 day', %(now)s + interval '1 day',
+                   %(now)s - interval '30 minutes' - g * interval '1 second'
+              FROM generate_series(1, 300) AS g
+            RETURNING id)
+        INSERT INTO public.comments (post_id, user_id, content, created_at)
+        SELECT p.id, %(u)s, 'nice', %(now)s - interval '1 day' FROM p
+    """, {"u": author, "now": NOW})
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 10, min_batch_size = 10, max_batch_size = 10"
+                 " WHERE job_name = 'expire_content'")
+    conn.execute("SELECT pg_stat_reset()")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    run = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    assert run["details"]["comments"] == 300 and run["batches"] >= 30
+    read = conn.execute("SELECT idx_tup_read FROM pg_stat_user_indexes"
+                        " WHERE indexrelname = 'jobset_posts_soft_deleted_idx'").fetchone()["idx_tup_read"]
+    assert 300 <= read <= 1_200

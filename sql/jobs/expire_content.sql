@@ -16,6 +16,12 @@
     late_picks  live picks created since v_fresh whose game is not walked by this run: a
                 pick shared after its game was walked;
     lost_picks  live picks without a bet (so without a game), by expiry.
+  and their comments:
+    comments       live comments of the posts deleted in the window (below), walked by the
+                   post's deleted_at, the post and the comment;
+    late_comments  live comments created since v_fresh of the posts deleted before it (or
+                   set aside as seen by the previous complete run): a comment written after
+                   its post was deleted.
   What the previous complete run could see it looked at, so a window sets it aside (a run
   right after another costs next to nothing, bench/README.md: cost_follows_work):
     - a row written before every transaction in progress as that run began (its horizon,
@@ -32,13 +38,12 @@
   A live pick of a game that started before the window was created before the previous
   complete run looked at its game (it looked at every game that had started by then), and was
   then deleted; a transaction that commits up to `lag` after its rows' created_at (or a game
-  moved back by less than `lag`) is still seen. The comments phase starts from the posts
+  moved back by less than `lag`) is still seen. The comments phase's window is the posts
   deleted: by this run (v_post_ids; a dry run deletes none); since mark - lag, by the app or
   by runs that did not complete (older ones were looked at then, and a hard delete cascades
-  to whatever is left); and the posts of live comments created since v_fresh, whatever
-  the post's deleted_at. The posts the previous complete run deleted (their deleted_at is its
-  now, kept as `deleted_at` in the state: v_own) are not looked at again: that run deleted
-  their comments, and one written since is found by its created_at. (A real run drops that
+  to whatever is left). The posts the previous complete run deleted (their deleted_at is its
+  now, kept as `deleted_at` in the state: v_own) are not in it: that run deleted their
+  comments, and one written since is found by late_comments. (A real run drops that
   key as it starts and only a complete one records it; a run at the same now that deletes
   posts itself does not set them aside.) What a window cannot
   see: a pick or post restored (deleted_at back to NULL), a pick moved to another bet or a
@@ -54,7 +59,7 @@
   transactions): v_fresh is mark - lag there.
   Variables: app_schema, jobs_schema, pick_grace, hard_delete_after.
 #}
-{% from "macros/job_function.sql" import job_function with context %}
+{% from "macros/job_function.sql" import job_function, app_plans with context %}
 {% from "macros/soft_delete.sql" import soft_delete with context %}
 {% from "macros/hard_delete.sql" import hard_delete with context %}
 {% from "macros/mark.sql" import mark_window, mark_advance with context %}
@@ -70,6 +75,26 @@
    transaction) was looked at by that run; a window checks the others. Not on Citus, whose
    nodes each number their own transactions. #}
 {% macro unseen(alias) %}{% if not citus %} AND NOT coalesce(pg_catalog.age({{ alias }}.xmin) > v_old, false){% endif %}{% endmacro %}
+{# A deleted_at in the window the comments phase walks: after v_since, but not the previous
+   complete run's own stamp (v_own). #}
+{% macro in_window(at) %}((v_since IS NULL OR {{ at }} > v_since) AND (v_own IS NULL OR {{ at }} <> v_own)){% endmacro %}
+{% set at_post = "coalesce(" ~ position('comments', 'timestamptz', 0) ~ ", '-infinity'), coalesce("
+                 ~ position('comments', 'uuid', 1) ~ ", '00000000-0000-0000-0000-000000000000')" %}
+{% set at_comment = at_post ~ ", coalesce(" ~ position('comments', 'uuid', 2)
+                    ~ ", '00000000-0000-0000-0000-000000000000')" %}
+{# A comment is due when its post is deleted (or, dry, to be deleted by this run). Its post is
+   found by key: as EXISTS (… WHERE p.id = t.post_id AND p.deleted_at IS NOT NULL), the
+   planner could walk jobset_posts_soft_deleted_idx, whose predicate that is, for every
+   comment (Citus keeps the EXISTS, which it runs on each shard). #}
+{% if citus %}
+{% set comment_rule = 't.deleted_at IS NULL AND EXISTS (
+             SELECT 1 FROM ' ~ app ~ '.posts AS p
+              WHERE p.id = t.post_id AND (p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)))' %}
+{% else %}
+{% set comment_rule = 't.deleted_at IS NULL AND coalesce((
+             SELECT p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)
+               FROM ' ~ app ~ '.posts AS p WHERE p.id = t.post_id), false)' %}
+{% endif %}
 {% set declare %}
     v_cutoff    timestamptz := p_now - {{ hard_delete_after | interval }};
     v_pick_cut  timestamptz := p_now - {{ pick_grace | interval }};
@@ -90,6 +115,10 @@
     v_started   uuid[]      := '{}'::uuid[];
 {% endif %}
     v_hard      bigint      := 0;
+    v_comments  bigint      := 0;
+    v_gone      timestamptz[];
+    v_posts     uuid[];
+    v_sort      text;
 {{ heap_locals() }}
 {% endset %}
 {% if citus %}
@@ -259,38 +288,104 @@
 {{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,
                heap=true) }}
 
+{% if citus %}
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
     -- index condition beside post_id = p.id, (post_id, id) > position scanned the index from
     -- the position to its end for every post before it. The posts deleted since, but for
     -- those stamped v_own, are two ranges of deleted_at (a filter would read each entry it skips).
-    -- A comment created since looks up its own post (a subquery per comment): as a join, the
-    -- planner may hash every soft-deleted post instead, which cost 400 ms a batch at 10M.
     -- Posts before the batch's position are done: their comments are not looked up again.
-{# Not on Citus: there the subquery must merge into the statement, whose probe of each
-   comment's post is then a join on the distribution column that every shard runs alone. #}
-{{ soft_delete('comments', app ~ '.comments',
-        't.deleted_at IS NULL AND EXISTS (
-             SELECT 1 FROM ' ~ app ~ '.posts AS p
-              WHERE p.id = t.post_id AND (p.deleted_at IS NOT NULL OR p.id = ANY (v_post_ids)))',
-        [('post_id', 'uuid'), ('id', 'uuid')],
+{{ soft_delete('comments', app ~ '.comments', comment_rule, [('post_id', 'uuid'), ('id', 'uuid')],
         source='(SELECT c.*
                  FROM ' ~ app ~ '.comments AS c
                 WHERE c.deleted_at IS NULL
                   AND c.post_id IN (SELECT u.id FROM (SELECT p.id FROM ' ~ app ~ '.posts AS p
                                      WHERE p.deleted_at IS NOT NULL AND (v_since IS NULL OR p.deleted_at > v_since)
-                                       AND (v_own IS NULL OR p.deleted_at < v_own)' ~ unseen('p') ~ '
+                                       AND (v_own IS NULL OR p.deleted_at < v_own)
                                     UNION ALL
-                                    SELECT p.id FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at > v_own' ~ unseen('p') ~ '
+                                    SELECT p.id FROM ' ~ app ~ '.posts AS p WHERE p.deleted_at > v_own
                                     UNION ALL
                                     SELECT pg_catalog.unnest(v_post_ids)
                                     UNION ALL
                                     SELECT n.post_id
-                                      FROM ' ~ app ~ '.comments AS n' ~ (' JOIN ' ~ app ~ '.posts AS p ON p.id = n.post_id' if citus else '') ~ '
-                                     WHERE n.deleted_at IS NULL AND n.created_at > v_fresh' ~ unseen('n') ~ '
-                                       AND ' ~ ('p.deleted_at IS NOT NULL' if citus else '(SELECT p.deleted_at IS NOT NULL FROM ' ~ app ~ '.posts AS p WHERE p.id = n.post_id)') ~ ') AS u (id)
-                                     WHERE ' ~ position('comments', 'uuid') ~ ' IS NULL OR u.id >= ' ~ position('comments', 'uuid') ~ ')
-               ' ~ ('' if citus else 'OFFSET 0') ~ ')') }}
+                                      FROM ' ~ app ~ '.comments AS n JOIN ' ~ app ~ '.posts AS p ON p.id = n.post_id
+                                     WHERE n.deleted_at IS NULL AND n.created_at > v_fresh AND p.deleted_at IS NOT NULL) AS u (id)
+                                     WHERE ' ~ position('comments', 'uuid') ~ ' IS NULL OR u.id >= ' ~ position('comments', 'uuid') ~ '))') }}
+{% else %}
+    -- Comments of the posts deleted in the window, walked by the post's deleted_at (`gone`),
+    -- the post and the comment. A batch first takes the posts it can reach: from its
+    -- position on, at most v_left of those with live comments left, in the order of
+    -- jobset_posts_soft_deleted_idx, from each range of deleted_at in turn (the window but
+    -- for the posts stamped v_own: two ranges, as a filter would read each entry it skips).
+    -- Every such post has a comment to take, so the batch's comments are among theirs, and
+    -- fewer than v_left posts is all that is left. (In one statement, the planner sorted
+    -- all the window's posts for every batch: 150 ms a batch at 10M, bench/README.md.) A dry
+    -- run has deleted no post: the posts it would delete count as deleted at its now; so do
+    -- those of a real run that fall outside the window (a --now before it). A range's scan
+    -- starts at one row comparison, the position or the range's start (`<> lower` makes the
+    -- start exclusive): beside a second lower bound on deleted_at the index scan may start
+    -- at either, and from -infinity it read every soft-deleted post before the window.
+    v_gone := '{}';
+    v_posts := '{}';
+    IF v_after -> 'comments' IS DISTINCT FROM '"done"'::jsonb AND v_left IS DISTINCT FROM 0 THEN
+        -- Without sorts: the window's posts are mostly deleted since the statistics were
+        -- taken, so the planner, expecting a few, would read and sort all of them for every
+        -- batch rather than walk the index in order and stop at the limit.
+        v_sort := pg_catalog.current_setting('enable_sort');
+        PERFORM pg_catalog.set_config('enable_sort', 'off', true);
+{% for lower, upper in [("coalesce(v_since, '-infinity')", "coalesce(v_own, 'infinity')"),
+                        ("CASE WHEN v_own IS NOT NULL THEN GREATEST(v_own, v_since) END", "'infinity'")] %}
+{% set from = 'CASE WHEN ' ~ position('comments', 'timestamptz', 0) ~ ' >= ' ~ lower ~ ' THEN ' %}
+        SELECT v_gone || coalesce(pg_catalog.array_agg(q.deleted_at ORDER BY q.deleted_at, q.id), '{}'),
+               v_posts || coalesce(pg_catalog.array_agg(q.id ORDER BY q.deleted_at, q.id), '{}')
+          INTO v_gone, v_posts
+          FROM (SELECT p.deleted_at, p.id FROM {{ app }}.posts AS p
+                 WHERE (p.deleted_at, p.id) >= ({{ from }}{{ position('comments', 'timestamptz', 0) }} ELSE {{ lower }} END,
+                                               {{ from }}{{ position('comments', 'uuid', 1) }} ELSE 'ffffffff-ffff-ffff-ffff-ffffffffffff' END)
+                   AND p.deleted_at <> {{ lower }} AND p.deleted_at < {{ upper }}{{ unseen('p') }}
+                   AND EXISTS (SELECT FROM {{ app }}.comments AS c
+                                WHERE c.post_id = p.id AND c.deleted_at IS NULL
+                                  AND (p.deleted_at, p.id, c.id) > ({{ at_comment }}))
+                 ORDER BY p.deleted_at, p.id
+                 LIMIT v_left - pg_catalog.cardinality(v_posts)) AS q;
+{% endfor %}
+        PERFORM pg_catalog.set_config('enable_sort', v_sort, true);
+        SELECT v_gone || coalesce(pg_catalog.array_agg(p_now ORDER BY q.id), '{}'),
+               v_posts || coalesce(pg_catalog.array_agg(q.id ORDER BY q.id), '{}')
+          INTO v_gone, v_posts
+          FROM (SELECT x.id FROM pg_catalog.unnest(v_post_ids) AS x (id)
+                 WHERE (p_dry_run OR NOT {{ in_window('p_now') }}) AND (p_now, x.id) >= ({{ at_post }})
+                   AND EXISTS (SELECT FROM {{ app }}.comments AS c
+                                WHERE c.post_id = x.id AND c.deleted_at IS NULL
+                                  AND (p_now, x.id, c.id) > ({{ at_comment }}))
+                 ORDER BY x.id
+                 LIMIT v_left) AS q;
+    END IF;
+    -- SnapBet's two triggers on comments run a statement per comment deleted; the batch's
+    -- candidates are the comments of the posts just taken, whatever its position.
+{% call app_plans() %}
+{{ soft_delete('comments', app ~ '.comments', comment_rule,
+        [('gone', 'timestamptz'), ('post_id', 'uuid'), ('id', 'uuid')], record=false,
+        source='(SELECT c.*, p.gone
+                 FROM ROWS FROM (pg_catalog.unnest(v_gone), pg_catalog.unnest(v_posts)) AS p (gone, id)
+                 JOIN ' ~ app ~ '.comments AS c ON c.post_id = p.id AND c.deleted_at IS NULL)') }}
+{% endcall %}
+    v_comments := v_n;
+
+    -- Comments created since v_fresh on posts deleted before the window (or set aside as
+    -- seen): a comment written after its post was deleted, walked by created_at
+    -- (idx_comments_created_at). A comment of a post in the window is the phase above's.
+{{ soft_delete('late_comments', app ~ '.comments', comment_rule, [('created_at', 'timestamptz'), ('id', 'uuid')],
+        record=false,
+        source='(SELECT c.*
+                 FROM ' ~ app ~ '.comments AS c
+                WHERE c.deleted_at IS NULL AND c.created_at > v_fresh' ~ unseen('c') ~ '
+                  AND (SELECT p.deleted_at IS NOT NULL AND NOT (' ~ in_window('p.deleted_at') ~ unseen('p') ~ ')
+                              AND p.id <> ALL (v_post_ids)
+                         FROM ' ~ app ~ '.posts AS p WHERE p.id = c.post_id))') }}
+    v_comments := v_comments + v_n;
+    v_details := v_details || pg_catalog.jsonb_build_object('comments', v_comments);
+{% endif %}
 
     -- Hard deletes, comments first so that each row is counted once: deleting a post
     -- cascades to its remaining comments, reactions and pick actions.
