@@ -58,7 +58,7 @@ def cost_follows_work(ctx: Context) -> Section:
         f"Templates (bench/data.py, cost_<n>): {s.cost_expired:,} posts due spread evenly among live ones, a "
         "third of them picks on games that started 3 hours ago or more, a few picks without a game, the rest "
         "content; live picks on games to come (their bets), content posts, comments, stories and messages; posts "
-        "deleted before (their comments), and rows due for the hard delete; the previous run an hour before. "
+        "deleted before (their comments), and rows due for the hard delete; the previous complete run an hour before (its state as the job records it, but for its horizon). "
         "The run with nothing to do is the second run at the same "
         "moment, right after the first (it meets what the first left behind: the index entries of the rows it "
         "deleted, until a scan marks them dead); the run after it, the third, finds the same nothing. Each run is "

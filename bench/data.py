@@ -520,11 +520,15 @@ UPDATE chats AS c SET last_message_at = l.at
  WHERE c.id = l.chat_id
 """
 
-# The previous hourly run of expire_content completed an hour ago.
+# The previous hourly run of expire_content completed an hour ago, and left what it records
+# (sql/jobs/expire_content.sql): its mark and moment, the stamp of the posts it deleted (the
+# 10,000 above), and the start of the oldest transaction open as it began (none: its own
+# start). Not its horizon, a transaction number no template can carry over: the run looks at
+# every row written in its window as if an older version had run before it.
 COST_STATE_SQL = """
 INSERT INTO jobs.job_state (job_name, state, updated_at)
-VALUES ('expire_content', jsonb_build_object('checked_through', %(now)s::timestamptz - interval '1 hour'),
-        %(now)s::timestamptz - interval '1 hour')
+SELECT 'expire_content', jsonb_build_object('checked_through', p.at, 'seen', p.at, 'deleted_at', p.at, 'quiet', p.at), p.at
+  FROM (SELECT %(now)s::timestamptz - interval '1 hour' AS at) AS p
 """
 
 # Posts first..last; post n is expired at NOW when n %% every = 0 (every = 1: all of them),
