@@ -391,6 +391,22 @@ def test_a_backlog_is_soft_deleted_in_one_pass_over_the_heap_batch_by_batch(conn
     assert run(conn)["affected"] == 0
 
 
+def test_the_comments_of_a_backlog_all_go_in_the_run_that_deletes_it(conn):
+    """A pass over the heap can stop at its pages' end short of its limit: the comments wait
+    until every post of the run is deleted, so that none is passed over."""
+    author = factories.user(conn)
+    expiries = [NOW - timedelta(minutes=i) if i % 5 else NOW + timedelta(minutes=i) for i in range(1, 3751)]
+    bulk_posts(conn, author, expiries)
+    conn.execute("INSERT INTO public.comments (post_id, user_id, content, created_at)"
+                  " SELECT p.id, %s, 'nice', %s FROM public.posts AS p", (author, NOW - 2 * DAY))
+    results, totals = batches(conn, 700)
+    assert "posts:heap" in results[0]["next"]
+    assert (totals["posts"], totals["comments"]) == (3000, 3000)
+    left = conn.execute("SELECT count(*) AS n FROM public.comments AS c JOIN public.posts AS p ON p.id = c.post_id"
+                        " WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL").fetchone()["n"]
+    assert left == 0
+
+
 def test_a_backlog_of_rows_soft_deleted_long_ago_is_hard_deleted_in_one_pass(conn):
     author = factories.user(conn)
     old = bulk_posts(conn, author, [NOW - 40 * DAY] * 1200, deleted_at=NOW - 31 * DAY)
@@ -527,6 +543,23 @@ def test_a_run_in_batches_walks_the_window_range_by_range_and_then_the_comments_
     assert all(r["affected"] <= limit for r in results) and len(results) >= -(-11 // limit)
     assert [deleted_at(conn, "comments", c) for c in comments] == [NOW] * 10
     assert run(conn)["affected"] == 0
+
+
+def test_comments_written_since_on_a_post_the_previous_run_saw_are_all_taken(conn):
+    """A post the app deleted before the previous complete run, which that run looked at: the
+    comments written on it since (here without the post being rewritten, as an import would)
+    are late. Deleting the first rewrites the post (SnapBet's comment count), so the post is
+    new to the next batch's window; the second is still taken."""
+    author = factories.user(conn)
+    post_id = live_post(conn, author, expires_at=NOW + DAY, deleted_at=NOW - HOUR - 20 * MINUTE)
+    run(conn, NOW - HOUR)
+    conn.execute("ALTER TABLE public.comments DISABLE TRIGGER USER")
+    comments = [factories.comment(conn, post_id, author, created_at=NOW - m * MINUTE) for m in (30, 20)]
+    conn.execute("ALTER TABLE public.comments ENABLE TRIGGER USER")
+    assert run(conn, dry_run=True)["details"]["comments"] == 2
+    results, totals = batches(conn, 1)
+    assert totals["comments"] == 2 and len(results) >= 2
+    assert [deleted_at(conn, "comments", c) for c in comments] == [NOW, NOW]
 
 
 def test_comments_of_a_post_soft_deleted_by_an_earlier_run_are_soft_deleted(conn):

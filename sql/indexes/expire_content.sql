@@ -3,7 +3,7 @@
   expires, not what the tables hold. SnapBet already has (expires_at) WHERE deleted_at IS
   NULL on stories and messages, which serves their phases, and idx_posts_pick (post_type,
   created_at DESC) WHERE post_type = 'pick' AND deleted_at IS NULL, which serves late_picks,
-  and idx_comments_created_at (created_at), by which the comments phase finds the comments
+  and idx_comments_created_at (created_at), by which late_comments finds the comments
   created since its window began.
   Built CONCURRENTLY by the deployer after its transaction (deployer/indexes.py).
 #}

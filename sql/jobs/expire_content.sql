@@ -18,10 +18,14 @@
     lost_picks  live picks without a bet (so without a game), by expiry.
   and their comments:
     comments       live comments of the posts deleted in the window (below), walked by the
-                   post's deleted_at, the post and the comment;
-    late_comments  live comments created since v_fresh of the posts deleted before it (or
-                   set aside as seen by the previous complete run): a comment written after
-                   its post was deleted.
+                   post's deleted_at, the post and the comment, but for the late ones;
+    late_comments  the late ones: live comments created since v_fresh and unseen (below),
+                   whose post is deleted, by created_at: a comment written after its post
+                   was deleted, or after the previous complete run looked at it. The two
+                   phases part by the comment, which stays late once it is (a row's version
+                   only gets newer), not by its post, which a comment's deletion rewrites
+                   (SnapBet's comment count). They wait until the run's posts and picks
+                   phases are done, so that the posts they look at are all deleted.
   What the previous complete run could see it looked at, so a window sets it aside (a run
   right after another costs next to nothing, bench/README.md: cost_follows_work):
     - a row written before every transaction in progress as that run began (its horizon,
@@ -75,9 +79,8 @@
    transaction) was looked at by that run; a window checks the others. Not on Citus, whose
    nodes each number their own transactions. #}
 {% macro unseen(alias) %}{% if not citus %} AND NOT coalesce(pg_catalog.age({{ alias }}.xmin) > v_old, false){% endif %}{% endmacro %}
-{# A deleted_at in the window the comments phase walks: after v_since, but not the previous
-   complete run's own stamp (v_own). #}
-{% macro in_window(at) %}((v_since IS NULL OR {{ at }} > v_since) AND (v_own IS NULL OR {{ at }} <> v_own)){% endmacro %}
+{# A late comment: created since v_fresh and unseen, late_comments' (a NULL created_at is not). #}
+{% macro late(alias) %}(coalesce({{ alias }}.created_at > v_fresh, false){{ unseen(alias) }}){% endmacro %}
 {% set at_post = "coalesce(" ~ position('comments', 'timestamptz', 0) ~ ", '-infinity'), coalesce("
                  ~ position('comments', 'uuid', 1) ~ ", '00000000-0000-0000-0000-000000000000')" %}
 {% set at_comment = at_post ~ ", coalesce(" ~ position('comments', 'uuid', 2)
@@ -119,6 +122,7 @@
     v_gone      timestamptz[];
     v_posts     uuid[];
     v_sort      text;
+    v_room      bigint;
 {{ heap_locals() }}
 {% endset %}
 {% if citus %}
@@ -288,6 +292,17 @@
 {{ soft_delete('messages', app ~ '.messages', 't.deleted_at IS NULL AND t.expires_at <= p_now', by_expiry,
                heap=true) }}
 
+    -- The comments wait for the posts: a batch whose posts or picks phases are not done (a
+    -- pass over the heap stops at its pages' end, short of its limit) leaves them to a later
+    -- batch, which sees every post this run deletes before it walks their comments.
+    IF v_left IS DISTINCT FROM 0 AND NOT coalesce(v_after -> 'posts' OPERATOR(pg_catalog.=) '"done"'::jsonb
+                                                 AND v_after -> 'picks' OPERATOR(pg_catalog.=) '"done"'::jsonb
+                                                 AND v_after -> 'late_picks' OPERATOR(pg_catalog.=) '"done"'::jsonb
+                                                 AND v_after -> 'lost_picks' OPERATOR(pg_catalog.=) '"done"'::jsonb, false) THEN
+        v_left := 0;
+        v_more := true;
+    END IF;
+
 {% if citus %}
     -- A dry run has deleted no post, so it also counts comments of the posts it would delete.
     -- OFFSET 0 keeps the batch's position out of the probe of each post's comments: as an
@@ -313,27 +328,34 @@
                                      WHERE ' ~ position('comments', 'uuid') ~ ' IS NULL OR u.id >= ' ~ position('comments', 'uuid') ~ '))') }}
 {% else %}
     -- Comments of the posts deleted in the window, walked by the post's deleted_at (`gone`),
-    -- the post and the comment. A batch first takes the posts it can reach: from its
-    -- position on, at most v_left of those with live comments left, in the order of
-    -- jobset_posts_soft_deleted_idx, from each range of deleted_at in turn (the window but
-    -- for the posts stamped v_own: two ranges, as a filter would read each entry it skips).
-    -- Every such post has a comment to take, so the batch's comments are among theirs, and
-    -- fewer than v_left posts is all that is left. (In one statement, the planner sorted
-    -- all the window's posts for every batch: 150 ms a batch at 10M, bench/README.md.) A dry
-    -- run has deleted no post: the posts it would delete count as deleted at its now; so do
-    -- those of a real run that fall outside the window (a --now before it). A range's scan
-    -- starts at one row comparison, the position or the range's start (`<> lower` makes the
-    -- start exclusive): beside a second lower bound on deleted_at the index scan may start
-    -- at either, and from -infinity it read every soft-deleted post before the window.
+    -- the post and the comment, but for the late ones (created since v_fresh and unseen: a
+    -- row's version only grows newer, so a comment stays late once it is), which
+    -- late_comments takes after. A batch first takes the posts it can reach: from its
+    -- position on, at most v_left of those with such comments left, in the order of
+    -- jobset_posts_soft_deleted_idx, from each range of deleted_at in turn: the posts deleted
+    -- at this run's now if that is before the window (a --now before it), then the window but
+    -- for the posts stamped v_own (two ranges, as a filter would read each entry it skips). A
+    -- dry run has deleted no post: the posts it would delete count as deleted at its now.
+    -- Then it takes their comments, in a second statement. Every post taken had a comment to
+    -- take, so the batch's comments are among theirs; fewer than v_left comments taken means
+    -- all of theirs were, and the phase goes on after the last post taken unless fewer than
+    -- v_left posts were left. (In one statement, the planner sorted all the window's posts
+    -- for every batch: 150 ms a batch at 10M, bench/README.md.) A range's scan starts at one
+    -- row comparison, the position or the range's start (`<> lower` makes the start
+    -- exclusive): beside a second lower bound on deleted_at the index scan may start at
+    -- either, and from -infinity it read every soft-deleted post before the window.
     v_gone := '{}';
     v_posts := '{}';
+    v_room := NULL;
     IF v_after -> 'comments' IS DISTINCT FROM '"done"'::jsonb AND v_left IS DISTINCT FROM 0 THEN
+        v_room := v_left;
         -- Without sorts: the window's posts are mostly deleted since the statistics were
         -- taken, so the planner, expecting a few, would read and sort all of them for every
         -- batch rather than walk the index in order and stop at the limit.
         v_sort := pg_catalog.current_setting('enable_sort');
         PERFORM pg_catalog.set_config('enable_sort', 'off', true);
-{% for lower, upper in [("coalesce(v_since, '-infinity')", "coalesce(v_own, 'infinity')"),
+{% for lower, upper in [("CASE WHEN p_now <= v_since THEN p_now - interval '1 microsecond' END", "p_now + interval '1 microsecond'"),
+                        ("coalesce(v_since, '-infinity')", "coalesce(v_own, 'infinity')"),
                         ("CASE WHEN v_own IS NOT NULL THEN GREATEST(v_own, v_since) END", "'infinity'")] %}
 {% set from = 'CASE WHEN ' ~ position('comments', 'timestamptz', 0) ~ ' >= ' ~ lower ~ ' THEN ' %}
         SELECT v_gone || coalesce(pg_catalog.array_agg(q.deleted_at ORDER BY q.deleted_at, q.id), '{}'),
@@ -344,22 +366,27 @@
                                                {{ from }}{{ position('comments', 'uuid', 1) }} ELSE 'ffffffff-ffff-ffff-ffff-ffffffffffff' END)
                    AND p.deleted_at <> {{ lower }} AND p.deleted_at < {{ upper }}{{ unseen('p') }}
                    AND EXISTS (SELECT FROM {{ app }}.comments AS c
-                                WHERE c.post_id = p.id AND c.deleted_at IS NULL
+                                WHERE c.post_id = p.id AND c.deleted_at IS NULL AND NOT {{ late('c') }}
                                   AND (p.deleted_at, p.id, c.id) > ({{ at_comment }}))
                  ORDER BY p.deleted_at, p.id
                  LIMIT v_left - pg_catalog.cardinality(v_posts)) AS q;
 {% endfor %}
         PERFORM pg_catalog.set_config('enable_sort', v_sort, true);
-        SELECT v_gone || coalesce(pg_catalog.array_agg(p_now ORDER BY q.id), '{}'),
-               v_posts || coalesce(pg_catalog.array_agg(q.id ORDER BY q.id), '{}')
-          INTO v_gone, v_posts
-          FROM (SELECT x.id FROM pg_catalog.unnest(v_post_ids) AS x (id)
-                 WHERE (p_dry_run OR NOT {{ in_window('p_now') }}) AND (p_now, x.id) >= ({{ at_post }})
-                   AND EXISTS (SELECT FROM {{ app }}.comments AS c
-                                WHERE c.post_id = x.id AND c.deleted_at IS NULL
-                                  AND (p_now, x.id, c.id) > ({{ at_comment }}))
-                 ORDER BY x.id
-                 LIMIT v_left) AS q;
+        IF p_dry_run THEN
+            SELECT coalesce(pg_catalog.array_agg(q.gone ORDER BY q.gone, q.id), '{}'),
+                   coalesce(pg_catalog.array_agg(q.id ORDER BY q.gone, q.id), '{}')
+              INTO v_gone, v_posts
+              FROM (SELECT q.gone, q.id
+                      FROM (SELECT x.gone, x.id FROM ROWS FROM (pg_catalog.unnest(v_gone), pg_catalog.unnest(v_posts)) AS x (gone, id)
+                            UNION ALL
+                            SELECT p_now, x.id FROM pg_catalog.unnest(v_post_ids) AS x (id)
+                             WHERE (p_now, x.id) >= ({{ at_post }})
+                               AND EXISTS (SELECT FROM {{ app }}.comments AS c
+                                            WHERE c.post_id = x.id AND c.deleted_at IS NULL AND NOT {{ late('c') }}
+                                              AND (p_now, x.id, c.id) > ({{ at_comment }}))) AS q
+                     ORDER BY q.gone, q.id
+                     LIMIT v_left) AS q;
+        END IF;
     END IF;
     -- SnapBet's two triggers on comments run a statement per comment deleted; the batch's
     -- candidates are the comments of the posts just taken, whatever its position.
@@ -368,21 +395,23 @@
         [('gone', 'timestamptz'), ('post_id', 'uuid'), ('id', 'uuid')], record=false,
         source='(SELECT c.*, p.gone
                  FROM ROWS FROM (pg_catalog.unnest(v_gone), pg_catalog.unnest(v_posts)) AS p (gone, id)
-                 JOIN ' ~ app ~ '.comments AS c ON c.post_id = p.id AND c.deleted_at IS NULL)') }}
+                 JOIN ' ~ app ~ '.comments AS c ON c.post_id = p.id AND c.deleted_at IS NULL AND NOT ' ~ late('c') ~ ')') }}
 {% endcall %}
     v_comments := v_n;
+    IF v_room > 0 AND v_after -> 'comments' OPERATOR(pg_catalog.=) '"done"'::jsonb
+       AND pg_catalog.cardinality(v_posts) >= v_room THEN
+        v_after := v_after || pg_catalog.jsonb_build_object('comments', pg_catalog.jsonb_build_array(
+            v_gone[v_room], v_posts[v_room], 'ffffffff-ffff-ffff-ffff-ffffffffffff'));
+        v_more := true;
+        v_left := 0;
+    END IF;
 
-    -- Comments created since v_fresh on posts deleted before the window (or set aside as
-    -- seen): a comment written after its post was deleted, walked by created_at
-    -- (idx_comments_created_at). A comment of a post in the window is the phase above's.
+    -- Comments created since v_fresh and unseen whose post is deleted: written after the
+    -- post was deleted or after the previous complete run looked at it; walked by
+    -- created_at (idx_comments_created_at).
 {{ soft_delete('late_comments', app ~ '.comments', comment_rule, [('created_at', 'timestamptz'), ('id', 'uuid')],
         record=false,
-        source='(SELECT c.*
-                 FROM ' ~ app ~ '.comments AS c
-                WHERE c.deleted_at IS NULL AND c.created_at > v_fresh' ~ unseen('c') ~ '
-                  AND (SELECT p.deleted_at IS NOT NULL AND NOT (' ~ in_window('p.deleted_at') ~ unseen('p') ~ ')
-                              AND p.id <> ALL (v_post_ids)
-                         FROM ' ~ app ~ '.posts AS p WHERE p.id = c.post_id))') }}
+        source='(SELECT c.* FROM ' ~ app ~ '.comments AS c WHERE c.deleted_at IS NULL AND ' ~ late('c') ~ ')') }}
     v_comments := v_comments + v_n;
     v_details := v_details || pg_catalog.jsonb_build_object('comments', v_comments);
 {% endif %}
