@@ -562,6 +562,23 @@ def test_comments_written_since_on_a_post_the_previous_run_saw_are_all_taken(con
     assert [deleted_at(conn, "comments", c) for c in comments] == [NOW, NOW]
 
 
+def test_a_run_in_batches_at_a_now_before_its_window_deletes_the_comments_of_all_its_posts(conn):
+    """A real run given a now before the mark's window stamps its posts outside that window:
+    the comments phase walks them by that stamp, whichever batch deleted them."""
+    author = factories.user(conn)
+    run(conn)
+    posts = [live_post(conn, author, expires_at=NOW - 3 * HOUR - i * MINUTE) for i in range(3)]
+    comments = [factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY) for post_id in posts]
+    predicted = run(conn, NOW - 3 * HOUR, dry_run=True)["details"]
+    assert (predicted["posts"], predicted["comments"]) == (3, 3)
+    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, min_batch_size = 1, max_batch_size = 1"
+                 " WHERE job_name = 'expire_content'")
+    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW - 3 * HOUR,))
+    row = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    assert row["batches"] > 3 and (row["details"]["posts"], row["details"]["comments"]) == (3, 3)
+    assert [deleted_at(conn, "comments", c) for c in comments] == [NOW - 3 * HOUR] * 3
+
+
 def test_comments_of_a_post_soft_deleted_by_an_earlier_run_are_soft_deleted(conn):
     author = factories.user(conn)
     post_id = live_post(conn, author, expires_at=NOW - DAY, deleted_at=NOW - 2 * timedelta(hours=1))
