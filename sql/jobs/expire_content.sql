@@ -79,7 +79,8 @@
    transaction) was looked at by that run; a window checks the others. Not on Citus, whose
    nodes each number their own transactions. #}
 {% macro unseen(alias) %}{% if not citus %} AND NOT coalesce(pg_catalog.age({{ alias }}.xmin) > v_old, false){% endif %}{% endmacro %}
-{# A late comment: created since v_fresh and unseen, late_comments' (a NULL created_at is not). #}
+{# A late comment: created since v_fresh and unseen, late_comments' (a NULL created_at is not;
+   its source says the same as `c.created_at > v_fresh`, which idx_comments_created_at serves). #}
 {% macro late(alias) %}(coalesce({{ alias }}.created_at > v_fresh, false){{ unseen(alias) }}){% endmacro %}
 {% set at_post = "coalesce(" ~ position('comments', 'timestamptz', 0) ~ ", '-infinity'), coalesce("
                  ~ position('comments', 'uuid', 1) ~ ", '00000000-0000-0000-0000-000000000000')" %}
@@ -411,7 +412,8 @@
     -- created_at (idx_comments_created_at).
 {{ soft_delete('late_comments', app ~ '.comments', comment_rule, [('created_at', 'timestamptz'), ('id', 'uuid')],
         record=false,
-        source='(SELECT c.* FROM ' ~ app ~ '.comments AS c WHERE c.deleted_at IS NULL AND ' ~ late('c') ~ ')') }}
+        source='(SELECT c.* FROM ' ~ app ~ '.comments AS c
+                WHERE c.deleted_at IS NULL AND c.created_at > v_fresh' ~ unseen('c') ~ ')') }}
     v_comments := v_comments + v_n;
     v_details := v_details || pg_catalog.jsonb_build_object('comments', v_comments);
 {% endif %}
