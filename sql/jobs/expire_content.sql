@@ -82,10 +82,15 @@
 {# A late comment: created since v_fresh and unseen, late_comments' (a NULL created_at is not;
    its source says the same as `c.created_at > v_fresh`, which idx_comments_created_at serves). #}
 {% macro late(alias) %}(coalesce({{ alias }}.created_at > v_fresh, false){{ unseen(alias) }}){% endmacro %}
+{% set uuid_min = "'00000000-0000-0000-0000-000000000000'" %}
+{% set uuid_max = "'ffffffff-ffff-ffff-ffff-ffffffffffff'" %}
 {% set at_post = "coalesce(" ~ position('comments', 'timestamptz', 0) ~ ", '-infinity'), coalesce("
-                 ~ position('comments', 'uuid', 1) ~ ", '00000000-0000-0000-0000-000000000000')" %}
-{% set at_comment = at_post ~ ", coalesce(" ~ position('comments', 'uuid', 2)
-                    ~ ", '00000000-0000-0000-0000-000000000000')" %}
+                 ~ position('comments', 'uuid', 1) ~ ", " ~ uuid_min ~ ")" %}
+{% set at_comment = at_post ~ ", coalesce(" ~ position('comments', 'uuid', 2) ~ ", " ~ uuid_min ~ ")" %}
+{# A post (deleted at `gone`) with a comment the comments phase has still to take. #}
+{% macro comments_left(gone, post) %}EXISTS (SELECT FROM {{ app }}.comments AS c
+                                WHERE c.post_id = {{ post }} AND c.deleted_at IS NULL AND NOT {{ late('c') }}
+                                  AND ({{ gone }}, {{ post }}, c.id) > ({{ at_comment }})){% endmacro %}
 {# A comment is due when its post is deleted (or, dry, to be deleted by this run). Its post is
    found by key: as EXISTS (… WHERE p.id = t.post_id AND p.deleted_at IS NOT NULL), the
    planner could walk jobset_posts_soft_deleted_idx, whose predicate that is, for every
@@ -296,10 +301,11 @@
     -- The comments wait for the posts: a batch whose posts or picks phases are not done (a
     -- pass over the heap stops at its pages' end, short of its limit) leaves them to a later
     -- batch, which sees every post this run deletes before it walks their comments.
-    IF v_left IS DISTINCT FROM 0 AND NOT coalesce(v_after -> 'posts' OPERATOR(pg_catalog.=) '"done"'::jsonb
-                                                 AND v_after -> 'picks' OPERATOR(pg_catalog.=) '"done"'::jsonb
-                                                 AND v_after -> 'late_picks' OPERATOR(pg_catalog.=) '"done"'::jsonb
-                                                 AND v_after -> 'lost_picks' OPERATOR(pg_catalog.=) '"done"'::jsonb, false) THEN
+    IF v_left IS DISTINCT FROM 0 AND NOT coalesce(
+{% for key in ['posts', 'picks', 'late_picks', 'lost_picks'] %}
+            {{ 'AND ' if not loop.first }}v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb
+{% endfor %}
+            , false) THEN
         v_left := 0;
         v_more := true;
     END IF;
@@ -364,11 +370,9 @@
           INTO v_gone, v_posts
           FROM (SELECT p.deleted_at, p.id FROM {{ app }}.posts AS p
                  WHERE (p.deleted_at, p.id) >= ({{ from }}{{ position('comments', 'timestamptz', 0) }} ELSE {{ lower }} END,
-                                               {{ from }}{{ position('comments', 'uuid', 1) }} ELSE 'ffffffff-ffff-ffff-ffff-ffffffffffff' END)
+                                               {{ from }}{{ position('comments', 'uuid', 1) }} ELSE {{ uuid_max }} END)
                    AND p.deleted_at <> {{ lower }} AND p.deleted_at < {{ upper }}{{ unseen('p') }}
-                   AND EXISTS (SELECT FROM {{ app }}.comments AS c
-                                WHERE c.post_id = p.id AND c.deleted_at IS NULL AND NOT {{ late('c') }}
-                                  AND (p.deleted_at, p.id, c.id) > ({{ at_comment }}))
+                   AND {{ comments_left('p.deleted_at', 'p.id') }}
                  ORDER BY p.deleted_at, p.id
                  LIMIT v_left - pg_catalog.cardinality(v_posts)) AS q;
 {% endfor %}
@@ -382,9 +386,7 @@
                             UNION ALL
                             SELECT p_now, x.id FROM pg_catalog.unnest(v_post_ids) AS x (id)
                              WHERE (p_now, x.id) >= ({{ at_post }})
-                               AND EXISTS (SELECT FROM {{ app }}.comments AS c
-                                            WHERE c.post_id = x.id AND c.deleted_at IS NULL AND NOT {{ late('c') }}
-                                              AND (p_now, x.id, c.id) > ({{ at_comment }}))) AS q
+                               AND {{ comments_left('p_now', 'x.id') }}) AS q
                      ORDER BY q.gone, q.id
                      LIMIT v_left) AS q;
         END IF;
@@ -402,7 +404,7 @@
     IF v_room > 0 AND v_after -> 'comments' OPERATOR(pg_catalog.=) '"done"'::jsonb
        AND pg_catalog.cardinality(v_posts) >= v_room THEN
         v_after := v_after || pg_catalog.jsonb_build_object('comments', pg_catalog.jsonb_build_array(
-            v_gone[v_room], v_posts[v_room], 'ffffffff-ffff-ffff-ffff-ffffffffffff'));
+            v_gone[v_room], v_posts[v_room], {{ uuid_max }}));
         v_more := true;
         v_left := 0;
     END IF;
