@@ -43,6 +43,15 @@ def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | 
     return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
 
 
+def run_in_batches(conn, job: str, now: datetime, size: int) -> dict:
+    """A real run by run_job whose every batch is `size` items: its jobs.job_executions row."""
+    conn.execute("UPDATE jobs.job_registry SET batch_size = %s, min_batch_size = %s, max_batch_size = %s"
+                 " WHERE job_name = %s", (size, size, size, job))
+    conn.execute("CALL jobs.run_job(%s, %s)", (job, now))
+    return conn.execute("SELECT * FROM jobs.job_executions WHERE job_name = %s ORDER BY id DESC LIMIT 1",
+                        (job,)).fetchone()
+
+
 def past_a_lock(db: str, conn, hold: Callable[[psycopg.Connection], Any],
                 work: Callable[[psycopg.Connection], Any]) -> dict:
     """`work` on a connection of its own while another transaction holds what `hold` (given

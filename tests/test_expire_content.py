@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from tests import factories
-from tests.support import call_job, past_a_lock
+from tests.support import call_job, past_a_lock, run_in_batches
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # a Monday
 US = timedelta(microseconds=1)
@@ -512,10 +512,7 @@ def test_a_run_in_batches_at_the_previous_complete_runs_now_deletes_the_comments
     run(conn)
     posts = [live_post(conn, author, expires_at=NOW - i * timedelta(minutes=1)) for i in range(3)]
     comments = [factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY) for post_id in posts]
-    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, min_batch_size = 1, max_batch_size = 1"
-                 " WHERE job_name = 'expire_content'")
-    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
-    row = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    row = run_in_batches(conn, "expire_content", NOW, 1)
     assert row["batches"] > 3 and (row["details"]["posts"], row["details"]["comments"]) == (3, 3)
     assert [deleted_at(conn, "comments", c) for c in comments] == [NOW] * 3
 
@@ -571,10 +568,7 @@ def test_a_run_in_batches_at_a_now_before_its_window_deletes_the_comments_of_all
     comments = [factories.comment(conn, post_id, author, created_at=NOW - 2 * DAY) for post_id in posts]
     predicted = run(conn, NOW - 3 * HOUR, dry_run=True)["details"]
     assert (predicted["posts"], predicted["comments"]) == (3, 3)
-    conn.execute("UPDATE jobs.job_registry SET batch_size = 1, min_batch_size = 1, max_batch_size = 1"
-                 " WHERE job_name = 'expire_content'")
-    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW - 3 * HOUR,))
-    row = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
+    row = run_in_batches(conn, "expire_content", NOW - 3 * HOUR, 1)
     assert row["batches"] > 3 and (row["details"]["posts"], row["details"]["comments"]) == (3, 3)
     assert [deleted_at(conn, "comments", c) for c in comments] == [NOW - 3 * HOUR] * 3
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from deployer import install
 from tests import factories
-from tests.support import cli as deployer
+from tests.support import cli as deployer, run_in_batches
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 OURS = {
@@ -126,12 +126,9 @@ def test_each_batch_of_the_comments_phase_reads_the_posts_it_takes_not_the_whole
         INSERT INTO public.comments (post_id, user_id, content, created_at)
         SELECT p.id, %(u)s, 'nice', %(now)s - interval '1 day' FROM p
     """, {"u": author, "now": NOW})
-    conn.execute("UPDATE jobs.job_registry SET batch_size = 10, min_batch_size = 10, max_batch_size = 10"
-                 " WHERE job_name = 'expire_content'")
     conn.execute("SELECT pg_stat_reset()")
-    conn.execute("CALL jobs.run_job('expire_content', %s)", (NOW,))
+    run = run_in_batches(conn, "expire_content", NOW, 10)
     conn.execute("SELECT pg_stat_force_next_flush()")
-    run = conn.execute("SELECT details, batches FROM jobs.job_executions ORDER BY id DESC LIMIT 1").fetchone()
     assert run["details"]["comments"] == 300 and run["batches"] >= 30
     read = conn.execute("SELECT idx_tup_read FROM pg_stat_user_indexes"
                         " WHERE indexrelname = 'jobset_posts_soft_deleted_idx'").fetchone()["idx_tup_read"]
