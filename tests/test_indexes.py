@@ -133,3 +133,45 @@ def test_each_batch_of_the_comments_phase_reads_the_posts_it_takes_not_the_whole
     read = conn.execute("SELECT idx_tup_read FROM pg_stat_user_indexes"
                         " WHERE indexrelname = 'jobset_posts_soft_deleted_idx'").fetchone()["idx_tup_read"]
     assert 300 <= read <= 1_200
+
+
+def test_a_run_marks_the_index_entries_its_deletions_left_so_the_next_run_does_not_read_them(conn):
+    """300 content posts due among 20,000 and 250 stories, in batches of 100: the posts
+    phase is done in the fourth batch, and the fifth, after their deletions committed, walks
+    the index of the live posts by expiry again from its start (SnapBet's idx_posts_expires
+    here, or the job set's own), which marks dead the 300 entries the posts' old versions
+    left there. The next run's look at the due posts then reads none of them, as the run
+    after it; without that walk it read all 300, each on its heap page (bench/README.md:
+    cost_follows_work). Autovacuum stays off these tables: its ANALYZE holds a snapshot
+    under which the deleted posts are not yet dead to every transaction."""
+    for table in ("posts", "stories"):
+        conn.execute(f"ALTER TABLE public.{table} SET (autovacuum_enabled = false)")
+    author = factories.user(conn)
+    conn.execute("""
+        INSERT INTO public.posts (user_id, post_type, media_url, created_at, expires_at)
+        SELECT %(u)s, 'content', 'https://x/' || g, %(now)s - interval '1 day',
+               CASE WHEN g <= 300 THEN %(now)s - g * interval '1 second' ELSE %(now)s + interval '1 day' END
+          FROM generate_series(1, 20000) AS g
+    """, {"u": author, "now": NOW})
+    conn.execute("""
+        INSERT INTO public.stories (user_id, media_url, created_at, expires_at)
+        SELECT %(u)s, 'https://x/s' || g, %(now)s - interval '1 day', %(now)s - g * interval '1 second'
+          FROM generate_series(1, 250) AS g
+    """, {"u": author, "now": NOW})
+    conn.execute("ANALYZE public.posts, public.stories")
+    read = ("SELECT sum(idx_tup_read) AS n FROM pg_stat_user_indexes"
+            " WHERE indexrelname IN ('idx_posts_expires', 'jobset_posts_live_content_idx')")
+    conn.execute("SELECT pg_stat_reset()")
+    run = run_in_batches(conn, "expire_content", NOW, 100)
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    assert run["details"]["posts"] == 300 and run["details"]["stories"] == 250 and run["batches"] == 6
+    # 300 live entries as the run began, 300 by the batches' walk, the 300 dead ones after it
+    assert conn.execute(read).fetchone()["n"] >= 900
+    after = []
+    for _ in range(2):  # the next run, then the one after it, which meets no entry of this run
+        conn.execute("SELECT pg_stat_reset()")
+        nothing = run_in_batches(conn, "expire_content", NOW, 100)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        assert nothing["affected_count"] == 0 and nothing["status"] == "succeeded"
+        after.append(conn.execute(read).fetchone()["n"])
+    assert after[0] == after[1] < 100
