@@ -20,17 +20,21 @@
   not the rule's keys'; a row the app moves to a page the pass has left is seen by the next
   run. On Citus the walk only.
 
-  The walk's writes leave index entries behind: a soft delete's old version stays in the
-  indexes whose predicate it falsified (`deleted_at IS NULL`), a hard delete's in all of
-  them, until a scan finds the row dead and marks its entry (or a vacuum removes it). The
-  first scan of the rule's keys after a run visits every such entry's heap page: the
-  next run's count (at 10M posts, 6,333 posts deleted by the run before: 11,324 buffers,
-  most of that run's time with nothing to do; bench/README.md: cost_follows_work). So the
-  run pays for its own: once the walk is done, having written rows (`<key>:swept` set; a dry
-  run sets it as the real run would), the run's next batch, in a transaction after theirs,
-  runs the count again, which marks the entries of the rows it finds dead to every
-  transaction. A run whose walk ends in its last
-  batch leaves them to the next run, as does one beside an older open transaction.
+  The walk's writes leave index entries behind. The rule's partial indexes (`deleted_at IS
+  NULL`) keep an entry for a soft-deleted row's old version, and every index keeps one for a
+  hard-deleted row, until a scan finds the row dead to every transaction and marks the entry
+  (or a vacuum removes it). The first scan of the rule's keys after the writes commit visits
+  each such entry's heap page. Left alone, that is the next run's count: at 10M posts, the
+  6,333 posts the run before deleted cost 11,324 buffers, most of that run's time with
+  nothing to do (bench/README.md: cost_follows_work). So a run pays for its own: in the
+  batch where its walk is done, if the walk wrote rows in an earlier batch (`<key>:swept`),
+  whose commit made them dead, the batch runs the count again, which marks their entries.
+  The rows written in the batch itself wait for the run's next batch, if it has one, or for
+  the next run: that run meets the entries of at most one batch's writes a phase. The count
+  reads every row the walk wrote in one statement, outside the batch's limit. It marks
+  nothing while an older transaction holds back the horizon of dead rows (then the next run
+  pays too). A dry run keeps `<key>:swept` as the real run does, as its `next` is the real
+  run's, but counts nothing.
 
   Needs, beside select_apply's, the locals heap_locals() declares (v_moved of the table's
   key type). Import with context.
@@ -59,12 +63,6 @@
           FROM (SELECT 1 FROM {{ table }} AS t WHERE ({{ rule }})
                  ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %} LIMIT {{ heap_from }}) AS d;
 {% endset %}
-    -- {{ key }}: the index entries of the rows an earlier batch of this run wrote, walked
-    -- (and marked dead) after their commit rather than by the next run
-    IF v_after ? {{ swept }} AND v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
-{{ count_due.rstrip() }}
-        v_after := v_after - {{ swept }};
-    END IF;
     -- {{ key }}: one pass over the heap when most of the table is due, or by the rule's keys
     IF v_after -> {{ key | literal }} IS NULL AND {{ at }} IS NULL THEN
 {{ count_due.rstrip() }}
@@ -140,7 +138,15 @@
 {% endif %}
     ELSE
 {{ caller() }}
-        IF pg_catalog.cardinality({{ ids }}) > 0 THEN  -- a dry run too, whose `next` is the real run's
+        -- The walk done, the index entries of the rows it wrote in earlier batches of this run
+        -- (committed) are read and marked dead here, not by the next run.
+        IF v_after ? {{ swept }} AND v_after -> {{ key | literal }} OPERATOR(pg_catalog.=) '"done"'::jsonb THEN
+            IF NOT p_dry_run THEN
+{{ count_due.rstrip() | indent(8, first=True) }}
+            END IF;
+            v_after := v_after - {{ swept }};
+        END IF;
+        IF pg_catalog.cardinality({{ ids }}) > 0 THEN
             v_after := v_after || pg_catalog.jsonb_build_object({{ swept }}, true);
         END IF;
     END IF;
