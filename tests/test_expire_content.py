@@ -365,6 +365,33 @@ def batches(conn, limit: int, *, dry_run: bool = False, after: dict | None = Non
             return results, {k: sum(r["details"][k] for r in results) for k in DETAIL_KEYS}
 
 
+def test_a_batch_the_posts_fill_does_not_look_at_the_stories(conn):
+    """1,200 stories due (enough for a pass over the heap to be weighed) behind 150 content
+    posts, in batches of 100: the first batch's posts leave the stories phases no room, so it
+    neither counts the due stories nor samples the table (each such batch used to); the
+    second, with room, does, and chooses the pass."""
+    author = factories.user(conn)
+    for i in range(150):
+        factories.post(conn, author, created_at=NOW - timedelta(days=1), expires_at=NOW - timedelta(minutes=i + 1))
+    conn.execute("""
+        INSERT INTO public.stories (user_id, media_url, created_at, expires_at)
+        SELECT %(u)s, 'https://x/s' || g, %(now)s - interval '1 day', %(now)s - g * interval '1 second'
+          FROM generate_series(1, 1200) AS g
+    """, {"u": author, "now": NOW})
+    scans = ("SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables"
+             " WHERE relid = 'public.stories'::regclass")
+    conn.execute("SELECT pg_stat_reset()")
+    first = run(conn, limit=100)
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    assert first["details"]["posts"] == 100 and first["details"]["stories"] == 0
+    assert conn.execute(scans).fetchone()["n"] == 0
+    second = conn.execute("SELECT jobs.expire_content(%s, false, 100, %s) AS r",
+                          (NOW, Jsonb(first["next"]))).fetchone()["r"]
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    assert second["details"]["posts"] == 50 and second["details"]["stories"] == 50
+    assert conn.execute(scans).fetchone()["n"] >= 1 and "stories:heap" in second["next"]  # all of them are due
+
+
 def test_a_backlog_is_soft_deleted_in_one_pass_over_the_heap_batch_by_batch(conn):
     author = factories.user(conn)
     # 3,000 due posts, the latest expiries first in the heap, and every fifth post still live.

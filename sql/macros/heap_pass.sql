@@ -7,8 +7,9 @@
   vs_bare); the pass goes batch by batch over ranges of pages in physical order (TID range
   scans) and costs about what the bare statement does.
 
-  Chosen when the phase starts: with at least 1,000 rows due (counted by the rule's keys, up
-  to 1,000, so an hourly run pays one short index read), a sample of about 64 of the table's
+  Chosen when the phase starts, by the first batch with room left for it (not by each batch
+  the earlier phases fill): with at least 1,000 rows due (counted by the rule's keys, up to
+  1,000, so an hourly run pays one short index read), a sample of about 64 of the table's
   pages (TABLESAMPLE, repeatable, so a dry run chooses as the real run does) must hold at
   least a fifth of its rows due. A batch takes the first v_left due rows after its position
   (a TID) within as many pages as should hold them, and `write`s (`UPDATE <table> AS t SET …`
@@ -63,8 +64,9 @@
           FROM (SELECT 1 FROM {{ table }} AS t WHERE ({{ rule }})
                  ORDER BY {% for col, _ in keys %}t.{{ col }}{{ ', ' if not loop.last }}{% endfor %} LIMIT {{ heap_from }}) AS d;
 {% endset %}
-    -- {{ key }}: one pass over the heap when most of the table is due, or by the rule's keys
-    IF v_after -> {{ key | literal }} IS NULL AND {{ at }} IS NULL THEN
+    -- {{ key }}: one pass over the heap when most of the table is due, or by the rule's keys;
+    -- chosen by the batch where the phase starts, not by each batch the earlier phases fill
+    IF v_after -> {{ key | literal }} IS NULL AND {{ at }} IS NULL AND v_left IS DISTINCT FROM 0 THEN
 {{ count_due.rstrip() }}
         v_pages := pg_catalog.pg_relation_size({{ table | literal }}::regclass)
                    / pg_catalog.current_setting('block_size')::bigint;
