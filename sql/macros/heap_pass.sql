@@ -26,8 +26,9 @@
   hard-deleted row, until a scan finds the row dead to every transaction and marks the entry
   (or a vacuum removes it). The first scan of the rule's keys after the writes commit visits
   each such entry's heap page. Left alone, that is the next run's count: at 10M posts, the
-  6,333 posts the run before deleted cost 11,324 buffers, most of that run's time with
-  nothing to do (bench/README.md: cost_follows_work). So a run pays for its own: in the
+  6,333 posts the run before deleted cost 11,324 buffers, about 15 of the 60 ms of that run
+  with nothing to do (bench/README.md: Figures: a run marks the index entries its deletions
+  leave). So a run pays for its own: in the
   batch where its walk is done, if the walk wrote rows in an earlier batch (`<key>:swept`),
   whose commit made them dead, the batch runs the count again, which marks their entries.
   The rows written in the batch itself wait for the run's next batch, if it has one, or for
