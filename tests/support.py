@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from tests import forkserver
 
@@ -38,9 +39,14 @@ def cli(*args: str, dsn: str | None = None, env: dict | None = None, cwd: Path |
                           timeout=120, check=False)
 
 
-def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None) -> dict:
-    """A job function called directly: its {affected, details}."""
-    return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
+def call_job(conn, job: str, now: datetime, dry_run: bool = False, limit: int | None = None,
+             after: dict | None = None) -> dict:
+    """A job function called directly, from the batch position `after` (a result's `next`) if
+    given: its {affected, details, next}."""
+    if after is None:
+        return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s) AS r", (now, dry_run, limit)).fetchone()["r"]
+    return conn.execute(f"SELECT jobs.{job}(%s::timestamptz, %s, %s, %s) AS r",
+                        (now, dry_run, limit, Jsonb(after))).fetchone()["r"]
 
 
 def run_in_batches(conn, job: str, now: datetime, size: int) -> dict:

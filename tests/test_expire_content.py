@@ -330,8 +330,7 @@ def test_a_run_in_batches_of_two_deletes_what_one_call_counts_and_then_marks(con
     assert predicted["details"] == {**dict.fromkeys(DETAIL_KEYS, 0), "posts": 3, "picks": 6, "comments": 24}
     totals, after, batches = dict.fromkeys(DETAIL_KEYS, 0), None, 0
     while True:
-        result = conn.execute("SELECT jobs.expire_content(%s, false, 2, %s) AS r",
-                              (NOW, None if after is None else Jsonb(after))).fetchone()["r"]
+        result = call_job(conn, "expire_content", NOW, False, 2, after)
         batches += 1
         totals = {k: totals[k] + v for k, v in result["details"].items()}
         after = result["next"]
@@ -358,8 +357,7 @@ def batches(conn, limit: int, *, dry_run: bool = False, after: dict | None = Non
     """A run by hand in batches of `limit` (from `after`): each batch's result, and the details summed."""
     results = []
     while True:
-        results.append(conn.execute("SELECT jobs.expire_content(%s, %s, %s, %s) AS r",
-                                    (NOW, dry_run, limit, None if after is None else Jsonb(after))).fetchone()["r"])
+        results.append(call_job(conn, "expire_content", NOW, dry_run, limit, after))
         after = results[-1]["next"]
         if after is None:
             return results, {k: sum(r["details"][k] for r in results) for k in DETAIL_KEYS}
@@ -385,8 +383,7 @@ def test_a_batch_the_posts_fill_does_not_look_at_the_stories(conn):
     conn.execute("SELECT pg_stat_force_next_flush()")
     assert first["details"]["posts"] == 100 and first["details"]["stories"] == 0
     assert conn.execute(scans).fetchone()["n"] == 0
-    second = conn.execute("SELECT jobs.expire_content(%s, false, 100, %s) AS r",
-                          (NOW, Jsonb(first["next"]))).fetchone()["r"]
+    second = call_job(conn, "expire_content", NOW, False, 100, first["next"])
     conn.execute("SELECT pg_stat_force_next_flush()")
     assert second["details"]["posts"] == 50 and second["details"]["stories"] == 50
     assert conn.execute(scans).fetchone()["n"] >= 1 and "stories:heap" in second["next"]  # all of them are due

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from deployer import lint
 from tests import factories
+from tests.support import call_job
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -146,8 +146,7 @@ def test_the_position_a_batch_returns_is_where_the_next_one_starts(conn):
     assert datetime.fromisoformat(first["next"]["posts"][0]) == expires and first["next"]["posts"][1] == str(ids[1])
     # A row before the position is not looked at again, even if it became due meanwhile.
     conn.execute("UPDATE public.posts SET deleted_at = NULL WHERE id = %s", (ids[0],))
-    second = conn.execute("SELECT jobs.expire_content(%s, false, 2, %s) AS r",
-                          (NOW, psycopg.types.json.Jsonb(first["next"]))).fetchone()["r"]
+    second = call_job(conn, "expire_content", NOW, False, 2, first["next"])
     assert (second["affected"], second["details"]["posts"], second["next"]) == (1, 1, None)
     assert _deleted(conn, ids) == [False, True, True]
 
@@ -519,5 +518,5 @@ def _swallow(fn, *args) -> None:
 ])
 def test_a_finished_phase_in_the_position_is_not_read_as_a_key(conn, job, position):
     """A batch given a position whose phases are all done does nothing and says so."""
-    result = conn.execute(f"SELECT jobs.{job}(%s, false, NULL, %s) AS r", (NOW, Jsonb(position))).fetchone()["r"]
+    result = call_job(conn, job, NOW, False, None, position)
     assert (result["affected"], result["next"]) == (0, None)
